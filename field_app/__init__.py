@@ -1,0 +1,6 @@
+"""Xuncha field app (巡查): offline monthly remediation checks and random-inspection results on a phone.
+
+Layout: ``paths`` (where the app keeps its files), ``store/`` (the local TinyDB store,
+crash-safe), ``photos/`` (the evidence photo pipeline), ``sync/`` (talks to the server),
+``ui/`` (Flet screens; the only package that imports flet).
+"""

@@ -1,0 +1,30 @@
+"""The FastAPI application: settings, engine, migrations, error handlers, routers."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from server import errors
+from server.db import make_engine
+from server.migrations import migrate
+from server.routers import auth
+from server.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+    settings.ensure_dirs()
+    engine = make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    migrate(engine)
+    app = FastAPI(title="Xuncha 巡查", version="0.1.0")
+    app.state.settings = settings
+    app.state.engine = engine
+    errors.install_handlers(app)
+    for module in (auth,):
+        app.include_router(module.router)
+
+    @app.get("/api/v1/health", tags=["meta"])
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,120 @@
+"""``xuncha-server``: serve, manage users and devices, fill demo data, export and verify audits."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from server.settings import Settings
+
+
+def _engine(settings: Settings):  # type: ignore[no-untyped-def]
+    from server.db import make_engine
+    from server.migrations import migrate
+
+    settings.ensure_dirs()
+    engine = make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    migrate(engine)
+    return engine
+
+
+def _read_password(prompt: str) -> str:
+    if sys.stdin.isatty():
+        first = getpass.getpass(prompt)
+        if getpass.getpass("Again / 再输入一次: ") != first:
+            raise SystemExit("passwords differ / 两次输入的密码不一致")
+        return first
+    return sys.stdin.readline().rstrip("\n")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from server.app import create_app
+
+    app = create_app(Settings.from_env())
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    from server import accounts
+    from server.db import write
+
+    password = None if args.no_password else _read_password("Password / 密码: ")
+    engine = _engine(Settings.from_env())
+    with write(engine) as conn:
+        accounts.create_user(
+            conn,
+            username=args.name,
+            role=args.role,
+            password=password,
+            display_name=args.display_name,
+            cert_no=args.cert_no,
+            unit=args.unit,
+        )
+    print(f"user {args.name} ({args.role}) created")
+    return 0
+
+
+def cmd_user_code(args: argparse.Namespace) -> int:
+    from server import accounts
+    from server.db import write
+
+    engine = _engine(Settings.from_env())
+    with write(engine) as conn:
+        result = accounts.issue_enrollment_code(conn, username=args.name, issued_by=None)
+    print(f"enrollment code for {args.name}: {result['code']} (expires {result['expires_at'][:16]})")
+    return 0
+
+
+def cmd_device_revoke(args: argparse.Namespace) -> int:
+    from server import accounts
+    from server.db import write
+
+    engine = _engine(Settings.from_env())
+    with write(engine) as conn:
+        accounts.revoke_device(conn, device_id=args.device_id, reason=args.reason, by=None)
+    print(f"device {args.device_id} revoked")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="xuncha-server", description="Xuncha 巡查 server")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", help="run the HTTP server")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--log-level", default="info")
+    s.set_defaults(func=cmd_serve)
+
+    user = sub.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)
+    ua = user.add_parser("add", help="add a user; the password is read from a prompt or stdin")
+    ua.add_argument("name")
+    ua.add_argument("--role", required=True)
+    ua.add_argument("--display-name")
+    ua.add_argument("--cert-no", help="enforcement certificate number (执法证号)")
+    ua.add_argument("--unit")
+    ua.add_argument("--no-password", action="store_true", help="enroll by code only")
+    ua.set_defaults(func=cmd_user_add)
+    uc = user.add_parser("code", help="issue a one-time enrollment code")
+    uc.add_argument("name")
+    uc.set_defaults(func=cmd_user_code)
+
+    dev = sub.add_parser("device", help="manage devices").add_subparsers(dest="device_command", required=True)
+    dr = dev.add_parser("revoke", help="revoke a lost device")
+    dr.add_argument("device_id")
+    dr.add_argument("--reason", default="lost")
+    dr.set_defaults(func=cmd_device_revoke)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

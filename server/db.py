@@ -1,0 +1,64 @@
+"""The one module that builds the SQL engine.
+
+SQLite (WAL, foreign keys, a busy timeout) is the embedded default; PostgreSQL
+works through the same SQLAlchemy Core code. Writes go through ``write()``,
+which on SQLite takes the write lock at BEGIN (``BEGIN IMMEDIATE``) so that two
+writers never deadlock upgrading a read lock; on PostgreSQL the ledger takes its
+own advisory lock (see ``server.ledger``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection, Engine, create_engine, event
+
+_SQLITE_BEGIN = "sqlite_begin"
+
+
+def make_engine(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=8,
+            max_overflow=8,
+        )
+        sync = sqlite_synchronous if sqlite_synchronous in ("FULL", "NORMAL", "EXTRA") else "FULL"
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            dbapi_conn.isolation_level = None  # we emit BEGIN ourselves, below
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute(f"PRAGMA synchronous={sync}")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            mode = conn.get_execution_options().get(_SQLITE_BEGIN, "DEFERRED")
+            conn.exec_driver_sql(f"BEGIN {mode}")
+
+        return engine
+    return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+def is_sqlite(conn_or_engine: Connection | Engine) -> bool:
+    return conn_or_engine.dialect.name == "sqlite"
+
+
+@contextmanager
+def write(engine: Engine) -> Iterator[Connection]:
+    """A write transaction: committed when the block ends, rolled back if it raises."""
+    with engine.connect().execution_options(**{_SQLITE_BEGIN: "IMMEDIATE"}) as conn, conn.begin():
+        yield conn
+
+
+@contextmanager
+def read(engine: Engine) -> Iterator[Connection]:
+    """A read-only snapshot."""
+    with engine.connect() as conn, conn.begin():
+        yield conn

@@ -1,0 +1,68 @@
+"""FastAPI dependencies as Annotated aliases: the engine, settings, and the caller's role."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import Engine
+
+from server import accounts
+from server.accounts import Actor
+from server.db import read
+from server.errors import ApiError
+from server.settings import Settings
+
+
+def get_engine(request: Request) -> Engine:
+    return request.app.state.engine
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return request.cookies.get("xuncha_token") or None
+
+
+def current_actor(request: Request, engine: EngineDep) -> Actor:
+    with read(engine) as conn:
+        return accounts.authenticate(conn, _bearer(request))
+
+
+ActorDep = Annotated[Actor, Depends(current_actor)]
+
+
+def require_roles(*roles: str) -> Callable[[Actor], Actor]:
+    """A dependency that lets only these roles through (403 with the roles that may)."""
+    allowed = frozenset(roles)
+
+    def check(actor: ActorDep) -> Actor:
+        if actor.role not in allowed:
+            names = "、".join(accounts.ROLES[r] for r in roles)
+            raise ApiError(
+                403,
+                "auth.forbidden",
+                f"Your role ({actor.role}) may not do this; it needs one of: {', '.join(roles)}.",
+                f"您的角色（{accounts.ROLES.get(actor.role, actor.role)}）无权执行此操作，需要：{names}。",
+            )
+        return actor
+
+    return check
+
+
+FieldActor = Annotated[Actor, Depends(require_roles(*accounts.FIELD_ROLES))]
+AdminActor = Annotated[Actor, Depends(require_roles("admin"))]
+OfficeActor = Annotated[Actor, Depends(require_roles("office_reviewer", "admin"))]
+ReviewerActor = Annotated[Actor, Depends(require_roles("office_reviewer", "legal_reviewer"))]
+ReaderActor = Annotated[Actor, Depends(require_roles(*accounts.READ_ALL_ROLES))]

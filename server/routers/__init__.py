@@ -1,0 +1,1 @@
+"""Thin HTTP routers, one per resource. Each checks the caller's role and calls a domain module."""

@@ -1,0 +1,120 @@
+"""Sign-in and device enrollment, enrollment codes, device revocation, users."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from server import accounts
+from server.db import read, write
+from server.deps import ActorDep, AdminActor, EngineDep, OfficeActor, require_roles
+from server.errors import ApiError
+
+router = APIRouter(prefix="/api/v1", tags=["auth"])
+
+
+class EnrollRequest(BaseModel):
+    """Either username and password, or an enrollment code from the office."""
+
+    username: str | None = Field(default=None, max_length=64)
+    password: str | None = Field(default=None, max_length=256)
+    enrollment_code: str | None = Field(default=None, max_length=32)
+    device_name: str = Field(default="phone", max_length=100)
+    kind: Literal["phone", "browser", "cli"] = "phone"
+
+
+class CodeRequest(BaseModel):
+    username: str = Field(max_length=64)
+
+
+class RevokeRequest(BaseModel):
+    reason: str = Field(default="", max_length=200)
+
+
+class UserCreate(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    role: Literal["supervisor", "officer", "office_reviewer", "legal_reviewer", "admin", "auditor"]
+    password: str | None = Field(default=None, min_length=8, max_length=256)
+    display_name: str | None = Field(default=None, max_length=100)
+    cert_no: str | None = Field(default=None, max_length=64)
+    unit: str | None = Field(default=None, max_length=100)
+
+
+@router.post("/auth/enroll", status_code=201)
+def enroll(req: EnrollRequest, engine: EngineDep) -> dict[str, Any]:
+    """Enroll this device; answers a device token to send as ``Authorization: Bearer``."""
+    with write(engine) as conn:
+        if req.enrollment_code:
+            return accounts.enroll_with_code(
+                conn, code=req.enrollment_code, device_name=req.device_name, kind=req.kind
+            )
+        if req.username and req.password:
+            return accounts.enroll_with_password(
+                conn, username=req.username, password=req.password, device_name=req.device_name, kind=req.kind
+            )
+    raise ApiError(
+        422,
+        "auth.enroll_incomplete",
+        "Give a username and password, or an enrollment code.",
+        "请输入用户名和密码，或输入注册码。",
+    )
+
+
+@router.get("/auth/me")
+def me(actor: ActorDep) -> dict[str, Any]:
+    return actor.public()
+
+
+@router.post("/auth/enrollment-codes", status_code=201)
+def new_enrollment_code(req: CodeRequest, actor: OfficeActor, engine: EngineDep) -> dict[str, Any]:
+    with write(engine) as conn:
+        return accounts.issue_enrollment_code(conn, username=req.username, issued_by=actor)
+
+
+@router.post("/devices/{device_id}/revoke")
+def revoke(device_id: str, req: RevokeRequest, actor: AdminActor, engine: EngineDep) -> dict[str, Any]:
+    with write(engine) as conn:
+        accounts.revoke_device(conn, device_id=device_id, reason=req.reason or "revoked", by=actor)
+    return {"device_id": device_id, "revoked": True}
+
+
+@router.post("/auth/sign-out")
+def sign_out(actor: ActorDep, engine: EngineDep) -> dict[str, Any]:
+    """Revoke the calling device's own token."""
+    with write(engine) as conn:
+        accounts.revoke_device(conn, device_id=actor.device_id, reason="signed out", by=actor)
+    return {"device_id": actor.device_id, "revoked": True}
+
+
+@router.get("/devices")
+def devices(
+    _actor: Annotated[accounts.Actor, Depends(require_roles("admin", "auditor"))], engine: EngineDep
+) -> list[dict[str, Any]]:
+    with read(engine) as conn:
+        return accounts.list_devices(conn)
+
+
+@router.get("/users")
+def users(
+    _actor: Annotated[accounts.Actor, Depends(require_roles(*accounts.READ_ALL_ROLES))], engine: EngineDep
+) -> list[dict[str, Any]]:
+    with read(engine) as conn:
+        return accounts.list_users(conn)
+
+
+@router.post("/users", status_code=201)
+def create_user(req: UserCreate, actor: AdminActor, engine: EngineDep) -> dict[str, Any]:
+    with write(engine) as conn:
+        user_id = accounts.create_user(
+            conn,
+            username=req.username,
+            role=req.role,
+            password=req.password,
+            display_name=req.display_name,
+            cert_no=req.cert_no,
+            unit=req.unit,
+            created_by=actor.username,
+        )
+    return {"user_id": user_id, "username": req.username, "role": req.role}

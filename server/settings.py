@@ -1,0 +1,57 @@
+"""Settings from environment variables, with documented defaults.
+
+| variable | default | meaning |
+|---|---|---|
+| XUNCHA_DATA_DIR | ./data | folder for the SQLite file, photos, uploads and the signing key |
+| XUNCHA_DATABASE_URL | sqlite:///{XUNCHA_DATA_DIR}/xuncha.sqlite3 | SQLAlchemy URL; postgresql+psycopg://… for larger deployments |
+| XUNCHA_MAX_PHOTO_BYTES | 20000000 | largest photo accepted, in bytes |
+| XUNCHA_MAX_PHOTO_PIXELS | 50000000 | largest photo accepted, in pixels (decompression bombs are refused) |
+| XUNCHA_UPLOAD_CHUNK_BYTES | 262144 | chunk size the server advises for resumable uploads |
+| XUNCHA_SQLITE_SYNCHRONOUS | FULL | SQLite synchronous pragma; FULL survives power loss, NORMAL only a crash |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    max_photo_bytes: int = 20_000_000
+    max_photo_pixels: int = 50_000_000
+    upload_chunk_bytes: int = 256 * 1024
+    sqlite_synchronous: str = "FULL"
+
+    @property
+    def photos_dir(self) -> Path:
+        return self.data_dir / "photos"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @property
+    def signing_key_path(self) -> Path:
+        return self.data_dir / "ledger_signing_key.pem"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        data_dir = Path(env.get("XUNCHA_DATA_DIR", "./data")).resolve()
+        url = env.get("XUNCHA_DATABASE_URL") or f"sqlite:///{data_dir / 'xuncha.sqlite3'}"
+        return cls(
+            data_dir=data_dir,
+            database_url=url,
+            max_photo_bytes=int(env.get("XUNCHA_MAX_PHOTO_BYTES", 20_000_000)),
+            max_photo_pixels=int(env.get("XUNCHA_MAX_PHOTO_PIXELS", 50_000_000)),
+            upload_chunk_bytes=int(env.get("XUNCHA_UPLOAD_CHUNK_BYTES", 256 * 1024)),
+            sqlite_synchronous=env.get("XUNCHA_SQLITE_SYNCHRONOUS", "FULL").upper(),
+        )
+
+    def ensure_dirs(self) -> None:
+        for d in (self.data_dir, self.photos_dir, self.uploads_dir):
+            d.mkdir(parents=True, exist_ok=True)

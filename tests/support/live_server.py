@@ -1,0 +1,116 @@
+"""A real server process (uvicorn on 127.0.0.1) that a test can start, kill with SIGKILL and restart."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    def __init__(self, data_dir: Path, database_url: str, *, port: int | None = None, env: dict[str, str] | None = None):
+        self.data_dir = data_dir
+        self.database_url = database_url
+        self.port = port or free_port()
+        self.extra_env = env or {}
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log_path = data_dir / "server.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            {
+                "XUNCHA_DATA_DIR": str(self.data_dir),
+                "XUNCHA_DATABASE_URL": self.database_url,
+                "PYTHONPATH": str(ROOT),
+            }
+        )
+        env.update(self.extra_env)
+        return env
+
+    def cli(self, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
+        """Run ``xuncha-server ARGS`` against this server's data folder and database."""
+        return subprocess.run(
+            [sys.executable, "-m", "server", *args],
+            env=self.env(),
+            cwd=ROOT,
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    def start(self, timeout: float = 30.0) -> LiveServer:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")  # noqa: SIM115 - the process owns it
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "server", "serve", "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"],
+            env=self.env(),
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log_path.read_text()[-4000:]}")
+            try:
+                if httpx.get(f"{self.url}/api/v1/health", timeout=1.0).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"server did not start in {timeout}s:\n{self.log_path.read_text()[-4000:]}")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown handlers, no flush; what a power cut or OOM kill looks like."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def add_user(self, username: str, role: str, password: str = "password-123", **kw: str) -> None:
+        args = ["user", "add", username, "--role", role]
+        for k, v in kw.items():
+            args += [f"--{k.replace('_', '-')}", v]
+        done = self.cli(*args, input=password + "\n")
+        if done.returncode != 0:
+            raise RuntimeError(done.stderr)
+
+    def enroll(self, username: str, password: str = "password-123", kind: str = "phone") -> dict:
+        r = httpx.post(
+            f"{self.url}/api/v1/auth/enroll",
+            json={"username": username, "password": password, "device_name": f"test {kind}", "kind": kind},
+            timeout=30,
+        )
+        r.raise_for_status()
+        return r.json()
+
+    def client(self, token: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30)

@@ -1,0 +1,99 @@
+"""Canonical JSON bytes (RFC 8785, JSON Canonicalization Scheme).
+
+Ledger entries and record contents are hashed over these bytes, so the phone,
+the server and an auditor's verifier must produce exactly the same ones:
+object keys sorted by their UTF-16 code units, no insignificant whitespace,
+UTF-8, strings escaped only where JSON requires it, numbers in ECMAScript form.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+_MAX_SAFE_INT = 2**53 - 1
+
+
+def canonical_bytes(value: Any) -> bytes:
+    """The RFC 8785 serialisation of ``value`` as UTF-8 bytes."""
+    return canonical_text(value).encode("utf-8")
+
+
+def canonical_text(value: Any) -> str:
+    parts: list[str] = []
+    _write(value, parts)
+    return "".join(parts)
+
+
+def _write(value: Any, out: list[str]) -> None:
+    if value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif isinstance(value, int):
+        if abs(value) > _MAX_SAFE_INT:
+            raise ValueError(f"integer {value} is outside the I-JSON safe range; send it as a string")
+        out.append(str(value))
+    elif isinstance(value, float):
+        out.append(_number(value))
+    elif isinstance(value, str):
+        out.append(json.dumps(value, ensure_ascii=False))
+    elif isinstance(value, dict):
+        out.append("{")
+        keys = sorted(value, key=_utf16_key)
+        for i, key in enumerate(keys):
+            if not isinstance(key, str):
+                raise TypeError(f"object keys must be strings, got {key!r}")
+            if i:
+                out.append(",")
+            out.append(json.dumps(key, ensure_ascii=False))
+            out.append(":")
+            _write(value[key], out)
+        out.append("}")
+    elif isinstance(value, (list, tuple)):
+        out.append("[")
+        for i, item in enumerate(value):
+            if i:
+                out.append(",")
+            _write(item, out)
+        out.append("]")
+    else:
+        raise TypeError(f"cannot canonicalise {type(value).__name__}")
+
+
+def _utf16_key(key: str) -> bytes:
+    return key.encode("utf-16-be")
+
+
+def _number(x: float) -> str:
+    """ECMAScript Number.prototype.toString for a finite double (RFC 8785 section 3.2.2.3)."""
+    if math.isnan(x) or math.isinf(x):
+        raise ValueError("NaN and Infinity have no JSON form")
+    if x == 0:
+        return "0"
+    if x.is_integer() and abs(x) < 1e21:
+        return str(int(x))
+    r = repr(x)  # shortest round-trip digits, as ECMAScript requires
+    if "e" not in r:
+        return r
+    mantissa, exp = r.split("e")
+    exponent = int(exp)
+    digits = mantissa.replace("-", "").replace(".", "")
+    digits = digits.rstrip("0") or "0"
+    sign = "-" if x < 0 else ""
+    k = len(digits)
+    n = exponent + (len(mantissa.replace("-", "").split(".")[0]))  # position of decimal point
+    if k <= n <= 21:
+        return sign + digits + "0" * (n - k)
+    if 0 < n <= 21:
+        return sign + digits[:n] + "." + digits[n:]
+    if -6 < n <= 0:
+        return sign + "0." + "0" * (-n) + digits
+    e = n - 1
+    esign = "+" if e >= 0 else "-"
+    if k == 1:
+        return f"{sign}{digits}e{esign}{abs(e)}"
+    return f"{sign}{digits[0]}.{digits[1:]}e{esign}{abs(e)}"

@@ -1,0 +1,185 @@
+"""The record envelope: what a phone sends and the server keeps, revision by revision.
+
+A record is identified by a client-generated UUID. Each change is a new
+*revision* (1, 2, 3, …) that names the revision it was based on, so nothing is
+ever overwritten: a correction points to what it corrects. The envelope carries
+who recorded it, on which device, and the three clocks that matter in the
+field (device time, GPS time where known, and the server's receive time, which
+only the server stamps and which is the only one it orders by).
+
+``content`` is the kind-specific body (see ``xuncha_core.content``); ``photos``
+lists the SHA-256 of every evidence photo the content refers to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from xuncha_core.canonical import canonical_bytes
+from xuncha_core.errors import Problem, ValidationError
+
+RECORD_KINDS: tuple[str, ...] = (
+    "remediation_check",  # 环境整治检查
+    "recheck",  # 复查: closes a rectification order with "after" photos
+    "inspection_result",  # 双随机 inspection result
+    "routine_assessment",  # 平时考核 of cleaners, when recorded on its own
+)
+
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+MAX_CONTENT_BYTES = 256 * 1024
+MAX_PHOTOS_PER_RECORD = 200
+
+ENVELOPE_FIELDS = (
+    "record_id",
+    "kind",
+    "revision",
+    "base_revision",
+    "author",
+    "device_id",
+    "device_time",
+    "gps_time",
+    "content",
+    "photos",
+)
+
+
+@dataclass(frozen=True)
+class RecordRevision:
+    record_id: str
+    kind: str
+    revision: int
+    base_revision: int | None
+    author: str
+    device_id: str
+    device_time: str
+    gps_time: str | None
+    content: dict[str, Any]
+    photos: tuple[str, ...] = field(default_factory=tuple)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "record_id": self.record_id,
+            "kind": self.kind,
+            "revision": self.revision,
+            "base_revision": self.base_revision,
+            "author": self.author,
+            "device_id": self.device_id,
+            "device_time": self.device_time,
+            "gps_time": self.gps_time,
+            "content": self.content,
+            "photos": list(self.photos),
+        }
+
+    def digest(self) -> str:
+        """SHA-256 (hex) of the canonical envelope: equal digests mean an identical replay."""
+        return hashlib.sha256(canonical_bytes(self.as_dict())).hexdigest()
+
+
+def parse_record(data: Any) -> RecordRevision:
+    """Check an envelope as received and return it, or raise ValidationError naming every problem."""
+    problems: list[Problem] = []
+
+    def bad(path: str, code: str, message: str) -> None:
+        problems.append(Problem(path, code, message))
+
+    if not isinstance(data, dict):
+        raise ValidationError.of([Problem("", "record.not_object", "a record must be a JSON object")])
+    unknown = sorted(set(data) - set(ENVELOPE_FIELDS))
+    for name in unknown:
+        bad(name, "record.unknown_field", f"unknown field {name!r}; remove it")
+
+    record_id = data.get("record_id")
+    if not isinstance(record_id, str) or not _is_canonical_uuid(record_id):
+        bad("record_id", "record.bad_id", "record_id must be a lowercase UUID such as 0b7c…-…")
+    kind = data.get("kind")
+    if kind not in RECORD_KINDS:
+        bad("kind", "record.bad_kind", f"kind must be one of {', '.join(RECORD_KINDS)}")
+    revision = data.get("revision")
+    if not _is_int(revision) or revision < 1:
+        bad("revision", "record.bad_revision", "revision must be an integer ≥ 1")
+    base = data.get("base_revision")
+    if _is_int(revision) and revision >= 1:
+        expected = None if revision == 1 else revision - 1
+        if base != expected:
+            bad(
+                "base_revision",
+                "record.bad_base",
+                f"revision {revision} must be based on {expected!r}, not {base!r}",
+            )
+    for name in ("author", "device_id"):
+        value = data.get(name)
+        if not isinstance(value, str) or not value.strip() or len(value) > 128:
+            bad(name, f"record.bad_{name}", f"{name} must be a non-empty string of at most 128 characters")
+    device_time = data.get("device_time")
+    if not isinstance(device_time, str) or not _is_iso_time(device_time):
+        bad("device_time", "record.bad_time", "device_time must be an ISO 8601 time with a UTC offset")
+    gps_time = data.get("gps_time")
+    if gps_time is not None and (not isinstance(gps_time, str) or not _is_iso_time(gps_time)):
+        bad("gps_time", "record.bad_time", "gps_time must be null or an ISO 8601 time with a UTC offset")
+    content = data.get("content")
+    if not isinstance(content, dict):
+        bad("content", "record.bad_content", "content must be a JSON object")
+    else:
+        try:
+            size = len(canonical_bytes(content))
+        except (TypeError, ValueError) as exc:
+            bad("content", "record.bad_content", f"content cannot be canonicalised: {exc}")
+        else:
+            if size > MAX_CONTENT_BYTES:
+                bad("content", "record.too_large", f"content is {size} bytes; the limit is {MAX_CONTENT_BYTES}")
+    photos = data.get("photos", [])
+    if not isinstance(photos, list) or len(photos) > MAX_PHOTOS_PER_RECORD:
+        bad("photos", "record.bad_photos", f"photos must be a list of at most {MAX_PHOTOS_PER_RECORD} SHA-256 hashes")
+        photos = []
+    else:
+        for i, h in enumerate(photos):
+            if not isinstance(h, str) or not SHA256_RE.match(h):
+                bad(f"photos.{i}", "record.bad_photo_hash", "each photo must be a lowercase hex SHA-256")
+        if len(set(photos)) != len(photos):
+            bad("photos", "record.duplicate_photo", "a photo hash is listed twice; list each once")
+
+    if problems:
+        raise ValidationError.of(problems, code="record.invalid")
+    assert isinstance(content, dict)
+    return RecordRevision(
+        record_id=record_id,  # type: ignore[arg-type]
+        kind=kind,  # type: ignore[arg-type]
+        revision=revision,  # type: ignore[arg-type]
+        base_revision=base,  # type: ignore[arg-type]
+        author=data["author"],
+        device_id=data["device_id"],
+        device_time=device_time,  # type: ignore[arg-type]
+        gps_time=gps_time,
+        content=content,
+        photos=tuple(photos),
+    )
+
+
+def new_record_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and abs(v) < 2**31
+
+
+def _is_canonical_uuid(s: str) -> bool:
+    try:
+        return str(uuid.UUID(s)) == s
+    except ValueError:
+        return False
+
+
+def _is_iso_time(s: str) -> bool:
+    if len(s) > 40:
+        return False
+    try:
+        t = datetime.fromisoformat(s.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return t.tzinfo is not None
