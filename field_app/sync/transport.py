@@ -1,0 +1,157 @@
+"""The one place that builds the HTTP client, and the calls sync makes through it.
+
+``build_client`` is the seam: tests hand it an ``httpx.BaseTransport`` (a wrapper that
+sends every request twice, say) and everything else runs unchanged. ``ServerApi`` turns
+each endpoint of the HTTP contract into one method and every failure into the error tree
+of ``field_app.sync.errors``: a cut or a 5xx is ``Offline``, a 401 is ``DeviceRevoked``,
+any other 4xx is ``Refused`` carrying the server's stable code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+
+from field_app.sync import faults
+from field_app.sync.errors import DeviceRevoked, Offline, Refused
+
+ByteCounter = Callable[[int], None]
+# Bodies are fed to the socket in slices this big, so progress moves smoothly on 2G.
+SLICE = 16 * 1024
+
+
+def build_client(
+    server_url: str,
+    token: str | None,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    timeout: float = 30.0,
+) -> httpx.Client:
+    """An HTTP client for ``server_url`` that authenticates as the enrolled device."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.Client(
+        base_url=server_url.rstrip("/"),
+        headers=headers,
+        transport=transport,
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+        follow_redirects=False,
+    )
+
+
+class ServerApi:
+    """The server's sync endpoints, one method each; raises ``SyncError`` subclasses."""
+
+    def __init__(self, client: httpx.Client) -> None:
+        self.client = client
+
+    def close(self) -> None:
+        self.client.close()
+
+    # records -------------------------------------------------------------------------
+    def push_batch(self, envelopes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Results in the order sent: ``{"status", "receipt"}`` or ``{"status", "error"}``."""
+        body = self._json("POST", "/api/v1/records/batch", json={"records": envelopes})
+        return list(body["results"])
+
+    # photos --------------------------------------------------------------------------
+    def photos_missing(self, hashes: list[str]) -> list[str]:
+        missing: list[str] = []
+        for i in range(0, len(hashes), 1000):
+            body = self._json("POST", "/api/v1/photos/missing", json={"hashes": hashes[i : i + 1000]})
+            missing.extend(body["missing"])
+        return missing
+
+    def put_photo(self, sha256: str, data: bytes, on_bytes: ByteCounter) -> dict[str, Any]:
+        """Send a whole photo in one request."""
+        return self._json(
+            "PUT",
+            f"/api/v1/photos/{sha256}",
+            content=_sliced(data, on_bytes),
+            headers={"Content-Length": str(len(data)), "Content-Type": "application/octet-stream"},
+        )
+
+    def start_upload(self, sha256: str, length: int) -> dict[str, Any]:
+        """Open (or find) a resumable upload; ``complete`` is true if the server has the photo."""
+        return self._json("POST", "/api/v1/uploads", json={"sha256": sha256, "length": length})
+
+    def upload_offset(self, sha256: str) -> int:
+        """How many bytes of this upload the server holds."""
+        response = self._send("HEAD", f"/api/v1/uploads/{sha256}")
+        return int(response.headers["Upload-Offset"])
+
+    def patch_upload(self, sha256: str, offset: int, chunk: bytes, on_bytes: ByteCounter) -> dict[str, Any]:
+        """Append ``chunk`` at ``offset``; ``complete`` is true after the last one."""
+        return self._json(
+            "PATCH",
+            f"/api/v1/uploads/{sha256}",
+            content=_sliced(chunk, on_bytes, kill_midway=True),
+            headers={
+                "Upload-Offset": str(offset),
+                "Content-Length": str(len(chunk)),
+                "Content-Type": "application/offset+octet-stream",
+            },
+        )
+
+    # pull ----------------------------------------------------------------------------
+    def changes(self, after: int, limit: int = 500) -> dict[str, Any]:
+        return self._json("GET", "/api/v1/sync/changes", params={"after": after, "limit": limit})
+
+    # ledger (public) -----------------------------------------------------------------
+    def checkpoint(self) -> dict[str, Any]:
+        return self._json("GET", "/api/v1/ledger/checkpoint")
+
+    def ledger_entry(self, index: int) -> dict[str, Any]:
+        return self._json("GET", f"/api/v1/ledger/entries/{index}")
+
+    def inclusion_proof(self, index: int, size: int) -> dict[str, Any]:
+        return self._json("GET", "/api/v1/ledger/proof/inclusion", params={"index": index, "size": size})
+
+    # plumbing ------------------------------------------------------------------------
+    def _json(self, method: str, url: str, **kw: Any) -> dict[str, Any]:
+        response = self._send(method, url, **kw)
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise Offline("sync.bad_response", f"the server's answer to {method} {url} is not JSON") from exc
+
+    def _send(self, method: str, url: str, **kw: Any) -> httpx.Response:
+        try:
+            response = self.client.request(method, url, **kw)
+        except httpx.TransportError as exc:
+            raise Offline("sync.offline", f"no connection to the server ({type(exc).__name__})",
+                          "无法连接服务器，有信号时会自动重试") from exc
+        if response.status_code < 400:
+            return response
+        error = _error_body(response)
+        code = error.get("code") or f"http.{response.status_code}"
+        message = error.get("message") or response.reason_phrase
+        zh = error.get("message_zh") or message
+        detail = error.get("detail") or {}
+        if response.status_code == 401:
+            raise DeviceRevoked(code, message, zh, 401, detail)
+        if response.status_code >= 500 or response.status_code in (408, 429):
+            raise Offline(code, message, zh, response.status_code, detail)
+        raise Refused(code, message, zh, response.status_code, detail)
+
+
+def _error_body(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    error = body.get("error") if isinstance(body, dict) else None
+    return error if isinstance(error, dict) else {}
+
+
+def _sliced(data: bytes, on_bytes: ByteCounter, *, kill_midway: bool = False) -> Iterator[bytes]:
+    """Yield ``data`` in slices, counting each as it goes to the socket."""
+    half = len(data) // 2
+    for start in range(0, len(data), SLICE):
+        if kill_midway and start >= half > 0:
+            faults.point("mid_photo")
+            kill_midway = False
+        piece = data[start : start + SLICE]
+        yield piece
+        on_bytes(len(piece))
