@@ -17,14 +17,19 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with an input: where (a dotted path), a stable code, and a sentence."""
+    """One thing wrong with an input: where (a dotted path), a stable code, and a sentence.
+
+    ``message_zh`` is the same sentence in Chinese for the field app and the
+    office; it is empty where a rule has no Chinese wording yet.
+    """
 
     path: str
     code: str
     message: str
+    message_zh: str = ""
 
     def as_dict(self) -> dict[str, str]:
-        return {"path": self.path, "code": self.code, "message": self.message}
+        return {"path": self.path, "code": self.code, "message": self.message, "message_zh": self.message_zh}
 
 
 @dataclass

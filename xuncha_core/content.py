@@ -1,0 +1,453 @@
+"""The content of each record kind, and the check that says exactly what is missing.
+
+``validate_content(kind, content)`` checks the structure alone (what the server
+can always do); given the scoring sheet it also checks the items and rules
+exist, every stored figure equals the sheet's computation and every rule that
+demands a photo has one. Each problem has a dotted path (``deductions.2.photos``),
+a stable code and a sentence in English and Chinese. Unknown fields are
+problems too: an evidence record holds only what is defined here.
+
+Common shapes::
+
+    Location  = {"lat": -90..90, "lon": -180..180, "accuracy_m": number ≥ 0 | null,
+                 "source": "gps" | "network" | "manual"}       # WGS-84 degrees
+    Photos    = ["<lowercase hex sha256>", …]                   # no repeats
+    Time      = ISO 8601 with UTC offset ("2025-03-14T09:30:00+08:00"), device time
+    Month     = "YYYY-MM";  Date = "YYYY-MM-DD";  Id = non-empty text ≤ 128;  Uuid = lowercase UUID
+    Points    = JSON number ≥ 0 with at most two decimals (see ``points``)
+
+``remediation_check`` (环境整治检查)::
+
+    {"village_id": Id, "month": Month, "sheet_id": Id, "sheet_version": int ≥ 1,
+     "inspected_at": Time, "recorder": text, "location": Location | null,
+     "deductions": [{"deduction_id": Uuid, "item_id": Id, "rule_id": Id, "count": int ≥ 1,
+                     "points": Points,            # as the sheet computes it, stored for self-containment
+                     "note": text (may be ""), "photos": Photos, "location": Location | null}],
+     "cleaner_ratings": [CleanerRating],
+     "total_score": Points,
+     "orders": [{"order_id": Uuid, "title": text, "description": text (may be ""),
+                 "deduction_ids": [Uuid of a deduction above, ≥ 1], "deadline": Date (not before
+                 the check), "responsible": text}],
+     "note": text (optional)}
+
+    CleanerRating = {"cleaner_id": Id, "absent_days": 0..31, "late_minutes": 0..44640,
+                     "left_post_times": 0..1000, "dirty_spots": 0..10000, "score": Points ≤ 100}
+
+``recheck`` (复查; closes an order when resolved with at least one "after" photo)::
+
+    {"order_id": Uuid, "check_record_id": Uuid, "village_id": Id, "month": Month,
+     "after_photos": Photos, "note": text (required when not resolved), "resolved": bool,
+     "rechecked_at": Time, "recorder": text, "location": Location | null}
+
+``inspection_result`` (双随机 random inspection)::
+
+    {"task_id": Id, "plan_id": Id, "entity_id": Id,
+     "entity_credit_code": 18-character unified social credit code (GB 32100-2015),
+     "inspectors": [Id, ≥ 2 different], "matter_ids": [Id, ≥ 1], "result": result category code,
+     "findings": text (required unless the result found nothing), "photos": Photos,
+     "inspected_at": Time, "recorder": text, "location": Location | null}
+
+``routine_assessment`` (平时考核 of cleaners, recorded on its own)::
+
+    {"village_id": Id, "month": Month, "cleaner_ratings": [CleanerRating, ≥ 1],
+     "assessed_at": Time, "recorder": text, "sheet_id": Id (optional), "sheet_version": int (optional),
+     "note": text (optional)}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from xuncha_core.assessment import CleanerRating, assess_cleaner
+from xuncha_core.content_checks import Checker
+from xuncha_core.errors import Problem
+from xuncha_core.inspection_results import NOTHING_FOUND, RESULT_CATEGORIES
+from xuncha_core.points import HUNDREDTH, points_json
+from xuncha_core.records import RECORD_KINDS
+from xuncha_core.scoring import Deduction, ScoringSheet, deduction_points, score_check
+
+_FIELDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    # kind: (required, optional)
+    "remediation_check": (
+        frozenset(
+            {
+                "village_id",
+                "month",
+                "sheet_id",
+                "sheet_version",
+                "inspected_at",
+                "recorder",
+                "location",
+                "deductions",
+                "cleaner_ratings",
+                "total_score",
+                "orders",
+            }
+        ),
+        frozenset({"note"}),
+    ),
+    "recheck": (
+        frozenset(
+            {
+                "order_id",
+                "check_record_id",
+                "village_id",
+                "month",
+                "after_photos",
+                "note",
+                "resolved",
+                "rechecked_at",
+                "recorder",
+                "location",
+            }
+        ),
+        frozenset(),
+    ),
+    "inspection_result": (
+        frozenset(
+            {
+                "task_id",
+                "plan_id",
+                "entity_id",
+                "entity_credit_code",
+                "inspectors",
+                "matter_ids",
+                "result",
+                "findings",
+                "photos",
+                "inspected_at",
+                "recorder",
+                "location",
+            }
+        ),
+        frozenset(),
+    ),
+    "routine_assessment": (
+        frozenset({"village_id", "month", "cleaner_ratings", "assessed_at", "recorder"}),
+        frozenset({"sheet_id", "sheet_version", "note"}),
+    ),
+}
+
+
+def validate_content(
+    kind: str,
+    content: Any,
+    *,
+    sheet: ScoringSheet | None = None,
+    result_categories: Collection[str] | None = None,
+) -> list[Problem]:
+    """Every problem with ``content`` for a record of ``kind``; an empty list means it is acceptable.
+
+    ``sheet`` adds the checks against the scoring sheet (remediation checks and
+    routine assessments); ``result_categories`` replaces the default inspection
+    result codes.
+    """
+    c = Checker()
+    if kind not in RECORD_KINDS:
+        c.bad(
+            "kind",
+            "content.bad_kind",
+            f"kind must be one of {', '.join(RECORD_KINDS)}",
+            f"记录类型必须是 {', '.join(RECORD_KINDS)} 之一",
+        )
+        return c.problems
+    if not isinstance(content, dict):
+        c.bad("", "content.not_object", "content must be a JSON object", "内容必须是 JSON 对象")
+        return c.problems
+    required, optional = _FIELDS[kind]
+    c.fields(content, "", required, optional)
+    if kind == "remediation_check":
+        _remediation_check(c, content, sheet)
+    elif kind == "recheck":
+        _recheck(c, content)
+    elif kind == "inspection_result":
+        _inspection_result(c, content, result_categories)
+    else:
+        _routine_assessment(c, content, sheet)
+    return c.problems
+
+
+def content_photos(kind: str, content: dict[str, Any]) -> list[str]:
+    """Every photo hash the content refers to, once each, in order: the envelope's ``photos``."""
+    found: list[str] = []
+    if kind == "remediation_check":
+        for d in content.get("deductions") or []:
+            if isinstance(d, dict):
+                found.extend(p for p in d.get("photos") or [] if isinstance(p, str))
+    elif kind == "recheck":
+        found.extend(p for p in content.get("after_photos") or [] if isinstance(p, str))
+    elif kind == "inspection_result":
+        found.extend(p for p in content.get("photos") or [] if isinstance(p, str))
+    return list(dict.fromkeys(found))
+
+
+def _remediation_check(c: Checker, content: dict[str, Any], sheet: ScoringSheet | None) -> None:
+    c.ident(content, "village_id", "")
+    c.month(content, "month", "")
+    c.ident(content, "sheet_id", "")
+    c.integer(content, "sheet_version", "", 1, 1_000_000)
+    check_date = c.time(content, "inspected_at", "")
+    c.text(content, "recorder", "", max_len=128)
+    c.location(content, "location", "")
+    if "note" in content:
+        c.text(content, "note", "", allow_empty=True)
+    c.points(content, "total_score", "")
+    if sheet is not None and (content.get("sheet_id"), content.get("sheet_version")) != (
+        sheet.id,
+        sheet.version,
+    ):
+        c.bad(
+            "sheet_id",
+            "check.sheet_mismatch",
+            f"this check was scored on sheet {content.get('sheet_id')!r} v{content.get('sheet_version')!r}, "
+            f"but sheet {sheet.id!r} v{sheet.version} was given; score it again on the current sheet",
+            f"本次检查使用的评分表为 {content.get('sheet_id')!r} 第 {content.get('sheet_version')!r} 版，"
+            f"与 {sheet.id!r} 第 {sheet.version} 版不符，请按现行评分表重新评分",
+        )
+        sheet = None
+
+    deduction_ids: set[str] = set()
+    scored: list[Deduction] = []
+    for n, d in c.objects(content, "deductions", "", min_len=0, max_len=500):
+        path = f"deductions.{n}."
+        c.fields(
+            d,
+            path,
+            {"deduction_id", "item_id", "rule_id", "count", "points", "note", "photos", "location"},
+        )
+        did = c.uuid(d, "deduction_id", path)
+        if did and did in deduction_ids:
+            c.bad(
+                f"{path}deduction_id",
+                "check.duplicate_id",
+                "this deduction_id is used twice; give each its own",
+                "扣分编号重复，每条扣分须有自己的编号",
+            )
+        deduction_ids.add(did or "")
+        item_id = c.ident(d, "item_id", path)
+        rule_id = c.ident(d, "rule_id", path)
+        count = c.integer(d, "count", path, 1, 10_000)
+        c.text(d, "note", path, allow_empty=True)
+        photos = c.photos(d, "photos", path)
+        c.location(d, "location", path)
+        stored = c.points(d, "points", path)
+        if sheet is None or item_id is None or rule_id is None:
+            continue
+        item, rule = sheet.item(item_id), sheet.rule(item_id, rule_id)
+        if item is None:
+            c.bad(
+                f"{path}item_id",
+                "check.unknown_item",
+                f"item {item_id!r} is not on the scoring sheet",
+                f"评分表中没有项目 {item_id!r}",
+            )
+            continue
+        if rule is None:
+            c.bad(
+                f"{path}rule_id",
+                "check.unknown_rule",
+                f"rule {rule_id!r} is not under item {item.name_en or item.id}",
+                f"项目「{item.name}」下没有扣分规则 {rule_id!r}",
+            )
+            continue
+        if rule.photo_required and photos is not None and not photos:
+            c.bad(
+                f"{path}photos",
+                "check.photo_required",
+                f"“{rule.name_en or rule.name}” needs at least one photo; take or pick one",
+                f"「{rule.name}」至少需要一张照片，请拍照或从相册选择",
+            )
+        if count is None:
+            continue
+        if rule.max_units is not None and count > rule.max_units:
+            c.bad(
+                f"{path}count",
+                "check.too_many_units",
+                f"“{rule.name_en or rule.name}” counts at most {rule.max_units} {rule.unit}; the count is {count}",
+                f"「{rule.name}」最多计 {rule.max_units} {rule.unit}，当前为 {count}",
+            )
+        scored.append(Deduction(item_id, rule_id, count))
+        expected = deduction_points(item, rule, count)
+        if stored is not None and stored != expected:
+            c.bad(
+                f"{path}points",
+                "check.points_mismatch",
+                f"points are {points_json(stored)} but {count} × “{rule.name_en or rule.name}” "
+                f"takes {points_json(expected)}; recompute the score",
+                f"扣分为 {points_json(stored)}，按「{rule.name}」计 {count} {rule.unit} 应扣 "
+                f"{points_json(expected)}，请重新计算",
+            )
+
+    _cleaner_ratings(c, content, sheet, min_len=0)
+
+    for n, o in c.objects(content, "orders", "", min_len=0, max_len=200):
+        path = f"orders.{n}."
+        c.fields(
+            o,
+            path,
+            {"order_id", "title", "description", "deduction_ids", "deadline", "responsible"},
+        )
+        c.uuid(o, "order_id", path)
+        c.text(o, "title", path, max_len=200)
+        c.text(o, "description", path, allow_empty=True)
+        c.text(o, "responsible", path, max_len=128)
+        deadline = c.date(o, "deadline", path)
+        if deadline and check_date and deadline < check_date.date():
+            c.bad(
+                f"{path}deadline",
+                "order.deadline_past",
+                f"the deadline {deadline} is before the check on {check_date.date()}; pick a later date",
+                f"整改期限 {deadline} 早于检查日期 {check_date.date()}，请选择之后的日期",
+            )
+        refs = c.ids(o, "deduction_ids", path, min_len=1)
+        for k, ref in enumerate(refs or []):
+            if ref not in deduction_ids:
+                c.bad(
+                    f"{path}deduction_ids.{k}",
+                    "order.unknown_deduction",
+                    f"deduction {ref} is not in this check; link the order to one of its deductions",
+                    f"本次检查中没有扣分 {ref}，整改通知须关联本次检查的扣分",
+                )
+
+    if sheet is not None and not c.has_problems_under("deductions"):
+        expected_total = score_check(sheet, scored).total
+        stored_total = c.points(content, "total_score", "", report=False)
+        if stored_total is not None and stored_total != expected_total:
+            c.bad(
+                "total_score",
+                "check.total_mismatch",
+                f"total_score is {points_json(stored_total)} but the deductions give "
+                f"{points_json(expected_total)}; recompute the score",
+                f"总分为 {points_json(stored_total)}，按扣分计算应为 {points_json(expected_total)}，请重新计算",
+            )
+
+
+def _cleaner_ratings(
+    c: Checker, content: dict[str, Any], sheet: ScoringSheet | None, *, min_len: int
+) -> None:
+    seen: set[str] = set()
+    for n, r in c.objects(content, "cleaner_ratings", "", min_len=min_len, max_len=500):
+        path = f"cleaner_ratings.{n}."
+        c.fields(
+            r,
+            path,
+            {
+                "cleaner_id",
+                "absent_days",
+                "late_minutes",
+                "left_post_times",
+                "dirty_spots",
+                "score",
+            },
+        )
+        cid = c.ident(r, "cleaner_id", path)
+        if cid and cid in seen:
+            c.bad(
+                f"{path}cleaner_id",
+                "assessment.duplicate_cleaner",
+                "this cleaner is rated twice; rate each once",
+                "同一保洁员被重复评分，每人只评一次",
+            )
+        seen.add(cid or "")
+        absent = c.integer(r, "absent_days", path, 0, 31)
+        late = c.integer(r, "late_minutes", path, 0, 31 * 24 * 60)
+        left = c.integer(r, "left_post_times", path, 0, 1000)
+        dirty = c.integer(r, "dirty_spots", path, 0, 10_000)
+        score = c.points(r, "score", path, maximum=100)
+        if sheet is None or None in (cid, absent, late, left, dirty, score):
+            continue
+        expected = assess_cleaner(
+            CleanerRating(cid, absent, late, left, dirty), sheet.cleaner_assessment
+        ).score  # type: ignore[arg-type]
+        if score != expected.quantize(HUNDREDTH):
+            c.bad(
+                f"{path}score",
+                "assessment.score_mismatch",
+                f"score is {points_json(score)} but the ratings give {points_json(expected)}; recompute it",  # type: ignore[arg-type]
+                f"得分为 {points_json(score)}，按各项评分应为 {points_json(expected)}，请重新计算",
+            )  # type: ignore[arg-type]
+
+
+def _routine_assessment(c: Checker, content: dict[str, Any], sheet: ScoringSheet | None) -> None:
+    c.ident(content, "village_id", "")
+    c.month(content, "month", "")
+    c.time(content, "assessed_at", "")
+    c.text(content, "recorder", "", max_len=128)
+    if "sheet_id" in content:
+        c.ident(content, "sheet_id", "")
+    if "sheet_version" in content:
+        c.integer(content, "sheet_version", "", 1, 1_000_000)
+    if "note" in content:
+        c.text(content, "note", "", allow_empty=True)
+    _cleaner_ratings(c, content, sheet, min_len=1)
+
+
+def _recheck(c: Checker, content: dict[str, Any]) -> None:
+    c.uuid(content, "order_id", "")
+    c.uuid(content, "check_record_id", "")
+    c.ident(content, "village_id", "")
+    c.month(content, "month", "")
+    c.time(content, "rechecked_at", "")
+    c.text(content, "recorder", "", max_len=128)
+    c.location(content, "location", "")
+    photos = c.photos(content, "after_photos", "")
+    resolved = c.boolean(content, "resolved", "")
+    note = c.text(content, "note", "", allow_empty=True)
+    if resolved is True and photos is not None and not photos:
+        c.bad(
+            "after_photos",
+            "recheck.after_photo_required",
+            "a resolved re-check needs at least one “after” photo; take one of the fixed spot",
+            "复查确认整改完成时至少需要一张整改后照片，请拍摄整改后的现场",
+        )
+    if resolved is False and note is not None and not note.strip():
+        c.bad(
+            "note",
+            "recheck.note_required",
+            "say what is still wrong when the problem is not fixed",
+            "未整改完成时请说明仍存在的问题",
+        )
+
+
+def _inspection_result(
+    c: Checker, content: dict[str, Any], categories: Collection[str] | None
+) -> None:
+    for key in ("task_id", "plan_id", "entity_id"):
+        c.ident(content, key, "")
+    c.credit_code(content, "entity_credit_code", "")
+    c.time(content, "inspected_at", "")
+    c.text(content, "recorder", "", max_len=128)
+    c.location(content, "location", "")
+    c.photos(content, "photos", "")
+    inspectors = c.ids(content, "inspectors", "", min_len=1, uuid_only=False)
+    if inspectors is not None and len(inspectors) < 2:
+        c.bad(
+            "inspectors",
+            "inspection.two_inspectors",
+            "at least two different inspectors must carry out an inspection (行政处罚法 art. 42); add the second",
+            "执法检查须有两名以上不同的执法人员（行政处罚法第四十二条），请添加第二名",
+        )
+    c.ids(content, "matter_ids", "", min_len=1, uuid_only=False)
+    allowed = tuple(categories) if categories is not None else tuple(RESULT_CATEGORIES)
+    result = content.get("result")
+    if result not in allowed:
+        c.bad(
+            "result",
+            "inspection.bad_result",
+            f"result must be one of the configured categories: {', '.join(allowed)}",
+            "检查结果必须是配置的结果类别之一",
+        )
+    findings = c.text(content, "findings", "", allow_empty=True)
+    if (
+        result in allowed
+        and result not in NOTHING_FOUND
+        and findings is not None
+        and not findings.strip()
+    ):
+        c.bad(
+            "findings",
+            "inspection.findings_required",
+            "describe what was found for this result",
+            "该检查结果需要填写发现的问题",
+        )
