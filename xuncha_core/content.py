@@ -67,64 +67,36 @@ from xuncha_core.points import HUNDREDTH, points_json
 from xuncha_core.records import RECORD_KINDS
 from xuncha_core.scoring import Deduction, ScoringSheet, deduction_points, score_check
 
+
+def _names(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 _FIELDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
-    # kind: (required, optional)
+    # kind: (required fields, optional fields)
     "remediation_check": (
-        frozenset(
-            {
-                "village_id",
-                "month",
-                "sheet_id",
-                "sheet_version",
-                "inspected_at",
-                "recorder",
-                "location",
-                "deductions",
-                "cleaner_ratings",
-                "total_score",
-                "orders",
-            }
+        _names(
+            "village_id month sheet_id sheet_version inspected_at recorder location"
+            " deductions cleaner_ratings total_score orders"
         ),
         frozenset({"note"}),
     ),
     "recheck": (
-        frozenset(
-            {
-                "order_id",
-                "check_record_id",
-                "village_id",
-                "month",
-                "after_photos",
-                "note",
-                "resolved",
-                "rechecked_at",
-                "recorder",
-                "location",
-            }
+        _names(
+            "order_id check_record_id village_id month after_photos note resolved"
+            " rechecked_at recorder location"
         ),
         frozenset(),
     ),
     "inspection_result": (
-        frozenset(
-            {
-                "task_id",
-                "plan_id",
-                "entity_id",
-                "entity_credit_code",
-                "inspectors",
-                "matter_ids",
-                "result",
-                "findings",
-                "photos",
-                "inspected_at",
-                "recorder",
-                "location",
-            }
+        _names(
+            "task_id plan_id entity_id entity_credit_code inspectors matter_ids result"
+            " findings photos inspected_at recorder location"
         ),
         frozenset(),
     ),
     "routine_assessment": (
-        frozenset({"village_id", "month", "cleaner_ratings", "assessed_at", "recorder"}),
+        _names("village_id month cleaner_ratings assessed_at recorder"),
         frozenset({"sheet_id", "sheet_version", "note"}),
     ),
 }

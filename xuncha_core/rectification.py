@@ -1,0 +1,186 @@
+"""Rectification orders (整改通知): drafted from a check's findings, given a deadline, closed by a re-check.
+
+An order lives inside the ``remediation_check`` that raised it (``orders`` in
+its content, see ``content``); a ``recheck`` record names the order it
+re-checks. An order's state on a given day:
+
+    closed    a re-check of it has ``resolved`` true and at least one "after" photo
+    overdue   not closed, and today is after its deadline
+    open      otherwise
+
+``today`` is always a parameter, so the same answer comes out on the phone,
+on the server and in a test. Deadlines count calendar days after the check
+by default; a sheet may ask for working days per rule, item or sheet (see
+``sheet.DeadlineRule``), counted with the Chinese calendar in ``workdays``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from xuncha_core.scoring import DeadlineRule, ScoringSheet
+from xuncha_core.workdays import CHINA, WorkCalendar
+
+OPEN, OVERDUE, CLOSED = "open", "overdue", "closed"
+
+
+def deadline_after(check_date: date, rule: DeadlineRule, calendar: WorkCalendar = CHINA) -> date:
+    """The last day to fix a finding made on ``check_date`` under ``rule``.
+
+    Working-day deadlines raise ValidationError (``calendar.year_unknown``) when
+    the calendar lacks a year they reach.
+    """
+    if rule.basis == "working":
+        return calendar.add_working_days(check_date, rule.days)
+    return check_date + timedelta(days=rule.days)
+
+
+def draft_orders(
+    sheet: ScoringSheet,
+    deductions: Iterable[Mapping[str, Any]],
+    *,
+    check_date: date,
+    responsible: str,
+    calendar: WorkCalendar = CHINA,
+    new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+) -> list[dict[str, Any]]:
+    """Orders for a check's deductions, one per scoring item, in the sheet's item order.
+
+    Each order lists its deductions and takes the earliest deadline among their
+    rules. The result has the ``orders`` shape of remediation_check content;
+    the supervisor may edit titles, descriptions and deadlines before saving.
+    """
+    by_item: dict[str, list[Mapping[str, Any]]] = {}
+    for d in deductions:
+        by_item.setdefault(str(d.get("item_id")), []).append(d)
+    orders = []
+    for item in sheet.items:
+        found = by_item.get(item.id)
+        if not found:
+            continue
+        lines, deadline = [], None
+        for d in found:
+            rule = item.rule(str(d.get("rule_id")))
+            if rule is None:
+                continue
+            count = d.get("count", 1)
+            note = str(d.get("note") or "").strip()
+            lines.append(f"{rule.name} {count} {rule.unit}" + (f"：{note}" if note else ""))
+            due = deadline_after(check_date, sheet.deadline_for(item.id, rule.id), calendar)
+            deadline = due if deadline is None or due < deadline else deadline
+        if deadline is None:
+            continue
+        orders.append(
+            {
+                "order_id": new_id(),
+                "title": f"{item.name}整改",
+                "description": "；".join(lines),
+                "deduction_ids": [str(d.get("deduction_id")) for d in found],
+                "deadline": deadline.isoformat(),
+                "responsible": responsible,
+            }
+        )
+    return orders
+
+
+@dataclass(frozen=True)
+class OrderStatus:
+    """Where one order stands on ``today``; ``days_left`` is negative once overdue."""
+
+    order_id: str
+    check_record_id: str
+    village_id: str
+    month: str
+    title: str
+    responsible: str
+    deadline: date
+    state: str
+    days_left: int
+    closed_on: date | None = None
+    closed_by: str | None = None  # the record_id of the closing re-check
+
+    @property
+    def closed_late(self) -> bool:
+        return self.closed_on is not None and self.closed_on > self.deadline
+
+
+def order_state(deadline: date, *, closed: bool, today: date) -> str:
+    """``closed`` wins; otherwise ``overdue`` strictly after the deadline day, else ``open``."""
+    if closed:
+        return CLOSED
+    return OVERDUE if today > deadline else OPEN
+
+
+def closes_order(recheck: Mapping[str, Any]) -> bool:
+    """Whether re-check content closes its order: resolved, with at least one "after" photo."""
+    photos = recheck.get("after_photos")
+    return recheck.get("resolved") is True and isinstance(photos, list) and len(photos) > 0
+
+
+def order_statuses(
+    checks: Iterable[tuple[str, Mapping[str, Any]]],
+    rechecks: Iterable[tuple[str, Mapping[str, Any]]],
+    *,
+    today: date,
+) -> list[OrderStatus]:
+    """Every order of ``checks`` (``(record_id, content)`` pairs) with its state on ``today``.
+
+    ``rechecks`` are ``(record_id, content)`` pairs of recheck records; the first
+    closing re-check of an order (by its own date, then record id) closes it.
+    A re-check names the check it belongs to, so an order id reused in another
+    check is not closed by mistake.
+    """
+    closing: dict[tuple[str, str], tuple[date, str]] = {}
+    for record_id, r in rechecks:
+        if not closes_order(r):
+            continue
+        key = (str(r.get("check_record_id")), str(r.get("order_id")))
+        when = (_day_of(r.get("rechecked_at")) or date.max, record_id)
+        if key not in closing or when < closing[key]:
+            closing[key] = when
+    statuses = []
+    for record_id, check in checks:
+        for o in check.get("orders") or []:
+            deadline = date.fromisoformat(o["deadline"])
+            closed = closing.get((record_id, o["order_id"]))
+            statuses.append(
+                OrderStatus(
+                    order_id=o["order_id"],
+                    check_record_id=record_id,
+                    village_id=str(check.get("village_id", "")),
+                    month=str(check.get("month", "")),
+                    title=str(o.get("title", "")),
+                    responsible=str(o.get("responsible", "")),
+                    deadline=deadline,
+                    state=order_state(deadline, closed=closed is not None, today=today),
+                    days_left=(deadline - today).days,
+                    closed_on=None if closed is None or closed[0] == date.max else closed[0],
+                    closed_by=None if closed is None else closed[1],
+                )
+            )
+    return statuses
+
+
+def open_orders(
+    checks: Iterable[tuple[str, Mapping[str, Any]]],
+    rechecks: Iterable[tuple[str, Mapping[str, Any]]],
+    *,
+    today: date,
+) -> list[OrderStatus]:
+    """The orders not yet closed (open or overdue), soonest deadline first, then village and order id."""
+    pending = [s for s in order_statuses(checks, rechecks, today=today) if s.state != CLOSED]
+    return sorted(pending, key=lambda s: (s.deadline, s.village_id, s.order_id))
+
+
+def _day_of(value: Any) -> date | None:
+    """The local date of an ISO time as recorded (the clock of the place where it was taken)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).date()
+    except ValueError:
+        return None
