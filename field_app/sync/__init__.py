@@ -66,3 +66,7 @@ client; the seam), ``uploads`` (resumable photo upload), ``engine`` (one sync pa
 ``scheduler`` (when to run a pass, backoff, progress and status for the UI), ``receipts``
 (inclusion proofs), ``faults`` (named kill points for crash tests), ``cli`` (headless).
 """
+
+from field_app.sync.transport import enroll
+
+__all__ = ["enroll"]

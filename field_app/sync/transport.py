@@ -9,7 +9,10 @@ any other 4xx is ``Refused`` carrying the server's stable code.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
+from datetime import UTC
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -45,9 +48,15 @@ class ServerApi:
 
     def __init__(self, client: httpx.Client) -> None:
         self.client = client
+        # The server's clock as of its last answer (HTTP Date): "last synced" never trusts the phone's.
+        self.server_time: str | None = None
 
     def close(self) -> None:
         self.client.close()
+
+    # accounts ------------------------------------------------------------------------
+    def enroll(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self._json("POST", "/api/v1/auth/enroll", json=body)
 
     # records -------------------------------------------------------------------------
     def push_batch(self, envelopes: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -122,6 +131,10 @@ class ServerApi:
         except httpx.TransportError as exc:
             raise Offline("sync.offline", f"no connection to the server ({type(exc).__name__})",
                           "无法连接服务器，有信号时会自动重试") from exc
+        date = response.headers.get("Date")
+        if date:
+            with contextlib.suppress(TypeError, ValueError):
+                self.server_time = parsedate_to_datetime(date).astimezone(UTC).isoformat().replace("+00:00", "Z")
         if response.status_code < 400:
             return response
         error = _error_body(response)
@@ -155,3 +168,28 @@ def _sliced(data: bytes, on_bytes: ByteCounter, *, kill_midway: bool = False) ->
         piece = data[start : start + SLICE]
         yield piece
         on_bytes(len(piece))
+
+
+def enroll(
+    server_url: str,
+    *,
+    username: str | None = None,
+    password: str | None = None,
+    enrollment_code: str | None = None,
+    device_name: str = "phone",
+    transport: httpx.BaseTransport | None = None,
+) -> dict[str, Any]:
+    """Enroll this phone with a password or an office enrollment code: ``{device_id, token, user}``.
+
+    Raises ``Refused`` (wrong password, used code: ``.code``, ``.message``, ``.message_zh``),
+    ``DeviceRevoked`` on 401, ``Offline`` when the server cannot be reached."""
+    body: dict[str, Any] = {"device_name": device_name, "kind": "phone"}
+    if enrollment_code:
+        body["enrollment_code"] = enrollment_code.strip()
+    else:
+        body.update(username=username, password=password)
+    api = ServerApi(build_client(server_url, None, transport=transport))
+    try:
+        return api.enroll(body)
+    finally:
+        api.close()

@@ -1,0 +1,142 @@
+"""Proving that the server accepted a record: receipt → ledger entry → inclusion proof → signed checkpoint.
+
+A receipt holds the record's ledger index and leaf hash. ``prove`` checks, on the phone:
+the checkpoint's Ed25519 signature (against the key pinned on first use, so a server that
+later swaps its key is caught); that the ledger entry at that index is this revision
+(its leaf hash, record id, revision and digest); and that the RFC 9162 inclusion proof
+links the leaf to the checkpoint's root. Any failure raises ``ProofFailed`` naming it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from field_app.sync.errors import ProofFailed
+from field_app.sync.transport import ServerApi
+from xuncha_core import merkle
+from xuncha_core.canonical import canonical_bytes
+from xuncha_core.checkpoint import Checkpoint, verify
+from xuncha_core.errors import IntegrityError
+
+PINNED_KEY_SETTING = "ledger_public_key"
+
+
+@dataclass(frozen=True)
+class Proof:
+    """What the UI shows as "proved": this revision is leaf ``ledger_index`` of the signed tree."""
+
+    record_id: str
+    revision: int
+    ledger_index: int
+    leaf_hash: str
+    tree_size: int
+    root: str
+    checkpoint_time: str
+    key_id: str
+    public_key: str  # base64 of the raw Ed25519 key that signed the checkpoint
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def prove(
+    api: ServerApi,
+    receipt: dict[str, Any],
+    *,
+    trusted_public_key: bytes | None,
+    envelope: dict[str, Any] | None = None,
+) -> Proof:
+    """Verify the receipt against a freshly fetched signed checkpoint; raise ``ProofFailed``."""
+    try:
+        checkpoint = Checkpoint.from_dict(api.checkpoint())
+        verify(checkpoint, trusted_public_key)
+    except IntegrityError as exc:
+        raise ProofFailed(exc.code, exc.message, "服务器签名的账本检查点验证失败") from exc
+    index = int(receipt["ledger_index"])
+    leaf = str(receipt["leaf_hash"])
+    if index >= checkpoint.size:
+        raise ProofFailed(
+            "receipt.not_yet_checkpointed",
+            f"ledger entry {index} is newer than the latest checkpoint (size {checkpoint.size}); try again shortly",
+            "该记录尚未进入最新的账本检查点，请稍后再试",
+        )
+    _check_entry(api.ledger_entry(index), receipt, envelope)
+    answer = api.inclusion_proof(index, checkpoint.size)
+    try:
+        merkle.verify_inclusion(
+            bytes.fromhex(leaf), index, checkpoint.size, [bytes.fromhex(h) for h in answer["hashes"]], checkpoint.root
+        )
+    except (IntegrityError, ValueError) as exc:
+        raise ProofFailed(
+            "receipt.proof_invalid",
+            f"the inclusion proof of ledger entry {index} does not lead to the signed root: {exc}",
+            "包含性证明与签名的账本根哈希不符：服务器记录可能被改动",
+        ) from exc
+    return Proof(
+        record_id=str(receipt["record_id"]),
+        revision=int(receipt["revision"]),
+        ledger_index=index,
+        leaf_hash=leaf,
+        tree_size=checkpoint.size,
+        root=checkpoint.root.hex(),
+        checkpoint_time=checkpoint.timestamp,
+        key_id=checkpoint.key_id,
+        public_key=base64.b64encode(checkpoint.public_key).decode("ascii"),
+    )
+
+
+def prove_record(store: Any, api: ServerApi, record_id: str, revision: int | None = None) -> Proof:
+    """Prove a stored receipt of this record (the latest revision by default), pinning the
+    server's checkpoint key on first use."""
+    view = store.get_record(record_id)
+    receipts = (view or {}).get("receipts") or {}
+    if not receipts:
+        raise ProofFailed("receipt.none", "this record has no receipt yet: sync it first", "该记录尚未同步，没有回执")
+    rev = revision if revision is not None else max(int(r) for r in receipts)
+    receipt = receipts.get(rev) or receipts.get(str(rev))
+    if not receipt:
+        raise ProofFailed("receipt.none", f"revision {rev} has no receipt on this phone", f"第 {rev} 版没有回执")
+    pinned = store.get_setting(PINNED_KEY_SETTING)
+    trusted = base64.b64decode(pinned) if pinned else None
+    envelope = None
+    if int(receipt.get("revision", rev)) == int((view or {}).get("revision") or -1):
+        envelope = (view or {}).get("envelope")
+    proof = prove(api, receipt, trusted_public_key=trusted, envelope=envelope)
+    if not pinned:
+        store.set_setting(PINNED_KEY_SETTING, proof.public_key)
+    return proof
+
+
+def _check_entry(answer: dict[str, Any], receipt: dict[str, Any], envelope: dict[str, Any] | None) -> None:
+    entry = answer.get("entry")
+    index = receipt["ledger_index"]
+    if isinstance(entry, str):
+        raw = entry.encode()
+        entry = json.loads(entry)
+    else:
+        raw = canonical_bytes(entry)
+    if merkle.leaf_hash(raw).hex() != receipt["leaf_hash"]:
+        raise ProofFailed(
+            "receipt.leaf_mismatch",
+            f"ledger entry {index} does not hash to the receipt's leaf hash",
+            "账本条目与回执的叶哈希不符",
+        )
+    record = (entry or {}).get("record") or {}
+    same = (
+        entry.get("type") == "record.accepted"
+        and record.get("record_id") == receipt["record_id"]
+        and record.get("revision") == receipt["revision"]
+        and entry.get("digest") == receipt["digest"]
+    )
+    if envelope is not None:
+        same = same and hashlib.sha256(canonical_bytes(envelope)).hexdigest() == receipt["digest"]
+    if not same:
+        raise ProofFailed(
+            "receipt.entry_mismatch",
+            f"ledger entry {index} is not revision {receipt['revision']} of record {receipt['record_id']}",
+            "账本条目不是该记录的这一版本",
+        )
