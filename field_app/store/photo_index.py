@@ -1,0 +1,60 @@
+"""What the phone knows about its evidence photos: metadata and upload progress.
+
+The photo files themselves are written by the photo pipeline, named by hash;
+only their metadata is here, sharded by the first two hex digits of the SHA-256
+(``photo_meta/ab.json``) so that recording an upload offset rewrites a small
+file however many photos the phone has taken.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from field_app.store.store_file import StoreFile
+from xuncha_core.errors import Problem, ValidationError
+from xuncha_core.records import SHA256_RE
+
+TABLE = "photos"
+
+
+def check_sha(sha256: Any) -> str:
+    if not isinstance(sha256, str) or not SHA256_RE.match(sha256):
+        raise ValidationError.of(
+            [Problem("sha256", "photo.bad_hash", "sha256 must be 64 lowercase hex digits")],
+            code="photo.bad_hash",
+        )
+    return sha256
+
+
+class PhotoIndex:
+    """Photo metadata keyed by SHA-256; callers hold the store lock."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self._shards: dict[str, StoreFile] = {}
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+
+    def _shard(self, sha256: str) -> StoreFile:
+        name = sha256[:2]
+        if name not in self._shards:
+            self._shards[name] = StoreFile(None if self.folder is None else self.folder / f"{name}.json")
+        return self._shards[name]
+
+    def get(self, sha256: str) -> dict[str, Any] | None:
+        return self._shard(check_sha(sha256)).get(TABLE, sha256)
+
+    def put(self, meta: dict[str, Any]) -> dict[str, Any]:
+        sha256 = check_sha(meta.get("sha256"))
+        old = self.get(sha256) or {"uploaded": False, "offset": 0}
+        merged = {**old, **meta}
+        # Re-adding a photo never forgets that it was already uploaded.
+        merged["uploaded"] = bool(old.get("uploaded") or meta.get("uploaded"))
+        if merged != old:
+            self._shard(sha256).put(TABLE, sha256, merged)
+        return merged
+
+    def close(self) -> None:
+        for shard in self._shards.values():
+            shard.close()
