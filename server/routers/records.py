@@ -1,0 +1,100 @@
+"""Records: push one revision or a batch, list and read them, and review them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path, Query, Response
+from pydantic import BaseModel, Field
+
+from server import accounts, intake, reviews
+from server.db import read
+from server.deps import ActorDep, EngineDep, FieldActor, ReviewerActor
+from server.errors import ApiError
+
+router = APIRouter(prefix="/api/v1", tags=["records"])
+
+RecordId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-f-]+$")]
+# Query filters: plain text only (PostgreSQL refuses NUL bytes in a string).
+Filter = Annotated[str | None, Query(max_length=128, pattern=r"^[^\x00-\x1f\x7f]*$")]
+
+
+class Batch(BaseModel):
+    records: list[Any] = Field(max_length=intake.MAX_BATCH)
+
+
+class ReviewRequest(BaseModel):
+    revision: int = Field(ge=1, le=2**31 - 1)
+    action: str = Field(max_length=16, description="approve, send_back or reject")
+    reason: str | None = Field(default=None, max_length=reviews.MAX_REASON)
+
+
+@router.post("/records", status_code=201)
+def push_record(
+    envelope: Annotated[dict[str, Any], Body()], actor: FieldActor, engine: EngineDep, response: Response
+) -> dict[str, Any]:
+    """Push one record revision. 201 new; 200 an identical replay, answering the original receipt."""
+    status, receipt = intake.retrying(engine, lambda conn: intake.submit(conn, actor=actor, data=envelope))
+    response.status_code = status
+    return receipt
+
+
+@router.post("/records/batch")
+def push_batch(batch: Batch, actor: FieldActor, engine: EngineDep) -> dict[str, Any]:
+    """Push up to 200 revisions; each is judged alone, the accepted ones are stored together."""
+    results = intake.retrying(engine, lambda conn: intake.submit_batch(conn, actor=actor, items=batch.records))
+    return {"results": results}
+
+
+@router.get("/records")
+def list_records(
+    actor: ActorDep,
+    engine: EngineDep,
+    village_id: Filter = None,
+    month: Filter = None,
+    kind: Filter = None,
+    review_state: Filter = None,
+    author: Filter = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    after: Annotated[str | None, Query(max_length=250, pattern=r"^[^\x00-\x1f\x7f]*$")] = None,
+) -> dict[str, Any]:
+    """Record heads, newest change first; field roles see only their own. Page with ``after=next``."""
+    if actor.role not in accounts.READ_ALL_ROLES:
+        if author not in (None, actor.username):
+            raise ApiError(403, "record.forbidden", "You may see only the records you made.", "您只能查看自己制作的记录。")
+        author = actor.username
+    with read(engine) as conn:
+        return intake.list_records(
+            conn,
+            author=author,
+            village_id=village_id,
+            month=month,
+            kind=kind,
+            review_state=review_state,
+            limit=limit,
+            after=after,
+        )
+
+
+@router.get("/records/{record_id}")
+def get_record(record_id: RecordId, actor: ActorDep, engine: EngineDep) -> dict[str, Any]:
+    """The head, every revision with its receipt, the reviews and the photos still missing."""
+    with read(engine) as conn:
+        return intake.get_record(
+            conn, record_id=record_id, actor=actor, read_all=actor.role in accounts.READ_ALL_ROLES
+        )
+
+
+@router.post("/records/{record_id}/reviews", status_code=201)
+def review_record(
+    record_id: RecordId, req: ReviewRequest, actor: ReviewerActor, engine: EngineDep, response: Response
+) -> dict[str, Any]:
+    """Approve, send back or reject the head revision (a reason is required unless approving)."""
+    status, review = intake.retrying(
+        engine,
+        lambda conn: reviews.record_review(
+            conn, record_id=record_id, revision=req.revision, action=req.action, reason=req.reason, reviewer=actor
+        ),
+    )
+    response.status_code = status
+    return review

@@ -1,0 +1,73 @@
+"""Building record envelopes and signed-in users against a live server, for the record tests."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from tests.support.live_server import LiveServer
+
+
+@dataclass
+class Member:
+    """A signed-in user on one enrolled device."""
+
+    username: str
+    role: str
+    device_id: str
+    token: str
+    server: LiveServer
+
+    def client(self) -> httpx.Client:
+        return self.server.client(self.token)
+
+    def envelope(
+        self,
+        *,
+        record_id: str | None = None,
+        revision: int = 1,
+        content: dict[str, Any] | None = None,
+        photos: list[str] | None = None,
+        kind: str = "remediation_check",
+        device_time: str = "2025-05-14T09:30:00+08:00",
+    ) -> dict[str, Any]:
+        return {
+            "record_id": record_id or str(uuid.uuid4()),
+            "kind": kind,
+            "revision": revision,
+            "base_revision": None if revision == 1 else revision - 1,
+            "author": self.username,
+            "device_id": self.device_id,
+            "device_time": device_time,
+            "gps_time": None,
+            "content": content if content is not None else remediation_content(),
+            "photos": photos or [],
+        }
+
+
+def remediation_content(village_id: str = "v-lianhe", month: str = "2025-05", **more: Any) -> dict[str, Any]:
+    """A complete monthly check with nothing deducted (``more`` adds or replaces fields)."""
+    return {
+        "village_id": village_id,
+        "month": month,
+        "sheet_id": "sample",
+        "sheet_version": 1,
+        "inspected_at": f"{month}-14T09:30:00+08:00",
+        "recorder": "王队长",
+        "location": None,
+        "deductions": [],
+        "cleaner_ratings": [],
+        "total_score": 100,
+        "orders": [],
+        **more,
+    }
+
+
+def member(server: LiveServer, username: str, role: str) -> Member:
+    """Create the user (password "password-123") and enroll one device for them."""
+    server.add_user(username, role)
+    enrolled = server.enroll(username)
+    return Member(username, role, enrolled["device_id"], enrolled["token"], server)
