@@ -6,8 +6,9 @@ from fastapi import FastAPI
 
 from server import errors
 from server.db import make_engine
+from server.ledger.signing import load_or_create_key
 from server.migrations import migrate
-from server.routers import auth
+from server.routers import auth, ledger
 from server.settings import Settings
 
 
@@ -19,8 +20,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Xuncha 巡查", version="0.1.0")
     app.state.settings = settings
     app.state.engine = engine
+    app.state.signing_key = load_or_create_key(settings.signing_key_path)
     errors.install_handlers(app)
-    for module in (auth,):
+    for module in (auth, ledger):
         app.include_router(module.router)
 
     @app.get("/api/v1/health", tags=["meta"])

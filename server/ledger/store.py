@@ -2,21 +2,28 @@
 
 Appending leaf ``n`` stores its hash at level 0 and, for every level at which
 leaf ``n`` completes an aligned subtree, that subtree's hash. Any RFC 9162
-subtree hash, and so any proof, is then a handful of lookups: O(log n).
+subtree hash, and so any proof, is then a handful of lookups: O(log n)
+(see ``server.ledger.proofs``).
+
+The only other state an append needs is the right edge of the tree: the
+complete aligned subtrees that tile [0, size), at most one per level. It is
+read in one query per append (or per batch).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, select, tuple_
 
 from server import tables as t
 from server.db import is_sqlite
 from xuncha_core.canonical import canonical_text
-from xuncha_core.merkle import leaf_hash, node_hash
+from xuncha_core.errors import IntegrityError
+from xuncha_core.merkle import aligned_nodes, leaf_hash, node_hash
 
 _PG_LEDGER_LOCK = 0x78756E6368610001  # "xuncha" + 1: serialises appends on PostgreSQL
 
@@ -31,34 +38,67 @@ class Receipt:
 
 
 def size(conn: Connection) -> int:
+    """The number of entries in the ledger as this transaction sees it."""
     n = conn.execute(select(func.max(t.ledger_entries.c.idx))).scalar()
     return 0 if n is None else int(n) + 1
 
 
+def nodes(conn: Connection, wanted: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+    """The stored hashes of these complete aligned subtrees ``(level, pos)``, in one query.
+
+    Raises IntegrityError (``ledger.node_missing``) if one is not stored: the
+    tree tables were damaged, since every complete subtree is written with the
+    leaf that completes it.
+    """
+    if not wanted:
+        return {}
+    n = t.ledger_nodes.c
+    rows = conn.execute(
+        select(n.level, n.pos, n.hash).where(tuple_(n.level, n.pos).in_(sorted(set(wanted))))
+    ).all()
+    found = {(int(r.level), int(r.pos)): bytes(r.hash) for r in rows}
+    missing = [w for w in wanted if w not in found]
+    if missing:
+        raise IntegrityError(
+            code="ledger.node_missing",
+            message=f"the ledger is missing stored subtree hashes {missing[:5]}; restore it from a backup",
+        )
+    return found
+
+
 def append(conn: Connection, entry: dict[str, Any]) -> Receipt:
     """Append ``entry`` (a JSON object) as the next leaf, in the caller's transaction."""
+    return append_many(conn, [entry])[0]
+
+
+def append_many(conn: Connection, entries: Sequence[dict[str, Any]]) -> list[Receipt]:
+    """Append each entry, in order, as the next leaves, in the caller's transaction."""
+    if not entries:
+        return []
     if not is_sqlite(conn):
         # SQLite writers already hold the database lock (BEGIN IMMEDIATE).
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_LEDGER_LOCK})")
-    text = canonical_text(entry)
-    data = text.encode("utf-8")
-    index = size(conn)
-    leaf = leaf_hash(data)
-    conn.execute(
-        t.ledger_entries.insert().values(
-            idx=index, entry=text, leaf_hash=leaf, created_at=datetime.now(UTC).isoformat()
-        )
-    )
-    nodes = [{"level": 0, "pos": index, "hash": leaf}]
-    level, pos, current = 0, index, leaf
-    while pos % 2 == 1:  # this leaf completes the subtree (level + 1, pos // 2)
-        left = conn.execute(
-            select(t.ledger_nodes.c.hash).where(
-                t.ledger_nodes.c.level == level, t.ledger_nodes.c.pos == pos - 1
-            )
-        ).scalar_one()
-        current = node_hash(left, current)
-        level, pos = level + 1, pos // 2
-        nodes.append({"level": level, "pos": pos, "hash": current})
-    conn.execute(t.ledger_nodes.insert(), nodes)
-    return Receipt(index=index, leaf_hash=leaf.hex())
+    start = size(conn)
+    edge_keys = aligned_nodes(0, start)
+    stored = nodes(conn, edge_keys)
+    edge = [(level, stored[(level, pos)]) for level, pos in edge_keys]
+    now = datetime.now(UTC).isoformat()
+    entry_rows: list[dict[str, Any]] = []
+    node_rows: list[dict[str, Any]] = []
+    receipts: list[Receipt] = []
+    for index, entry in enumerate(entries, start):
+        text = canonical_text(entry)
+        leaf = leaf_hash(text.encode("utf-8"))
+        entry_rows.append({"idx": index, "entry": text, "leaf_hash": leaf, "created_at": now})
+        node_rows.append({"level": 0, "pos": index, "hash": leaf})
+        level, current = 0, leaf
+        while (index >> level) & 1:  # this leaf completes the subtree (level + 1, index >> (level + 1))
+            _, left = edge.pop()
+            current = node_hash(left, current)
+            level += 1
+            node_rows.append({"level": level, "pos": index >> level, "hash": current})
+        edge.append((level, current))
+        receipts.append(Receipt(index=index, leaf_hash=leaf.hex()))
+    conn.execute(t.ledger_entries.insert(), entry_rows)
+    conn.execute(t.ledger_nodes.insert(), node_rows)
+    return receipts

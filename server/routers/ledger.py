@@ -1,0 +1,93 @@
+"""The public ledger API: signed checkpoint, entries, inclusion and consistency proofs.
+
+No sign-in: anyone may check the record. Hashes are lowercase hex; the
+checkpoint's signature and public key are base64 (see ``xuncha_core.checkpoint``
+for the signed bytes).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+
+from server.db import read
+from server.deps import EngineDep
+from server.errors import ApiError
+from server.ledger import proofs, signing, store
+
+router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"])
+
+Count = Annotated[int, Query(ge=0, le=2**62)]
+
+
+def _size_error(name: str, value: int, size: int) -> ApiError:
+    return ApiError(
+        400,
+        "ledger.size_out_of_range",
+        f"{name}={value} is larger than the ledger, which holds {size} entries; ask for a size up to {size}.",
+        f"{name}={value} 超出账本大小（共 {size} 条），请使用不大于 {size} 的值。",
+        {"name": name, "value": value, "ledger_size": size},
+    )
+
+
+@router.get("/checkpoint")
+def checkpoint(request: Request, engine: EngineDep) -> dict[str, Any]:
+    """The current tree size and root, signed now with the server's Ed25519 key."""
+    with read(engine) as conn:
+        return signing.current_checkpoint(conn, request.app.state.signing_key).as_dict()
+
+
+@router.get("/entries/{index}")
+def entry(index: Annotated[int, Path(ge=0, le=2**62)], engine: EngineDep) -> dict[str, Any]:
+    """One entry: the exact canonical JSON text that was hashed, and its leaf hash."""
+    with read(engine) as conn:
+        found = proofs.entry(conn, index)
+        if found is None:
+            size = store.size(conn)
+            raise ApiError(
+                404,
+                "ledger.entry_not_found",
+                f"There is no ledger entry {index}; the ledger holds entries 0 to {size - 1}.",
+                f"账本中没有第 {index} 条记录；现有记录编号为 0 至 {size - 1}。",
+                {"index": index, "ledger_size": size},
+            )
+    return {"index": found.index, "entry": found.text, "leaf_hash": found.leaf_hash.hex()}
+
+
+@router.get("/proof/inclusion")
+def inclusion(index: Count, size: Count, engine: EngineDep) -> dict[str, Any]:
+    """The RFC 9162 audit path of entry ``index`` in the tree of the first ``size`` entries."""
+    with read(engine) as conn:
+        current = store.size(conn)
+        if size > current:
+            raise _size_error("size", size, current)
+        if index >= size:
+            raise ApiError(
+                400,
+                "ledger.index_out_of_range",
+                f"Entry {index} is not in a tree of {size} entries; ask with a size larger than the index.",
+                f"第 {index} 条不在大小为 {size} 的树中；size 必须大于 index。",
+                {"index": index, "size": size},
+            )
+        hashes = proofs.inclusion_proof(conn, index, size)
+    return {"index": index, "size": size, "hashes": [h.hex() for h in hashes]}
+
+
+@router.get("/proof/consistency")
+def consistency(first: Count, second: Count, engine: EngineDep) -> dict[str, Any]:
+    """The RFC 9162 proof that the tree of ``first`` entries is a prefix of the tree of ``second``."""
+    with read(engine) as conn:
+        current = store.size(conn)
+        if second > current:
+            raise _size_error("second", second, current)
+        if first > second:
+            raise ApiError(
+                400,
+                "ledger.sizes_out_of_order",
+                f"first={first} is larger than second={second}; a consistency proof goes from an older, smaller tree to a newer one.",
+                f"first={first} 大于 second={second}；一致性证明须从较小的旧树到较大的新树。",
+                {"first": first, "second": second},
+            )
+        hashes = proofs.consistency_proof(conn, first, second)
+    return {"first": first, "second": second, "hashes": [h.hex() for h in hashes]}
