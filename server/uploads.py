@@ -1,0 +1,349 @@
+"""Resumable photo uploads (tus-style): a slow, cut-prone link never sends a byte twice needlessly.
+
+The protocol, as the phone sees it:
+
+1. ``POST /uploads {sha256, length}`` creates (or finds) the upload and answers the
+   server's ``offset``; if the photo is already kept it answers ``complete``.
+2. ``PATCH /uploads/{sha256}`` with ``Upload-Offset: N`` appends the body at byte N of
+   ``<data>/uploads/<sha256>.part``; the part file is fsynced before the new offset is
+   answered, so an acknowledged offset survives a kill. If N is not the server's offset
+   the answer is 409 ``upload.offset_mismatch`` with the server's offset (header and
+   ``detail.offset``): a replayed chunk whose response was lost is refused harmlessly and
+   the phone skips ahead. A body cut mid-way keeps the bytes that arrived.
+3. ``HEAD /uploads/{sha256}`` answers ``Upload-Offset`` after any cut; the phone sends
+   from exactly that byte.
+4. When the offset reaches the length, the whole is hashed and checked as an image
+   (``server.photo_store``) and kept; on failure the part is deleted and the error says
+   why. An empty PATCH at ``offset == length`` (or a repeated POST) finishes an upload
+   whose last step was interrupted.
+
+State is the ``uploads`` row (length) plus the part file (its size is the offset).
+After a crash either may exist without the other: a row without a part is at offset
+0; a part without a row is adopted by the next POST (its bytes are checked at the end
+anyway). Every change to a part file happens under an exclusive ``flock`` on it, so
+two requests for the same photo never interleave; the second is told 409
+``upload.busy``.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError
+
+from server import photo_store
+from server import tables as t
+from server.accounts import Actor
+from server.db import read, write
+from server.errors import ApiError
+from server.photo_store import PhotoReceipt
+from server.settings import Settings
+
+
+@dataclass(frozen=True)
+class UploadState:
+    """Where an upload stands; ``receipt`` once the photo is kept."""
+
+    sha256: str
+    length: int
+    offset: int
+    receipt: PhotoReceipt | None = None
+
+    @property
+    def complete(self) -> bool:
+        return self.receipt is not None
+
+    def as_dict(self, settings: Settings) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "sha256": self.sha256,
+            "offset": self.offset,
+            "length": self.length,
+            "chunk_size": settings.upload_chunk_bytes,
+            "complete": self.complete,
+        }
+        if self.receipt is not None:
+            out.update({k: v for k, v in self.receipt.as_dict().items() if k != "sha256"})
+        return out
+
+
+def part_path(settings: Settings, sha256: str) -> Path:
+    return settings.uploads_dir / f"{sha256}.part"
+
+
+def _kept(engine: Engine, settings: Settings, sha256: str) -> UploadState | None:
+    with read(engine) as conn:
+        receipt = photo_store.find_photo(conn, sha256)
+    if receipt is None:
+        return None
+    return UploadState(sha256, receipt.size, receipt.size, receipt)
+
+
+def _row_length(engine: Engine, sha256: str) -> int | None:
+    with read(engine) as conn:
+        return conn.execute(select(t.uploads.c.length).where(t.uploads.c.sha256 == sha256)).scalar()
+
+
+def _not_found(sha256: str) -> ApiError:
+    return ApiError(
+        404,
+        "upload.not_found",
+        f"No upload of photo {sha256} is in progress. Start it with POST /api/v1/uploads.",
+        "没有正在进行的该照片上传，请先创建上传（POST /api/v1/uploads）。",
+    )
+
+
+def _offset_mismatch(sent: int, offset: int) -> ApiError:
+    return ApiError(
+        409,
+        "upload.offset_mismatch",
+        f"The chunk was sent for byte {sent}, but the server has {offset} bytes. Continue from byte {offset}.",
+        f"分块起点为第 {sent} 字节，但服务器已收到 {offset} 字节，请从第 {offset} 字节继续。",
+        {"offset": offset, "sent_offset": sent},
+        headers={"Upload-Offset": str(offset)},
+    )
+
+
+class PartFile:
+    """The part file of one upload, opened and exclusively locked; close() releases it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        while True:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                os.close(fd)
+                if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+                    raise ApiError(
+                        409,
+                        "upload.busy",
+                        "Another request is sending this photo right now. Wait a moment, ask for the offset, and continue.",
+                        "该照片正由另一个请求上传，请稍候查询进度后继续。",
+                        headers={"Retry-After": "1"},
+                    ) from None
+                raise
+            try:
+                same = os.stat(path).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:  # not unlinked by a finishing request between our open and flock
+                self.fd = fd
+                return
+            os.close(fd)
+
+    @property
+    def size(self) -> int:
+        return os.fstat(self.fd).st_size
+
+    def write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.fd, view) :]
+
+    def truncate(self, size: int) -> None:
+        os.ftruncate(self.fd, size)
+        os.lseek(self.fd, size, os.SEEK_SET)
+
+    def sync(self) -> None:
+        os.fsync(self.fd)
+
+    def delete(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)  # releases the flock
+            self.fd = -1
+
+
+def create(engine: Engine, settings: Settings, *, sha256: str, length: int, actor: Actor) -> tuple[UploadState, bool]:
+    """Start (or find) the upload of this photo; True when it was created now."""
+    sha = photo_store.normalise_sha256(sha256)
+    if length < 1:
+        raise ApiError(
+            422, "photo.not_an_image", "An empty file (0 bytes) is not a photo.", "空文件（0 字节）不是照片。", {"format": "empty"}
+        )
+    if length > settings.max_photo_bytes:
+        raise photo_store.too_large(length, settings.max_photo_bytes)
+    kept = _kept(engine, settings, sha)
+    if kept is not None:
+        part_path(settings, sha).unlink(missing_ok=True)  # left over if a kill came after the commit
+        return kept, False
+    if _row_length(engine, sha) == length:
+        current = status(engine, settings, sha256=sha)
+        if current.offset < length:  # the common retry: no lock needed to report it
+            return current, False
+    settings.uploads_dir.mkdir(parents=True, exist_ok=True)
+    part = PartFile(part_path(settings, sha))
+    try:
+        known = _row_length(engine, sha)
+        if known != length:
+            # A new upload, or a client that changed its mind about the length: whatever bytes
+            # are there cannot be trusted past the new length.
+            if known is not None or part.size > length:
+                part.truncate(0)
+                part.sync()
+            _put_row(engine, sha, length, actor)
+        created = known is None
+        if part.size == length:
+            return _finish(engine, settings, part, sha, length, actor), created
+        return UploadState(sha, length, part.size), created
+    finally:
+        part.close()
+
+
+def _put_row(engine: Engine, sha256: str, length: int, actor: Actor) -> None:
+    try:
+        with write(engine) as conn:
+            conn.execute(t.uploads.delete().where(t.uploads.c.sha256 == sha256))
+            conn.execute(
+                t.uploads.insert().values(
+                    sha256=sha256,
+                    length=length,
+                    user_id=actor.user_id,
+                    created_at=datetime.now(UTC).isoformat(timespec="microseconds"),
+                )
+            )
+    except IntegrityError:  # a concurrent create on PostgreSQL won; we hold the part lock, so it matches
+        pass
+
+
+def status(engine: Engine, settings: Settings, *, sha256: str) -> UploadState:
+    """The upload's offset (durable bytes received), or the receipt if the photo is kept."""
+    sha = photo_store.normalise_sha256(sha256)
+    kept = _kept(engine, settings, sha)
+    if kept is not None:
+        return kept
+    length = _row_length(engine, sha)
+    if length is None:
+        raise _not_found(sha)
+    path = part_path(settings, sha)
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return UploadState(sha, length, 0)
+    try:
+        os.fsync(fd)  # what we report must survive a power cut too
+        return UploadState(sha, length, os.fstat(fd).st_size)
+    finally:
+        os.close(fd)
+
+
+@dataclass
+class Append:
+    """One PATCH in progress: the locked part file and where the chunk started."""
+
+    engine: Engine
+    settings: Settings
+    sha256: str
+    length: int
+    start: int
+    part: PartFile
+    actor: Actor
+    received: int = 0
+
+    def write(self, data: bytes) -> None:
+        """Append bytes of the chunk; 413 if they would pass the declared length (chunk undone)."""
+        if self.start + self.received + len(data) > self.length:
+            self.part.truncate(self.start)
+            self.part.sync()
+            raise ApiError(
+                413,
+                "upload.past_length",
+                f"The chunk goes past the declared length of {self.length} bytes.",
+                f"分块超出声明的文件长度 {self.length} 字节。",
+                {"offset": self.start, "length": self.length},
+                headers={"Upload-Offset": str(self.start)},
+            )
+        self.part.write(data)
+        self.received += len(data)
+
+    def keep_partial(self) -> None:
+        """The client went away mid-body: keep what arrived (it resumes from HEAD's offset)."""
+        try:
+            self.part.sync()
+        finally:
+            self.part.close()
+
+    def finish(self) -> UploadState:
+        """Make the chunk durable; keep the photo if it is now whole. Releases the lock."""
+        try:
+            self.part.sync()
+            offset = self.part.size
+            if offset < self.length:
+                return UploadState(self.sha256, self.length, offset)
+            return _finish(self.engine, self.settings, self.part, self.sha256, self.length, self.actor)
+        finally:
+            self.part.close()
+
+    def abort(self) -> None:
+        self.part.close()
+
+
+def begin_append(
+    engine: Engine,
+    settings: Settings,
+    *,
+    sha256: str,
+    offset: int,
+    content_length: int | None,
+    actor: Actor,
+) -> Append | UploadState:
+    """Lock the part file for a chunk at ``offset``; an UploadState if the photo is already kept."""
+    sha = photo_store.normalise_sha256(sha256)
+    kept = _kept(engine, settings, sha)
+    if kept is not None:
+        return kept
+    length = _row_length(engine, sha)
+    if length is None:
+        raise _not_found(sha)
+    part = PartFile(part_path(settings, sha))
+    try:
+        size = part.size
+        if offset != size:
+            part.sync()
+            raise _offset_mismatch(offset, size)
+        if content_length is not None and offset + content_length > length:
+            raise ApiError(
+                413,
+                "upload.past_length",
+                f"The chunk ({content_length} bytes at {offset}) goes past the declared length of {length} bytes.",
+                f"分块（从第 {offset} 字节起 {content_length} 字节）超出声明的文件长度 {length} 字节。",
+                {"offset": size, "length": length},
+                headers={"Upload-Offset": str(size)},
+            )
+        os.lseek(part.fd, size, os.SEEK_SET)
+        return Append(engine, settings, sha, length, size, part, actor)
+    except BaseException:
+        part.close()
+        raise
+
+
+def _finish(
+    engine: Engine, settings: Settings, part: PartFile, sha256: str, length: int, actor: Actor
+) -> UploadState:
+    """The part is whole: check it, keep the photo, forget the upload. Caller holds the lock."""
+    try:
+        photo = photo_store.inspect_photo(part.path, settings=settings, expected_sha256=sha256)
+    except ApiError as exc:
+        part.delete()
+        with write(engine) as conn:
+            conn.execute(t.uploads.delete().where(t.uploads.c.sha256 == sha256))
+        exc.detail = {**exc.detail, "upload_deleted": True}
+        exc.message += " The upload was discarded; start it again."
+        exc.message_zh += "本次上传已作废，请重新开始上传。"
+        raise
+    photo_store.write_blob(settings, sha256, part.path)
+    with write(engine) as conn:
+        receipt = photo_store.record_photo(conn, photo, uploaded_by=actor.username)
+        conn.execute(t.uploads.delete().where(t.uploads.c.sha256 == sha256))
+    part.delete()
+    return UploadState(sha256, length, length, receipt)

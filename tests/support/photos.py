@@ -1,0 +1,99 @@
+"""Photo upload helpers for tests: hostile files built on the spot, and what the server holds."""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import sqlalchemy as sa
+
+from tests.support.live_server import LiveServer
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def png(width: int, height: int, idat: bytes) -> bytes:
+    """A grey PNG with this header and these compressed pixel rows."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", idat) + _png_chunk(b"IEND", b"")
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A tiny PNG whose header declares ``width`` x ``height`` pixels."""
+    return png(width, height, zlib.compress(b"\0" * 64))
+
+
+def png_bomb(side: int) -> bytes:
+    """A real decompression bomb: ``side`` x ``side`` black pixels, all of them compressed."""
+    packer = zlib.compressobj(9)
+    row = b"\0" * (side + 1)  # filter byte + pixels
+    body = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
+    return png(side, side, body)
+
+
+def jpeg_claiming(real_jpeg: bytes, width: int, height: int) -> bytes:
+    """A real JPEG whose frame header (SOFn) is rewritten to declare ``width`` x ``height``."""
+    data = bytearray(real_jpeg)
+    pos = 2
+    while pos + 4 <= len(data):
+        marker = data[pos + 1]
+        seg_len = int.from_bytes(data[pos + 2 : pos + 4], "big")
+        if marker in (0xC0, 0xC1, 0xC2):
+            data[pos + 5 : pos + 9] = struct.pack(">HH", height, width)
+            return bytes(data)
+        pos += 2 + seg_len
+    raise ValueError("no SOF marker")
+
+
+@dataclass(frozen=True)
+class Holdings:
+    """What the server keeps: files under photos/ and uploads/, photos rows, ledger size."""
+
+    files: frozenset[str]
+    photo_rows: frozenset[str]
+    upload_rows: frozenset[str]
+    ledger_size: int
+
+
+def holdings(server: LiveServer) -> Holdings:
+    files = frozenset(
+        str(p.relative_to(server.data_dir))
+        for folder in ("photos", "uploads")
+        for p in (server.data_dir / folder).rglob("*")
+        if p.is_file()
+    )
+    engine = sa.create_engine(server.database_url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            photos = frozenset(conn.execute(sa.text("SELECT sha256 FROM photos")).scalars())
+            ups = frozenset(conn.execute(sa.text("SELECT sha256 FROM uploads")).scalars())
+            size = conn.execute(sa.text("SELECT count(*) FROM ledger_entries")).scalar_one()
+    finally:
+        engine.dispose()
+    return Holdings(files, photos, ups, int(size))
+
+
+def blob(server: LiveServer, digest: str) -> Path:
+    return server.data_dir / "photos" / digest[:2] / digest
+
+
+def upload_in_chunks(c: httpx.Client, data: bytes, chunk: int, *, start: int = 0) -> httpx.Response:
+    """PATCH ``data`` from byte ``start`` in chunks of ``chunk`` bytes; the last response."""
+    digest = sha(data)
+    offset = start
+    while True:
+        piece = data[offset : offset + chunk]
+        r = c.patch(f"/api/v1/uploads/{digest}", content=piece, headers={"Upload-Offset": str(offset)})
+        if r.status_code != 200 or offset + len(piece) >= len(data):
+            return r
+        offset = r.json()["offset"]
