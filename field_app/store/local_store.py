@@ -383,6 +383,12 @@ class LocalStore:
         with self._lock:
             return self._views(record_id).get(record_id)
 
+    def accepted_revisions(self, record_id: str) -> dict[int, dict[str, Any]]:
+        """Every revision of the record the server accepted: {revision: {envelope, receipt, source}}."""
+        with self._lock:
+            entry = self._history.get(record_id) or {"revisions": {}}
+            return {int(rev): item for rev, item in entry["revisions"].items()}
+
     def _views(self, only: str | None = None) -> dict[str, dict[str, Any]]:
         if only is None:
             entries = self._history.entries()

@@ -1,0 +1,194 @@
+"""The local store survives SIGKILL at any moment, a damaged file and leftover temp files (issue 3)."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from copy import deepcopy
+from pathlib import Path
+from typing import Any
+
+from field_app.store import LocalStore
+from tests.support.store_writer import draft, envelope
+
+ROOT = Path(__file__).resolve().parents[1]
+KILLS = 45
+
+Model = dict[str, Any]
+
+
+def empty_model() -> Model:
+    return {"drafts": {}, "outbox": [], "history": {}}
+
+
+def apply(model: Model, op: dict[str, Any]) -> Model:
+    """What the store must hold after ``op`` (the parent's own account of every save)."""
+    m = deepcopy(model)
+    rid, rev, n = op["rid"], op["rev"], op["n"]
+    if op["op"] == "draft":
+        m["drafts"][rid] = [rev, n]
+    elif op["op"] == "submit":
+        m["outbox"].append([rid, rev, n])
+        if m["drafts"].get(rid, [None])[0] == rev:
+            del m["drafts"][rid]
+    elif op["op"] == "receipt":
+        m["outbox"].remove([rid, rev, n])
+        m["history"].setdefault(rid, {})[str(rev)] = n
+    return m
+
+
+def observe(folder: Path) -> tuple[Model, LocalStore]:
+    """What a freshly opened store holds, with every (record, revision) it holds anywhere."""
+    store = LocalStore(folder)
+    m = empty_model()
+    places: list[tuple[str, int]] = []
+    for d in store.list_drafts():
+        m["drafts"][d["record_id"]] = [d["revision"], d["content"]["n"]]
+        places.append((d["record_id"], d["revision"]))
+    for item in store.outbox():
+        m["outbox"].append([item["record_id"], item["revision"], item["envelope"]["content"]["n"]])
+        places.append((item["record_id"], item["revision"]))
+    for view in store.history():
+        for rev, accepted in store.accepted_revisions(view["record_id"]).items():
+            assert accepted["receipt"]["ledger_index"] == 7
+            m["history"].setdefault(view["record_id"], {})[str(rev)] = accepted["envelope"]["content"]["n"]
+            places.append((view["record_id"], rev))
+    assert len(places) == len(set(places)), "a revision is kept twice (draft/outbox/history)"
+    return m, store
+
+
+class Child:
+    """The writer process and the lines it printed, read on a thread."""
+
+    def __init__(self, folder: Path, seed: int) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.support.store_writer", str(folder), str(seed)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: list[str] = []
+        self.ready = threading.Event()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.append(line.rstrip("\n"))
+            if line.startswith("READY"):
+                self.ready.set()
+
+    def kill(self) -> None:
+        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=30)
+        self._reader.join(timeout=30)
+        assert self.proc.returncode == -signal.SIGKILL, self.proc.stderr.read() if self.proc.stderr else ""
+
+
+def test_every_acknowledged_save_survives_sigkill_at_random_moments(tmp_path: Path) -> None:
+    folder = tmp_path / "store"
+    rng = random.Random(20250514)
+    model = empty_model()
+    acked_total = in_flight_runs = landed = 0
+    deadline = time.monotonic() + 150
+    for run in range(KILLS):
+        assert time.monotonic() < deadline, f"only {run} kills in the time allowed"
+        child = Child(folder, seed=rng.randrange(1 << 30))
+        if rng.random() < 0.2:
+            time.sleep(rng.uniform(0.0, 0.5))  # sometimes during start-up and its repairs
+        else:
+            assert child.ready.wait(timeout=30), "the writer did not start"
+            time.sleep(rng.uniform(0.0, 0.25))
+        child.kill()
+
+        pending = None
+        for line in child.lines:
+            word, _, payload = line.partition(" ")
+            if word == "BEGIN":
+                pending = json.loads(payload)
+            elif word == "ACK":
+                assert json.loads(payload) == pending
+                model = apply(model, pending)
+                acked_total += 1
+                pending = None
+        candidates = [model] if pending is None else [model, apply(model, pending)]
+        actual, store = observe(folder)
+        assert store.recovery_report.ok, store.recovery_report.as_dict()
+        assert not list(folder.rglob("*.tmp")), "a temp file survived the start"
+        store.close()
+        assert actual in candidates, f"run {run}: lost or invented a save; in flight: {pending}"
+        if pending is not None:
+            in_flight_runs += 1
+            landed += actual != model
+        model = actual
+    assert acked_total > KILLS * 3, "the writer barely saved anything; the test proves little"
+    assert in_flight_runs > KILLS // 2, "the kills did not land while saving"
+    print(f"{KILLS} kills, {acked_total} acknowledged saves, {in_flight_runs} kills mid-save, {landed} of them landed")
+
+
+def test_a_damaged_file_is_moved_aside_reported_and_its_complete_records_recovered(tmp_path: Path) -> None:
+    folder = tmp_path / "store"
+    store = LocalStore(folder)
+    ids = [f"00000000-0000-4000-8000-{i:012d}" for i in range(6)]
+    for i, rid in enumerate(ids):
+        store.save_draft(draft(rid, 1, i))
+    store.submit(envelope(ids[0], 1, {"n": 0, "month": "2025-05"}))
+    store.set_setting("server_url", "https://xuncha.example.cn")
+    store.close()
+
+    drafts_file = folder / "drafts.json"
+    whole = drafts_file.read_bytes()
+    drafts_file.write_bytes(whole[: int(len(whole) * 0.7)])  # as if the disk lost the tail
+
+    store = LocalStore(folder)
+    report = store.recovery_report
+    assert not report.ok
+    [moved] = report.moved
+    assert moved.file == "drafts.json"
+    assert moved.moved_to.startswith("drafts.json.corrupt-")
+    assert (folder / moved.moved_to).read_bytes() == whole[: int(len(whole) * 0.7)]
+    recovered = store.list_drafts()
+    assert 1 <= len(recovered) == moved.recovered < 5
+    expected = {rid: draft(rid, 1, i) for i, rid in enumerate(ids)}
+    for d in recovered:
+        assert d == expected[d["record_id"]], "a salvaged draft differs from what was saved"
+    assert [i["record_id"] for i in store.outbox()] == [ids[0]], "the other files were touched"
+    assert store.get_setting("server_url") == "https://xuncha.example.cn"
+    store.close()
+
+    assert LocalStore(folder).recovery_report.ok, "the repaired store is reported damaged again"
+
+
+def test_a_file_that_is_not_json_at_all_is_set_aside_and_the_app_still_starts(tmp_path: Path) -> None:
+    folder = tmp_path / "store"
+    LocalStore(folder).set_setting("language", "zh")
+    (folder / "outbox.json").write_bytes(b"\x00\x00\x00\x00 garbage")
+    store = LocalStore(folder)
+    [moved] = store.recovery_report.moved
+    assert (moved.file, moved.recovered) == ("outbox.json", 0)
+    assert "not valid JSON" in moved.reason
+    assert store.outbox() == []
+    assert store.get_setting("language") == "zh"
+    assert store.submit(envelope("00000000-0000-4000-8000-000000000001", 1, {"n": 1})) is not None
+
+
+def test_leftover_temp_files_are_removed_at_start_and_reported(tmp_path: Path) -> None:
+    folder = tmp_path / "store"
+    LocalStore(folder).save_draft(draft("00000000-0000-4000-8000-000000000001", 1, 1))
+    (folder / ".drafts.json.k3j2h1.tmp").write_bytes(b'{"drafts": {"1": {"key"')
+    (folder / "history" / ".2025-05.json.abc.tmp").write_bytes(b"")
+    store = LocalStore(folder)
+    assert sorted(store.recovery_report.temp_files_removed) == sorted(
+        [".drafts.json.k3j2h1.tmp", str(Path("history") / ".2025-05.json.abc.tmp")]
+    )
+    assert store.recovery_report.ok
+    assert not list(folder.rglob("*.tmp"))
+    assert [d["content"]["n"] for d in store.list_drafts()] == [1]
