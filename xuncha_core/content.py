@@ -196,7 +196,8 @@ def _remediation_check(c: Checker, content: dict[str, Any], sheet: ScoringSheet 
                 "this deduction_id is used twice; give each its own",
                 "扣分编号重复，每条扣分须有自己的编号",
             )
-        deduction_ids.add(did or "")
+        raw_id = d.get("deduction_id")
+        deduction_ids.add(raw_id if isinstance(raw_id, str) else "")
         item_id = c.ident(d, "item_id", path)
         rule_id = c.ident(d, "rule_id", path)
         count = c.integer(d, "count", path, 1, 10_000)
@@ -273,6 +274,8 @@ def _remediation_check(c: Checker, content: dict[str, Any], sheet: ScoringSheet 
                 f"整改期限 {deadline} 早于检查日期 {check_date.date()}，请选择之后的日期",
             )
         refs = c.ids(o, "deduction_ids", path, min_len=1)
+        if not isinstance(content.get("deductions"), list):
+            continue  # the deductions themselves are already reported
         for k, ref in enumerate(refs or []):
             if ref not in deduction_ids:
                 c.bad(

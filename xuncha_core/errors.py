@@ -29,7 +29,12 @@ class Problem:
     message_zh: str = ""
 
     def as_dict(self) -> dict[str, str]:
-        return {"path": self.path, "code": self.code, "message": self.message, "message_zh": self.message_zh}
+        return {
+            "path": self.path,
+            "code": self.code,
+            "message": self.message,
+            "message_zh": self.message_zh,
+        }
 
 
 @dataclass
