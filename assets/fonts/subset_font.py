@@ -155,11 +155,17 @@ def _rename(font) -> None:  # type: ignore[no-untyped-def]
     name = font["name"]
     for record in list(name.names):
         if record.nameID in (1, 4):
-            name.setName(family if record.nameID == 1 else f"{family} Regular",
-                         record.nameID, record.platformID, record.platEncID, record.langID)
+            name.setName(
+                family if record.nameID == 1 else f"{family} Regular",
+                record.nameID,
+                record.platformID,
+                record.platEncID,
+                record.langID,
+            )
         elif record.nameID == 3:
-            name.setName(f"{postscript};subset", 3, record.platformID, record.platEncID,
-                         record.langID)
+            name.setName(
+                f"{postscript};subset", 3, record.platformID, record.platEncID, record.langID
+            )
         elif record.nameID == 6:
             name.setName(postscript, 6, record.platformID, record.platEncID, record.langID)
     if "CFF " in font:

@@ -1,0 +1,159 @@
+"""Turning a photo's bytes into pixels, refusing what must not be decoded.
+
+``Decoder`` is the seam between the pipeline and image decoders. HEIF needs the optional
+``pillow_heif`` (desktop builds have it, phones may not): ``Decoder.heif_support`` says
+whether it can be used, and tests swap it to see the refusal a phone without it gives.
+
+Every check that can be made from the header (empty, too many bytes, unknown format, too
+many pixels, too small, too many JPEG scans) is made before a single pixel is decoded.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PIL import Image, UnidentifiedImageError
+
+from field_app.photos.errors import PhotoFormatUnsupported, PhotoTooLarge, PhotoUnreadable
+
+_BASE_FORMATS = ("JPEG", "PNG", "WEBP")
+_HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
+# A camera's progressive JPEG has about ten scans; thousands make libjpeg crawl (a
+# "scan bomb"), so the marker is counted before decoding. Embedded EXIF thumbnails add one.
+_MAX_JPEG_SCANS = 200
+
+
+def load_pillow_heif() -> bool:
+    """Register pillow_heif's HEIF opener with Pillow if it is installed; say whether it is.
+
+    Imported lazily: it is large, optional, and only needed when a HEIF photo arrives.
+    """
+    try:
+        import pillow_heif
+    except ImportError:
+        return False
+    pillow_heif.register_heif_opener()
+    return True
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How big a photo may be: ``max_bytes`` of file, ``max_pixels`` in its header (a
+    decompression bomb declares far more than it stores), ``min_long_side`` for evidence."""
+
+    max_bytes: int = 60 * 1024 * 1024
+    max_pixels: int = 120_000_000
+    min_long_side: int = 320
+
+
+@dataclass(frozen=True)
+class Decoder:
+    heif_support: Callable[[], bool] = load_pillow_heif
+
+    def open(self, data: bytes, limits: Limits) -> Image.Image:
+        """A lazily opened image whose header passed every limit; pixels not yet decoded.
+
+        Raises a ``PhotoError`` subclass saying what is wrong and what to do.
+        """
+        if not data:
+            raise PhotoUnreadable(
+                code="photo.empty",
+                message="The photo file is empty (0 bytes). Take the photo again.",
+                message_zh="照片文件是空的（0 字节），请重新拍摄。",
+            )
+        if len(data) > limits.max_bytes:
+            raise PhotoTooLarge(
+                code="photo.too_large",
+                message=f"The photo is {len(data) // 2**20} MB; at most "
+                f"{limits.max_bytes // 2**20} MB can be used. Choose a smaller photo.",
+                message_zh=f"照片有 {len(data) // 2**20} MB，最大只能 "
+                f"{limits.max_bytes // 2**20} MB，请选用较小的照片。",
+                detail={"size": len(data), "max_bytes": limits.max_bytes},
+            )
+        formats = list(_BASE_FORMATS)
+        if is_heif(data):
+            if not self.heif_support():
+                raise PhotoFormatUnsupported(
+                    code="photo.heif_unsupported",
+                    message="This phone's HEIF photos cannot be read here: set the camera "
+                    "to JPEG (Most Compatible) and take the photo again.",
+                    message_zh="此处无法读取本机的 HEIF 格式照片：请在相机设置中选择"
+                    "“兼容性最佳”（JPEG）后重新拍摄。",
+                    detail={"format": "HEIF"},
+                )
+            formats.append("HEIF")
+        with warnings.catch_warnings():
+            # Pillow's own bomb warning fires below our limit; ours is the one that counts.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            try:
+                image = Image.open(io.BytesIO(data), formats=formats)
+            except Image.DecompressionBombError as error:
+                raise _too_many_pixels(None, limits) from error
+            except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+                raise not_an_image(error) from error
+        width, height = image.size
+        if width <= 0 or height <= 0:
+            raise not_an_image(ValueError(f"image header says {width}x{height}"))
+        if width * height > limits.max_pixels:
+            raise _too_many_pixels((width, height), limits)
+        if max(width, height) < limits.min_long_side:
+            raise PhotoUnreadable(
+                code="photo.too_small",
+                message=f"The image is only {width}x{height} pixels; evidence photos need at "
+                f"least {limits.min_long_side} pixels on the long side. Take the photo "
+                "with the camera.",
+                message_zh=f"图片只有 {width}x{height} 像素，取证照片长边至少需要 "
+                f"{limits.min_long_side} 像素，请用相机拍摄。",
+                detail={"width": width, "height": height},
+            )
+        if image.format == "JPEG" and data.count(b"\xff\xda") > _MAX_JPEG_SCANS:
+            raise PhotoTooLarge(
+                code="photo.too_many_scans",
+                message="The JPEG has too many scans to decode in reasonable time; it is not "
+                "a camera photo. Take the photo with the camera.",
+                message_zh="该 JPEG 文件扫描段过多，无法在合理时间内解码，不是相机照片，请用相机拍摄。",
+            )
+        return image
+
+
+def is_heif(data: bytes) -> bool:
+    """Whether ``data`` starts like a HEIF/HEIC file (an ISO BMFF ``ftyp`` with a HEIF brand)."""
+    if len(data) < 12 or data[4:8] != b"ftyp":
+        return False
+    box_size = min(int.from_bytes(data[:4], "big"), len(data), 256)
+    brands = [data[8:12]] + [data[i : i + 4] for i in range(16, box_size - 3, 4)]
+    return any(brand in _HEIF_BRANDS for brand in brands)
+
+
+def not_an_image(error: BaseException) -> PhotoUnreadable:
+    """The refusal for bytes that no decoder could make sense of."""
+    text = str(error)
+    if "truncated" in text.lower():
+        return PhotoUnreadable(
+            code="photo.truncated",
+            message="The photo file is cut short (incomplete). Take or copy the photo again.",
+            message_zh="照片文件不完整（被截断），请重新拍摄或重新复制。",
+            detail={"reason": text},
+        )
+    return PhotoUnreadable(
+        code="photo.not_an_image",
+        message="This file is not a photo that can be read (JPEG, PNG, WebP or HEIF) or it "
+        "is damaged. Take the photo again.",
+        message_zh="该文件不是可读取的照片（JPEG、PNG、WebP 或 HEIF），或已损坏，请重新拍摄。",
+        detail={"reason": text},
+    )
+
+
+def _too_many_pixels(size: tuple[int, int] | None, limits: Limits) -> PhotoTooLarge:
+    shown = f"{size[0]}x{size[1]}" if size else "more than the limit"
+    return PhotoTooLarge(
+        code="photo.too_many_pixels",
+        message=f"The image declares {shown} pixels; at most {limits.max_pixels:,} can be "
+        "decoded safely. It may be a decompression bomb; use a camera photo.",
+        message_zh=f"图片声明的像素为 {shown}，超过安全上限 {limits.max_pixels:,}，"
+        "可能是恶意文件，请使用相机拍摄的照片。",
+        detail={"size": list(size) if size else None, "max_pixels": limits.max_pixels},
+    )
