@@ -108,6 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
     dr.add_argument("device_id")
     dr.add_argument("--reason", default="lost")
     dr.set_defaults(func=cmd_device_revoke)
+
+    from server.audit.commands import add_commands as add_audit_commands
+
+    add_audit_commands(sub)
     return p
 
 

@@ -27,7 +27,7 @@ from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_public_key
 
 from xuncha_core.errors import IntegrityError
 
@@ -44,6 +44,24 @@ def signed_bytes(size: int, root: bytes, timestamp: str) -> bytes:
 
 def raw_public_key(key: Ed25519PublicKey) -> bytes:
     return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
+def public_key_pem(public_key: bytes) -> bytes:
+    """The raw 32-byte public key as a SubjectPublicKeyInfo PEM block."""
+    return Ed25519PublicKey.from_public_bytes(public_key).public_bytes(
+        Encoding.PEM, PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def public_key_from_pem(pem: bytes) -> bytes:
+    """The raw 32-byte key of an Ed25519 public key PEM; IntegrityError if it is not one."""
+    try:
+        key = load_pem_public_key(pem)
+    except ValueError as exc:
+        raise _malformed(f"the public key is not a readable PEM block ({exc})") from exc
+    if not isinstance(key, Ed25519PublicKey):
+        raise _malformed("the public key is not an Ed25519 key")
+    return raw_public_key(key)
 
 
 def key_id(public_key: bytes) -> str:
