@@ -75,8 +75,6 @@ def _run_passes(store: Any, folder: Path, server: str, token: str, args: argpars
             totals["conflicts"] = result.conflicts
             totals["refused"] = result.refused
             totals["photos_unreadable"] = result.photos_unreadable
-            if api.server_time:
-                store.record_sync_success(api.server_time)
             left = _left(store)
             if left["outbox_sendable"] or left["photos_pending"] > len(result.photos_unreadable):
                 state, code = "unfinished", 2

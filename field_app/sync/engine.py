@@ -3,7 +3,8 @@
 ``run_pass`` promises: every outbox revision it hears a receipt for is receipted in the
 store (and so leaves the outbox) before it goes on; a conflict is stored as a conflict with
 both versions; a refusal is stored with the server's message; each pulled page is stored
-with its cursor; each photo the server confirms is marked sent. It raises ``Offline`` when
+with its cursor; each photo the server confirms is marked sent; a pass that ends
+cleanly stores the server's time as the last successful sync. It raises ``Offline`` when
 the link fails (the scheduler retries later) and ``DeviceRevoked`` on a 401, having stored
 everything it had heard before. Nothing here reads the device clock.
 """
@@ -39,6 +40,7 @@ class SyncStore(Protocol):
     def photos_pending(self) -> list[dict[str, Any]]: ...
     def set_photo_progress(self, sha256: str, offset: int, length: int | None = None) -> Any: ...
     def mark_photo_uploaded(self, sha256: str, receipt: dict[str, Any] | None = None) -> Any: ...
+    def record_sync_success(self, at: str) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,8 @@ class SyncPass:
         self.push_records()
         self.pull_changes()
         self.send_photos()
+        if self.api.server_time:
+            self.store.record_sync_success(self.api.server_time)
         self._report(phase="done")
         return self.result
 

@@ -72,6 +72,7 @@ class SyncScheduler:
             "last_success_at": None,
             "last_error": None,
             "failures": 0,
+            "passes": 0,
         }
 
     # for the UI ---------------------------------------------------------------------
@@ -126,7 +127,7 @@ class SyncScheduler:
             return self.period
         if token == self._revoked_token:
             return self.period  # only a new sign-in (a new token) wakes sync up again
-        self._set(state="running", last_error=None)
+        self._set(state="running", last_error=None, passes=self._status["passes"] + 1)
         api = ServerApi(build_client(server_url, token, transport=self.transport))
         try:
             sync = SyncPass(self._store(), api, self.data_dir, on_progress=self._progress, sizer=self.sizer, cancel=self._cancel)
@@ -145,8 +146,6 @@ class SyncScheduler:
         finally:
             api.close()
         at = api.server_time
-        if at and hasattr(self.store, "record_sync_success"):
-            self.store.record_sync_success(at)
         self._set(state="idle", online=True, failures=0, last_success_at=at)
         return self.period
 

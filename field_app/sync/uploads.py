@@ -116,6 +116,7 @@ def _attempt(
         if state.get("complete"):
             return state
         offset = int(state["offset"])
+    busy = 0
     while True:
         on_offset(offset)
         chunk = data[offset : offset + sizer.size()]
@@ -123,6 +124,12 @@ def _attempt(
         try:
             answer = api.patch_upload(sha256, offset, chunk, on_bytes)
         except Refused as exc:
+            if exc.code == "upload.busy" and busy < RETRIES_PER_PASS:
+                busy += 1  # our own earlier, cut request still holds it on the server
+                time.sleep(1.0)
+                held = _server_offset(api, sha256)
+                offset = offset if held is None else held
+                continue
             if exc.code == "upload.offset_mismatch" and "offset" in exc.detail:
                 offset = int(exc.detail["offset"])  # a duplicated or half-heard PATCH: go on from the server's offset
                 continue
