@@ -66,8 +66,25 @@ def remediation_content(village_id: str = "v-lianhe", month: str = "2025-05", **
     }
 
 
-def member(server: LiveServer, username: str, role: str) -> Member:
-    """Create the user (password "password-123") and enroll one device for them."""
-    server.add_user(username, role)
+def member(server: LiveServer, username: str, role: str, *, admin: Member | None = None) -> Member:
+    """Create the user (password "password-123") and enroll one device for them.
+
+    With ``admin`` the user is created through the API (quick); otherwise with the CLI.
+    """
+    if admin is None:
+        server.add_user(username, role)
+    else:
+        with admin.client() as c:
+            r = c.post("/api/v1/users", json={"username": username, "role": role, "password": "password-123"})
+            r.raise_for_status()
     enrolled = server.enroll(username)
     return Member(username, role, enrolled["device_id"], enrolled["token"], server)
+
+
+ROLES = ("supervisor", "officer", "office_reviewer", "legal_reviewer", "admin", "auditor")
+
+
+def one_of_each_role(server: LiveServer) -> dict[str, Member]:
+    """A user of every role (named ``u_<role>``), each signed in on one device."""
+    boss = member(server, "u_admin", "admin")
+    return {role: boss if role == "admin" else member(server, f"u_{role}", role, admin=boss) for role in ROLES}
