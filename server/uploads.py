@@ -231,8 +231,9 @@ def status(engine: Engine, settings: Settings, *, sha256: str) -> UploadState:
     except FileNotFoundError:
         return UploadState(sha, length, 0)
     try:
+        offset = os.fstat(fd).st_size
         os.fsync(fd)  # what we report must survive a power cut too
-        return UploadState(sha, length, os.fstat(fd).st_size)
+        return UploadState(sha, length, offset)
     finally:
         os.close(fd)
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import socket
 import struct
+import time
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,9 +89,12 @@ def blob(server: LiveServer, digest: str) -> Path:
     return server.data_dir / "photos" / digest[:2] / digest
 
 
-def upload_in_chunks(c: httpx.Client, data: bytes, chunk: int, *, start: int = 0) -> httpx.Response:
-    """PATCH ``data`` from byte ``start`` in chunks of ``chunk`` bytes; the last response."""
-    digest = sha(data)
+def upload_in_chunks(
+    c: httpx.Client, data: bytes, chunk: int, *, start: int = 0, digest: str | None = None
+) -> httpx.Response:
+    """PATCH ``data`` from byte ``start`` in chunks of ``chunk`` bytes (to the upload ``digest``,
+    by default its own hash); the last response."""
+    digest = digest or sha(data)
     offset = start
     while True:
         piece = data[offset : offset + chunk]
@@ -97,3 +102,43 @@ def upload_in_chunks(c: httpx.Client, data: bytes, chunk: int, *, start: int = 0
         if r.status_code != 200 or offset + len(piece) >= len(data):
             return r
         offset = r.json()["offset"]
+
+
+def send_rest(c: httpx.Client, data: bytes, chunk: int) -> tuple[httpx.Response, int]:
+    """Finish an upload as a phone does after a cut: ask the offset, send from there.
+
+    Answers the last response and how many body bytes were sent.
+    """
+    digest = sha(data)
+    sent = 0
+    head = c.head(f"/api/v1/uploads/{digest}")
+    head.raise_for_status()
+    offset = int(head.headers["Upload-Offset"])
+    for _ in range(10_000):
+        piece = data[offset : offset + chunk]
+        r = c.patch(f"/api/v1/uploads/{digest}", content=piece, headers={"Upload-Offset": str(offset)})
+        sent += len(piece)
+        if r.status_code in (200, 201) and r.json().get("complete"):
+            return r, sent
+        if r.status_code == 200:
+            offset = r.json()["offset"]
+        elif r.status_code == 409 and r.json()["error"]["code"] == "upload.offset_mismatch":
+            offset = r.json()["error"]["detail"]["offset"]
+        elif r.status_code == 409 and r.json()["error"]["code"] == "upload.busy":
+            time.sleep(0.05)  # the server has not yet noticed the cut connection
+            offset = int(c.head(f"/api/v1/uploads/{digest}").headers["Upload-Offset"])
+        else:
+            return r, sent
+    raise AssertionError("upload did not finish")
+
+
+def cut_patch(url: str, token: str, digest: str, offset: int, body: bytes, send: int) -> None:
+    """A PATCH whose connection drops after ``send`` of its ``len(body)`` bytes (a 2G cut)."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port))) as s:
+        head = (
+            f"PATCH /api/v1/uploads/{digest} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n"
+            f"Upload-Offset: {offset}\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        s.sendall(head.encode() + body[:send])
+        time.sleep(0.2)  # let the bytes arrive before the line drops
