@@ -16,7 +16,14 @@ from field_app.sync.errors import DeviceRevoked, ProofFailed
 from field_app.sync.receipts import PINNED_KEY_SETTING, prove_record
 from field_app.sync.scheduler import SyncScheduler, backoff
 from tests.support.live_server import LiveServer
-from tests.support.phone import DoubleSend, Phone, assert_exactly_once, iter_real_photos, server_copies, small_jpeg
+from tests.support.phone import (
+    DoubleSend,
+    Phone,
+    assert_exactly_once,
+    iter_real_photos,
+    server_copies,
+    small_jpeg,
+)
 
 
 @pytest.fixture

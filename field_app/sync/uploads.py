@@ -32,11 +32,12 @@ class ChunkSizer:
     def __init__(self, initial: int = 64 * 1024) -> None:
         self.rate: float | None = None
         self.initial = initial
+        self.largest = 0  # the biggest chunk handed out: what one cut may cost at most
 
     def size(self) -> int:
-        if self.rate is None:
-            return self.initial
-        return int(max(MIN_CHUNK, min(MAX_CHUNK, self.rate * SECONDS_PER_CHUNK)))
+        size = self.initial if self.rate is None else int(max(MIN_CHUNK, min(MAX_CHUNK, self.rate * SECONDS_PER_CHUNK)))
+        self.largest = max(self.largest, size)
+        return size
 
     def observe(self, sent: int, seconds: float) -> None:
         if sent < 4096 or seconds <= 0:
