@@ -21,8 +21,8 @@ from field_app.photos.errors import PhotoFormatUnsupported, PhotoTooLarge, Photo
 
 _BASE_FORMATS = ("JPEG", "PNG", "WEBP")
 _HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
-# A camera's progressive JPEG has about ten scans; thousands make libjpeg crawl (a
-# "scan bomb"), so the marker is counted before decoding. Embedded EXIF thumbnails add one.
+# A progressive JPEG has about ten scans; thousands make libjpeg crawl (a "scan bomb"), so
+# the marker is counted before decoding. Embedded EXIF thumbnails add one.
 _MAX_JPEG_SCANS = 200
 
 
@@ -109,7 +109,8 @@ class Decoder:
                 f"{limits.min_long_side} 像素，请用相机拍摄。",
                 detail={"width": width, "height": height},
             )
-        if image.format == "JPEG" and data.count(b"\xff\xda") > _MAX_JPEG_SCANS:
+        progressive = image.format == "JPEG" and image.info.get("progressive")
+        if progressive and data.count(b"\xff\xda") > _MAX_JPEG_SCANS:
             raise PhotoTooLarge(
                 code="photo.too_many_scans",
                 message="The JPEG has too many scans to decode in reasonable time; it is not "

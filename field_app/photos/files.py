@@ -32,11 +32,12 @@ def thumbnail_name(evidence_sha256: str) -> str:
     return f"{evidence_sha256}.thumb.jpg"
 
 
-def write_atomically(folder: Path, name: str, data: bytes) -> Path:
+def write_atomically(folder: Path, name: str, data: bytes, *, sync_folder: bool = True) -> Path:
     """Write ``data`` to ``folder/name`` so that a crash leaves the old state or the new one.
 
     If the file already exists with the same size it is left alone: names are hashes,
-    so it already holds these bytes.
+    so it already holds these bytes. ``sync_folder=False`` leaves flushing the rename to
+    the caller, who then calls ``fsync_folder`` once for several files.
     """
     target = folder / name
     if target.exists() and target.stat().st_size == len(data):
@@ -52,7 +53,8 @@ def write_atomically(folder: Path, name: str, data: bytes) -> Path:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
-    fsync_folder(folder)
+    if sync_folder:
+        fsync_folder(folder)
     return target
 
 
