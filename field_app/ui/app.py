@@ -1,0 +1,265 @@
+"""The Flet shell: one store and one sync scheduler per process, one ``AppContext`` per page.
+
+The route is the single source of truth for navigation:
+
+    /                   home (or sign-in on first start)
+    /check/<record_id>  a remediation check draft
+    /recheck/<order_id> the re-check of a rectification order
+    /history            her records
+
+A form that is being edited is remembered in the setting ``editing``, so an app
+killed mid-form opens that form again at the next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import flet as ft
+
+from field_app.ui import theme
+from field_app.ui.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator
+from field_app.ui.state import sync_line
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """What every page of this process shares: the one store writer and the sync scheduler."""
+
+    data_dir: Path
+    store: Any
+    sync: Any = None
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    listeners: list[Callable[[], None]] = field(default_factory=list)
+
+    @classmethod
+    def open(cls, data_dir: Path) -> Services:
+        from field_app.store import LocalStore
+
+        services = cls(data_dir=data_dir, store=LocalStore(data_dir))
+        services.start_sync()
+        return services
+
+    def start_sync(self) -> None:
+        """Start background sync once the phone is signed in (and not before)."""
+        if self.sync is not None or not self.store.get_setting("device_token"):
+            return
+        try:
+            from field_app.sync.scheduler import SyncScheduler
+        except ImportError as exc:  # the sync package is optional for previews
+            log.warning("sync unavailable: %s", exc)
+            return
+        self.sync = SyncScheduler(self.store, self.data_dir)
+        self.sync.on_change(self._notify)
+        self.sync.start()
+
+    def _notify(self, *_: Any) -> None:
+        for listener in list(self.listeners):
+            try:
+                listener()
+            except Exception:  # a closed page must not break the others
+                log.debug("listener failed", exc_info=True)
+
+    def sync_status(self) -> dict[str, Any] | None:
+        if self.sync is None:
+            return None
+        try:
+            return dict(self.sync.status())
+        except Exception:
+            log.exception("sync status failed")
+            return None
+
+
+class AppContext:
+    """Everything a view needs: the page, the store, the language, navigation and messages."""
+
+    def __init__(self, page: ft.Page, services: Services) -> None:
+        self.page = page
+        self.services = services
+        self.store = services.store
+        self.tr = Translator(self.store.get_setting("language", DEFAULT_LANGUAGE) or DEFAULT_LANGUAGE)
+        self.on_leave: Callable[[], None] | None = None
+        self.status_text = ft.Text("", size=14, color=theme.PAPER, weight=ft.FontWeight.BOLD)
+        self.status_chip = ft.Container(content=self.status_text, padding=ft.Padding.symmetric(horizontal=10, vertical=4),
+                                        border_radius=12, bgcolor=theme.OFFLINE)
+        self.progress = ft.ProgressBar(value=0, visible=False, color=theme.PRIMARY)
+        self.refresh_status()
+
+    # -- data ----------------------------------------------------------------------------
+    @property
+    def data_dir(self) -> Path:
+        return self.services.data_dir
+
+    @property
+    def signed_in(self) -> bool:
+        return bool(self.store.get_setting("device_token"))
+
+    def user(self) -> dict[str, Any]:
+        return self.store.get_setting("user") or {}
+
+    def reference(self, topic: str) -> dict[str, Any]:
+        return self.store.reference(topic) or {}
+
+    def today(self) -> date:
+        return date.today()
+
+    # -- navigation ----------------------------------------------------------------------
+    def go(self, route: str) -> None:
+        self.leave()
+        self.page.navigate(route)
+
+    def leave(self) -> None:
+        """Let the open form save what was typed before the screen changes."""
+        if self.on_leave is not None:
+            hook, self.on_leave = self.on_leave, None
+            hook()
+
+    def set_language(self, lang: str) -> None:
+        if lang in LANGUAGES:
+            self.tr.lang = lang
+            self.store.set_setting("language", lang)
+            render(self)
+
+    def message(self, text: str, *, error: bool = False) -> None:
+        self.page.show_dialog(
+            ft.SnackBar(ft.Text(text, size=16, color=theme.PAPER), bgcolor=theme.DANGER if error else theme.PRIMARY)
+        )
+
+    def run(self, job: Callable[[], Awaitable[Any]]) -> None:
+        self.page.run_task(job)
+
+    # -- sync ----------------------------------------------------------------------------
+    def sync_now(self) -> None:
+        self.services.start_sync()
+        if self.services.sync is None:
+            self.message(self.tr("signin.unavailable"), error=True)
+            return
+        self.services.sync.sync_now()
+        self.refresh_status()
+
+    def refresh_status(self) -> None:
+        status = self.services.sync_status()
+        key, progress = sync_line(status)
+        self.status_text.value = self.tr(key)
+        self.status_chip.bgcolor = theme.ONLINE if key in ("net.online", "net.syncing") else (
+            theme.DANGER if key == "net.revoked" else theme.OFFLINE)
+        self.progress.visible = progress is not None
+        if progress and progress["records_total"] + progress["kb_total"]:
+            done = progress["records_done"] + progress["kb_done"]
+            self.progress.value = done / (progress["records_total"] + progress["kb_total"])
+
+    # -- chrome --------------------------------------------------------------------------
+    def appbar(self, title: str, *, back: bool = False) -> ft.AppBar:
+        return ft.AppBar(
+            title=ft.Text(title, size=20, weight=ft.FontWeight.BOLD, color=theme.PAPER),
+            bgcolor=theme.PRIMARY,
+            color=theme.PAPER,
+            automatically_imply_leading=back,
+            actions=[
+                ft.Container(self.status_chip, padding=ft.Padding.only(right=4)),
+                ft.TextButton(
+                    self.tr("lang.switch"),
+                    on_click=lambda _: self.set_language(self.tr.toggled()),
+                    style=ft.ButtonStyle(color=theme.PAPER),
+                    height=theme.TOUCH,
+                ),
+            ],
+        )
+
+    def view(self, route: str, title: str, controls: list[ft.Control], *, back: bool = False) -> ft.View:
+        return ft.View(
+            route=route,
+            appbar=self.appbar(title, back=back),
+            controls=[self.progress, *controls],
+            scroll=ft.ScrollMode.AUTO,
+            padding=12,
+            spacing=12,
+            bgcolor=theme.PAPER,
+            horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
+        )
+
+
+def render(ctx: AppContext) -> None:
+    """Rebuild the view stack from the route."""
+    from field_app.ui.views import check, history, home, recheck, signin
+
+    page = ctx.page
+    route = page.route or "/"
+    parts = [p for p in route.split("/") if p]
+    views: list[ft.View] = []
+    if not ctx.signed_in:
+        views.append(signin.build(ctx))
+    else:
+        views.append(home.build(ctx))
+        if parts[:1] == ["check"] and len(parts) == 2:
+            views.append(check.build(ctx, parts[1]))
+        elif parts[:1] == ["recheck"] and len(parts) == 2:
+            views.append(recheck.build(ctx, parts[1]))
+        elif parts[:1] == ["history"]:
+            views.append(history.build(ctx))
+        if len(views) == 1:
+            ctx.store.set_setting("editing", None)
+    page.views.clear()
+    page.views.extend(views)
+    page.update()
+
+
+def make_main(services: Services) -> Callable[[ft.Page], Awaitable[None]]:
+    """The Flet entry point for one page (one browser tab or the desktop window)."""
+
+    async def main(page: ft.Page) -> None:
+        page.title = "巡查 Xuncha"
+        theme.apply(page)
+        ctx = AppContext(page, services)
+
+        last_state: list[Any] = [None]
+
+        def on_sync_change() -> None:
+            async def refresh() -> None:
+                state = (services.sync_status() or {}).get("state")
+                finished = last_state[0] == "running" and state != "running"
+                last_state[0] = state
+                ctx.refresh_status()
+                if finished and (page.route or "/") in ("", "/", "/history"):
+                    render(ctx)  # new reference data or receipts: redraw the lists
+                else:
+                    page.update()
+
+            page.run_task(refresh)
+
+        services.listeners.append(on_sync_change)
+
+        def route_change(_: Any = None) -> None:
+            ctx.leave()
+            render(ctx)
+
+        async def view_pop(e: ft.ViewPopEvent) -> None:
+            ctx.leave()
+            await page.push_route("/")
+
+        def disconnect(_: Any = None) -> None:
+            ctx.leave()
+            if on_sync_change in services.listeners:
+                services.listeners.remove(on_sync_change)
+
+        page.on_route_change = route_change
+        page.on_view_pop = view_pop
+        page.on_disconnect = disconnect
+        page.on_close = disconnect
+        editing = services.store.get_setting("editing")
+        if (page.route in ("", "/")) and editing and ctx.signed_in:
+            await page.push_route(editing)
+        else:
+            render(ctx)
+        await asyncio.sleep(0)
+
+    return main

@@ -1,0 +1,182 @@
+"""Every string the field app shows, in Chinese (the default) and English.
+
+Views never hold literal text: they call ``tr(key, **values)``. A missing key
+raises ``KeyError`` at once (tests walk the catalogue), so a screen cannot ship
+with an untranslated label.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LANGUAGES: tuple[str, ...] = ("zh", "en")
+DEFAULT_LANGUAGE = "zh"
+
+# key: (Chinese, English). Placeholders use str.format names.
+CATALOGUE: dict[str, tuple[str, str]] = {
+    "app.title": ("巡查", "Xuncha"),
+    "lang.switch": ("English", "中文"),
+    "net.online": ("在线", "Online"),
+    "net.offline": ("离线", "Offline"),
+    "net.syncing": ("同步中", "Syncing"),
+    "net.revoked": ("已被办公室停用", "Signed out by the office"),
+    "common.back": ("返回", "Back"),
+    "common.cancel": ("取消", "Cancel"),
+    "common.ok": ("确定", "OK"),
+    "common.none": ("无", "None"),
+    "common.all": ("全部", "All"),
+    "common.saved": ("已保存", "Saved"),
+    "common.error": ("出错：{message}", "Error: {message}"),
+    # sign-in
+    "signin.title": ("登录", "Sign in"),
+    "signin.intro": (
+        "首次使用：填写服务器地址，用账号密码或办公室发的一次性登记码登录。",
+        "First start: enter the server address, then sign in with your password or the one-time code from the office.",
+    ),
+    "signin.server": ("服务器地址", "Server address"),
+    "signin.username": ("用户名", "Username"),
+    "signin.password": ("密码", "Password"),
+    "signin.code": ("登记码", "Enrollment code"),
+    "signin.use_code": ("用登记码登录", "Use an enrollment code"),
+    "signin.use_password": ("用密码登录", "Use a password"),
+    "signin.submit": ("登录", "Sign in"),
+    "signin.busy": ("正在登录…", "Signing in…"),
+    "signin.need_server": ("请填写服务器地址，例如 http://192.168.1.10:8000", "Enter the server address, e.g. http://192.168.1.10:8000"),
+    "signin.bad_server": ("服务器地址须以 http:// 或 https:// 开头", "The server address must start with http:// or https://"),
+    "signin.need_username": ("请填写用户名", "Enter your username"),
+    "signin.need_password": ("请填写密码", "Enter your password"),
+    "signin.need_code": ("请填写登记码", "Enter the enrollment code"),
+    "signin.failed": ("登录失败：{message}", "Sign-in failed: {message}"),
+    "signin.unavailable": ("同步模块尚不可用，无法登录", "The sync module is not available, cannot sign in"),
+    "signin.as": ("已登录：{name}", "Signed in as {name}"),
+    "signin.out": ("退出登录", "Sign out"),
+    # home
+    "home.title": ("首页", "Home"),
+    "home.month_checks": ("{month} 各村检查", "Checks for {month}"),
+    "home.no_reference": (
+        "还没有村庄和评分表数据。请在有信号的地方点“立即同步”。",
+        "No villages or scoring sheets yet. Where there is signal, tap “Sync now”.",
+    ),
+    "home.status.done": ("已完成", "Done"),
+    "home.status.draft": ("草稿", "Draft"),
+    "home.status.not_started": ("未开始", "Not started"),
+    "home.orders": ("未完成整改通知", "Open rectification orders"),
+    "home.no_orders": ("没有未完成的整改通知", "No open rectification orders"),
+    "home.order_due": ("期限 {deadline}", "Due {deadline}"),
+    "home.order_overdue": ("已逾期 {days} 天（期限 {deadline}）", "Overdue {days} days (due {deadline})"),
+    "home.waiting": ("待发送 {count} 条", "{count} waiting to be sent"),
+    "home.last_sync": ("上次同步 {at}", "Last sync {at}"),
+    "home.never_synced": ("尚未同步", "Never synced"),
+    "home.sync_now": ("立即同步", "Sync now"),
+    "home.new_check": ("新建检查", "New check"),
+    "home.history": ("历史记录", "History"),
+    "home.recovered": ("本机数据已恢复：{detail}", "Local data was recovered: {detail}"),
+    "home.progress": ("记录 {records_done}/{records_total}，照片 {kb_done}/{kb_total} KB", "Records {records_done}/{records_total}, photos {kb_done}/{kb_total} KB"),
+    "home.sync_error": ("同步失败：{message}", "Sync failed: {message}"),
+    # check form
+    "check.title": ("环境整治检查", "Remediation check"),
+    "check.village": ("村/社区", "Village"),
+    "check.month": ("月份", "Month"),
+    "check.pick_village": ("请选择村/社区", "Pick a village"),
+    "check.no_sheet": ("没有评分表，请先同步", "No scoring sheet: sync first"),
+    "check.total": ("总分 {total}", "Total {total}"),
+    "check.items": ("评分项目", "Scoring items"),
+    "check.item_head": ("{name}（满分 {max}）", "{name} (max {max})"),
+    "check.rule": ("{name}：每{unit}扣 {per} 分", "{name}: −{per} per {unit}"),
+    "check.rule_zeroes": ("{name}：本项不得分", "{name}: zeroes the item"),
+    "check.add_deduction": ("扣分", "Deduct"),
+    "check.deductions": ("扣分 {count} 条", "{count} deductions"),
+    "check.count": ("数量", "Count"),
+    "check.points": ("扣 {points} 分", "−{points} points"),
+    "check.note": ("说明", "Note"),
+    "check.remove": ("删除", "Remove"),
+    "check.photos": ("照片 {count} 张", "{count} photos"),
+    "check.camera": ("拍照", "Camera"),
+    "check.gallery": ("相册", "Gallery"),
+    "check.photo_failed": ("照片未保存：{message}", "Photo not saved: {message}"),
+    "check.photo_busy": ("正在处理照片…", "Processing photo…"),
+    "check.no_camera": ("此设备无法使用相机，请从相册选择", "No camera here: pick from the gallery"),
+    "check.location": ("位置", "Location"),
+    "check.locate": ("定位", "Locate"),
+    "check.location_none": ("未定位", "No location"),
+    "check.location_value": ("{lat}, {lon}（{source}）", "{lat}, {lon} ({source})"),
+    "check.location_failed": ("无法定位，请手动填写", "Could not locate: enter it by hand"),
+    "check.lat": ("纬度", "Latitude"),
+    "check.lon": ("经度", "Longitude"),
+    "check.set_manual": ("手动设置", "Set by hand"),
+    "check.bad_coordinates": ("经纬度格式不对", "Latitude and longitude are not valid numbers"),
+    "check.cleaners": ("保洁员考核", "Cleaner assessment"),
+    "check.absent_days": ("缺勤天数", "Days absent"),
+    "check.late_minutes": ("迟到分钟", "Minutes late"),
+    "check.left_post": ("脱岗次数", "Left post"),
+    "check.dirty_spots": ("不洁处数", "Dirty spots"),
+    "check.cleaner_score": ("{name}：{score} 分", "{name}: {score} points"),
+    "check.orders": ("整改通知", "Rectification orders"),
+    "check.make_order": ("下整改通知", "Order a fix"),
+    "check.order_deadline": ("期限（年-月-日）", "Deadline (YYYY-MM-DD)"),
+    "check.order_responsible": ("责任人", "Responsible"),
+    "check.order_line": ("{title}，期限 {deadline}", "{title}, due {deadline}"),
+    "check.problems": ("还缺：", "Still missing:"),
+    "check.ready": ("可以提交", "Ready to submit"),
+    "check.save_draft": ("保存草稿", "Save draft"),
+    "check.submit": ("提交", "Submit"),
+    "check.draft_saved": ("草稿已保存 {at}", "Draft saved {at}"),
+    "check.submitted": ("已保存，待发送", "Saved, waiting to be sent"),
+    "check.cannot_submit": ("不能提交：还有 {count} 处需要补充", "Cannot submit: {count} things are missing"),
+    # re-check
+    "recheck.title": ("复查", "Re-check"),
+    "recheck.before": ("整改前", "Before"),
+    "recheck.after": ("整改后", "After"),
+    "recheck.resolved": ("已整改完成", "Fixed"),
+    "recheck.note": ("复查说明", "Re-check note"),
+    "recheck.close": ("提交复查", "Submit re-check"),
+    "recheck.unknown_order": ("找不到这条整改通知", "This rectification order was not found"),
+    # history
+    "history.title": ("历史记录", "History"),
+    "history.search": ("搜索", "Search"),
+    "history.village": ("村/社区", "Village"),
+    "history.month": ("月份（YYYY-MM）", "Month (YYYY-MM)"),
+    "history.empty": ("没有记录", "No records"),
+    "history.line": ("{village} · {month} · {kind}", "{village} · {month} · {kind}"),
+    "history.reason": ("退回原因：{reason}", "Sent back: {reason}"),
+    "history.keep_mine": ("保留我的，作为新版本", "Keep mine as a new revision"),
+    "history.take_server": ("采用服务器的", "Take the server's"),
+    "history.edit": ("修改", "Edit"),
+    "history.conflict": ("此记录在服务器上已被修改", "This record was changed on the server"),
+    # record states
+    "state.draft": ("草稿", "Draft"),
+    "state.waiting": ("待发送", "Waiting"),
+    "state.sending": ("发送中", "Sending"),
+    "state.synced": ("已同步", "Synced"),
+    "state.sent_back": ("被退回", "Sent back"),
+    "state.conflict": ("冲突", "Conflict"),
+    "state.error": ("被拒收", "Refused"),
+    "state.approved": ("已通过", "Approved"),
+    "state.rejected": ("不予通过", "Rejected"),
+    # record kinds
+    "kind.remediation_check": ("整治检查", "Remediation check"),
+    "kind.recheck": ("复查", "Re-check"),
+    "kind.inspection_result": ("双随机检查", "Random inspection"),
+    "kind.routine_assessment": ("保洁员考核", "Cleaner assessment"),
+}
+
+
+@dataclass
+class Translator:
+    """Looks keys up in the catalogue in the current language; ``lang`` may change at any time."""
+
+    lang: str = DEFAULT_LANGUAGE
+
+    def __call__(self, key: str, **values: object) -> str:
+        zh, en = CATALOGUE[key]
+        text = en if self.lang == "en" else zh
+        return text.format(**values) if values else text
+
+    def pick(self, zh: str, en: str) -> str:
+        """Choose between a Chinese and an English text from data (sheet names, server messages)."""
+        if self.lang == "en":
+            return en or zh
+        return zh or en
+
+    def toggled(self) -> str:
+        return "en" if self.lang == "zh" else "zh"

@@ -1,0 +1,151 @@
+"""Drive the real field app in headless Chromium (the system's, never a downloaded one).
+
+``FieldApp`` starts ``python -m field_app`` as a web server subprocess (so it can be
+killed with SIGKILL and started again on the same data folder); ``open_page``
+loads it in a 390×844 phone viewport and turns on Flutter's accessibility tree,
+after which Playwright's role and text locators work. Screenshots go to
+``test-artifacts/`` (kept by CI as artifacts, ignored by git).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from tests.support.live_server import ROOT, free_port
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+]
+PHONE = {"width": 390, "height": 844}
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+class FieldApp:
+    """The field app as a web server process on 127.0.0.1 with its data in ``data_dir``."""
+
+    def __init__(self, data_dir: Path, *, server_url: str = "", port: int | None = None) -> None:
+        self.data_dir = data_dir
+        self.port = port or free_port()
+        self.server_url = server_url
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log_path = data_dir.parent / f"{data_dir.name}-app.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def start(self, timeout: float = 60.0) -> FieldApp:
+        env = dict(os.environ)
+        env.pop("DISPLAY", None)
+        env.update(
+            {
+                "XUNCHA_FIELD_DATA": str(self.data_dir),
+                "XUNCHA_FIELD_PORT": str(self.port),
+                "XUNCHA_SERVER_URL": self.server_url,
+                "PYTHONPATH": str(ROOT),
+            }
+        )
+        log = open(self.log_path, "ab")  # noqa: SIM115 - the process owns it
+        self.proc = subprocess.Popen([sys.executable, "-m", "field_app"], env=env, cwd=ROOT,
+                                     stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"field app exited with {self.proc.returncode}:\n{self.log()}")
+            try:
+                if httpx.get(self.url, timeout=1.0).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"field app did not start in {timeout}s:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-4000:] if self.log_path.exists() else ""
+
+    def kill(self) -> None:
+        """SIGKILL: what a dead battery or the phone's task killer does."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@contextmanager
+def chromium() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def open_page(browser, url: str, *, geolocation: dict[str, float] | None = None):  # noqa: ANN001, ANN201
+    """A phone-sized page with the app loaded and its accessibility tree turned on."""
+    context = browser.new_context(
+        viewport=PHONE,
+        device_scale_factor=2,
+        locale="zh-CN",
+        geolocation=geolocation,
+        permissions=["geolocation"] if geolocation else [],
+    )
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    page.goto(url)
+    enable_semantics(page)
+    return page
+
+
+def enable_semantics(page) -> None:  # noqa: ANN001
+    page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=60_000)
+    page.evaluate("document.querySelector('flt-semantics-placeholder').click()")
+    page.wait_for_selector("flt-semantics", state="attached")
+
+
+def shot(page, name: str) -> Path:  # noqa: ANN001
+    """Save a screenshot as a test artifact; the name says which step it shows."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}.png"
+    page.screenshot(path=str(path))
+    return path
+
+
+def type_into(page, field, text: str) -> None:  # noqa: ANN001
+    """Type into a Flutter text field the way a finger does: focus it, then key in the text.
+
+    (Playwright's ``fill`` can land in the semantics element before Flutter has
+    attached its editing element, and the app never hears of it.)
+    """
+    field.click()
+    page.wait_for_timeout(300)
+    page.keyboard.press("Control+A")
+    page.keyboard.type(text, delay=20)
+    page.wait_for_timeout(300)
