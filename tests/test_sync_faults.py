@@ -112,12 +112,12 @@ def test_200_records_with_photos_arrive_once_through_a_link_that_cuts_a_fifth_of
 ) -> None:
     saved = [phone.save_recheck([small_jpeg(1000 + i)]) for i in range(200)]
     with FaultyProxy(sqlite_server.port, cut_fraction=0.2, seed=20) as proxy:
-        _, cuts = phone.sync_until_done(url=proxy.url)
+        phone.sync_until_done(url=proxy.url)
         assert proxy.cuts >= 10  # the link really was bad
+        assert {where for _, _, where in proxy.cut_log} == {"request", "response"}
     assert phone.leftovers() == {"outbox": 0, "photos_pending": 0}
     held = assert_exactly_once(sqlite_server, saved)
     assert held["heads"] == 200
-    assert cuts >= 1
 
 
 @pytest.mark.slow
@@ -125,11 +125,7 @@ def test_photos_over_a_2g_link_show_progress_and_resume_after_each_cut(sqlite_se
     photos = list(iter_real_photos("orientation_landscape_*.jpg"))[:3]  # about 140 KB each
     saved = [phone.save_recheck([p]) for p in photos]
     payload = sum(len(p) for p in photos)
-    seen: list[Progress] = []
     with FaultyProxy(sqlite_server.port, kbit_per_s=256, seed=2) as proxy:
-        phone.sync(url=proxy.url, on_progress=seen.append)  # records first (photos pending)
-        proxy.reset_counters()
-        seen.clear()
         for at in (60_000, 200_000, 330_000):  # three cuts in the middle of photo bodies
             proxy.arm_cut(at, "/api/v1/uploads")
         per_pass: list[list[Progress]] = []
