@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
-from field_app.store.store_file import StoreFile, iter_json_files
+from field_app.store.store_file import Shelf, StoreFile
 
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 UNDATED = "undated"
 TABLE = "records"
+FOLDER = "history"
+MONTHS_IN_MEMORY = 3
 
 REVIEW_STATES = {"approve": "approved", "send_back": "sent_back", "reject": "rejected"}
 
@@ -45,25 +46,31 @@ def entry_state(entry: dict[str, Any]) -> str:
 class HistoryBook:
     """Month files of accepted records, with an in-memory index; callers hold the store lock."""
 
-    def __init__(self, folder: Path | None) -> None:
-        self.folder = folder
+    def __init__(self, shelf: Shelf) -> None:
+        self._shelf = shelf
         self._months: dict[str, StoreFile] = {}
+        self._recent: list[str] = []
         self._index: dict[str, str] = {}
         self._revisions: dict[str, set[int]] = {}
         self._owed: dict[str, set[str]] = {}
         self.duplicates: list[tuple[str, str]] = []
-        if folder is not None:
-            folder.mkdir(parents=True, exist_ok=True)
-            for path in iter_json_files(folder):
-                self._load(path.stem)
+        for month in shelf.names(FOLDER):
+            self._load(month)
 
     def _file(self, month: str) -> StoreFile:
         if month not in self._months:
-            self._months[month] = StoreFile(None if self.folder is None else self.folder / f"{month}.json")
+            self._months[month] = self._shelf.open(f"{FOLDER}/{month}.json")
+        # Only the few months in use stay in memory: a long history must neither fill a
+        # phone's memory nor slow every save with garbage-collector passes over it.
+        if month in self._recent:
+            self._recent.remove(month)
+        self._recent.append(month)
+        while len(self._recent) > MONTHS_IN_MEMORY:
+            self._months[self._recent.pop(0)].forget()
         return self._months[month]
 
     def _load(self, month: str) -> None:
-        for record_id, entry in self._file(month).items(TABLE):
+        for record_id, entry in self._file(month).raw_items(TABLE):
             if not isinstance(entry, dict) or not isinstance(entry.get("revisions"), dict):
                 continue
             if record_id in self._index:
@@ -111,12 +118,11 @@ class HistoryBook:
     def months(self) -> list[str]:
         return sorted(set(self._index.values()))
 
-    def entries(self, month: str | None = None) -> list[dict[str, Any]]:
-        months = [month] if month is not None else self.months()
+    def raw_entries(self) -> list[dict[str, Any]]:
+        """Every record's entry, not copied: for reading only."""
         out: list[dict[str, Any]] = []
-        for m in months:
-            if m in self._months:
-                out.extend(v for k, v in self._file(m).items(TABLE) if self._index.get(k) == m)
+        for m in self.months():
+            out.extend(v for k, v in self._file(m).raw_items(TABLE) if self._index.get(k) == m)
         return out
 
     # writes

@@ -3,9 +3,10 @@
 Files (in the store folder, each replaced atomically on every write):
 
     settings.json      server address, device token, user, language, last sync
-    drafts.json        the drafts being edited, one per record
-    outbox.json        submitted revisions waiting to be sent, with their state and
-                       a local sequence number (the order; never the device clock)
+    work.json          the drafts being edited (one per record) and the outbox: submitted
+                       revisions waiting to be sent, with their state and a local
+                       sequence number (the order; never the device clock). Both are
+                       small, so one file: submitting is one atomic write.
     history/YYYY-MM.json  revisions the server accepted, with their receipts
     reviews.json       review decisions that arrived before their record's receipt
     conflicts.json     every conflict resolution, with the local and server versions
@@ -14,8 +15,7 @@ Files (in the store folder, each replaced atomically on every write):
 
 A change that touches two files writes them in an order that makes a kill in
 between harmless, and the start-up reconciliation finishes or undoes it:
-submit writes the outbox before removing the draft (a draft already in the outbox
-is dropped at start); a receipt is stored in history before its revision leaves
+a receipt is stored in history before its revision leaves
 the outbox (an outbox revision with a stored receipt is dropped at start); a
 conflict resolution is written to the archive first and finished at start if the
 kill came before its outbox write. One lock serialises every read and write.
@@ -31,9 +31,9 @@ from typing import Any
 from field_app.store import record_views
 from field_app.store.history import REVIEW_STATES, HistoryBook
 from field_app.store.photo_index import PhotoIndex, check_sha
-from field_app.store.recovery import RecoveryReport, check_folder
+from field_app.store.recovery import RecoveryReport, remove_temp_files
 from field_app.store.reference import ReferenceCache, check_changes
-from field_app.store.store_file import StoreFile, plain
+from field_app.store.store_file import Shelf, plain
 from xuncha_core.errors import ConflictError, Problem, ValidationError, XunchaError
 from xuncha_core.records import ENVELOPE_FIELDS, parse_record
 
@@ -73,25 +73,21 @@ class LocalStore:
         self.recovery_report = RecoveryReport()
         if self.folder is not None:
             self.folder.mkdir(parents=True, exist_ok=True)
-            check_folder(self.folder, self.recovery_report)
-
-        def at(name: str) -> Path | None:
-            return None if self.folder is None else self.folder / name
-
-        self._settings = StoreFile(at("settings.json"))
-        self._drafts = StoreFile(at("drafts.json"))
-        self._outbox = StoreFile(at("outbox.json"))
-        self._reviews = StoreFile(at("reviews.json"))
-        self._conflicts = StoreFile(at("conflicts.json"))
-        self._reference = ReferenceCache(at("reference.json"))
-        self._history = HistoryBook(at("history"))
-        self._photos = PhotoIndex(at("photo_meta"))
+            remove_temp_files(self.folder, self.recovery_report)
+        shelf = Shelf(self.folder, self.recovery_report)
+        self._settings = shelf.open("settings.json")
+        self._work = shelf.open("work.json")
+        self._reviews = shelf.open("reviews.json")
+        self._conflicts = shelf.open("conflicts.json")
+        self._reference = ReferenceCache(shelf)
+        self._history = HistoryBook(shelf)
+        self._photos = PhotoIndex(shelf)
         with self._lock:
             self._reconcile()
 
     def close(self) -> None:
         with self._lock:
-            for f in (self._settings, self._drafts, self._outbox, self._reviews, self._conflicts):
+            for f in (self._settings, self._work, self._reviews, self._conflicts):
                 f.close()
             self._reference.close()
             self._history.close()
@@ -103,18 +99,18 @@ class LocalStore:
         notes = self.recovery_report.reconciled
         notes += self._history.remove_duplicates()
         for resolution in self._conflicts.values(ARCHIVE):
-            if any(self._outbox.has(ITEMS, k) for k in resolution["local_keys"]):
+            if any(self._work.has(ITEMS, k) for k in resolution["local_keys"]):
                 self._finish_resolution(resolution)
                 notes.append(f"finished resolving the conflict on record {resolution['record_id']}")
-        for key, item in self._outbox.items(ITEMS):
+        for key, item in self._work.items(ITEMS):
             if self._receipted(item["record_id"], item["revision"]):
-                self._outbox.delete(ITEMS, key)
+                self._work.delete(ITEMS, key)
                 notes.append(f"record {item['record_id']} revision {item['revision']} had its receipt; left the outbox")
             elif item["state"] == "sending":
-                self._outbox.put(ITEMS, key, {**item, "state": "waiting"})
-        for record_id, draft in self._drafts.items(DRAFTS):
+                self._work.put(ITEMS, key, {**item, "state": "waiting"})
+        for record_id, draft in self._work.items(DRAFTS):
             if self._submitted(record_id, draft["revision"]):
-                self._drafts.delete(DRAFTS, record_id)
+                self._work.delete(DRAFTS, record_id)
                 notes.append(f"draft of record {record_id} revision {draft['revision']} was already submitted; kept the submitted copy")
         for record_id, reviews in self._reviews.items(PENDING):
             if self._history.add_reviews(record_id, reviews):
@@ -125,7 +121,7 @@ class LocalStore:
         return entry is not None and entry["revisions"][str(revision)].get("receipt") is not None
 
     def _submitted(self, record_id: str, revision: int) -> bool:
-        return self._outbox.has(ITEMS, _key(record_id, revision)) or self._history.has_revision(record_id, revision)
+        return self._work.has(ITEMS, _key(record_id, revision)) or self._history.has_revision(record_id, revision)
 
     # settings
 
@@ -164,20 +160,20 @@ class LocalStore:
                     f"revision {revision} of record {draft['record_id']} is already submitted; "
                     "edit the record to start a new revision",
                 )
-            self._drafts.put(DRAFTS, draft["record_id"], draft)
+            self._work.put(DRAFTS, draft["record_id"], draft)
         return draft
 
     def get_draft(self, record_id: str) -> dict[str, Any] | None:
         with self._lock:
-            return self._drafts.get(DRAFTS, record_id)
+            return self._work.get(DRAFTS, record_id)
 
     def list_drafts(self) -> list[dict[str, Any]]:
         with self._lock:
-            return self._drafts.values(DRAFTS)
+            return self._work.values(DRAFTS)
 
     def discard_draft(self, record_id: str) -> bool:
         with self._lock:
-            return self._drafts.delete(DRAFTS, record_id)
+            return self._work.delete(DRAFTS, record_id)
 
     def edit_record(self, record_id: str) -> dict[str, Any]:
         """The record's draft, or a new one: the latest revision's content as revision + 1."""
@@ -186,7 +182,7 @@ class LocalStore:
             if current is None:
                 raise StoreError("store.unknown_record", f"there is no record {record_id} on this phone")
             if current["state"] == "draft":
-                return self._drafts.get(DRAFTS, record_id)
+                return self._work.get(DRAFTS, record_id)
             if current["state"] == "conflict":
                 raise ConflictError("store.conflict_pending", "resolve the conflict on this record first")
             envelope = current["envelope"]
@@ -217,24 +213,24 @@ class LocalStore:
         rid, rev = record.record_id, record.revision
         with self._lock:
             key = _key(rid, rev)
-            existing = self._outbox.get(ITEMS, key)
+            existing = self._work.get(ITEMS, key)
             if existing is None and self._history.has_revision(rid, rev):
                 existing = (self._history.get(rid) or {})["revisions"][str(rev)]
                 if existing["envelope"] != env:
                     raise _revision_exists(rid, rev)
                 self._drop_draft(rid, rev)
                 return None
-            if existing is not None:
-                if existing["envelope"] != env:
-                    raise _revision_exists(rid, rev)
-            else:
-                existing = self._enqueue(env, local)
-            self._drop_draft(rid, rev)
+            if existing is not None and existing["envelope"] != env:
+                raise _revision_exists(rid, rev)
+            with self._work.batch():  # the outbox item and the draft's removal: one atomic write
+                if existing is None:
+                    existing = self._enqueue(env, local)
+                self._drop_draft(rid, rev)
             return existing
 
     def _enqueue(self, envelope: dict[str, Any], local: dict[str, Any]) -> dict[str, Any]:
-        with self._outbox.batch():
-            seq = int(self._outbox.get(COUNTER, "seq", 0)) + 1
+        with self._work.batch():
+            seq = int(self._work.get(COUNTER, "seq", 0)) + 1
             item = {
                 "seq": seq,
                 "record_id": envelope["record_id"],
@@ -245,22 +241,22 @@ class LocalStore:
                 "server_envelope": None,
                 "local": local,
             }
-            self._outbox.put(COUNTER, "seq", seq)
-            self._outbox.put(ITEMS, _key(envelope["record_id"], envelope["revision"]), item)
+            self._work.put(COUNTER, "seq", seq)
+            self._work.put(ITEMS, _key(envelope["record_id"], envelope["revision"]), item)
         return item
 
     def _drop_draft(self, record_id: str, revision: int) -> None:
-        draft = self._drafts.get(DRAFTS, record_id)
+        draft = self._work.get(DRAFTS, record_id)
         if draft is not None and draft.get("revision") == revision:
-            self._drafts.delete(DRAFTS, record_id)
+            self._work.delete(DRAFTS, record_id)
 
     def outbox(self) -> list[dict[str, Any]]:
         """Revisions waiting to be sent, in the order they were submitted on this phone."""
         with self._lock:
-            return sorted(self._outbox.values(ITEMS), key=lambda item: item["seq"])
+            return sorted(self._work.values(ITEMS), key=lambda item: item["seq"])
 
     def _item(self, record_id: str, revision: int) -> dict[str, Any]:
-        item = self._outbox.get(ITEMS, _key(record_id, revision))
+        item = self._work.get(ITEMS, _key(record_id, revision))
         if item is None:
             raise StoreError(
                 "store.not_in_outbox", f"revision {revision} of record {record_id} is not in the outbox"
@@ -275,7 +271,7 @@ class LocalStore:
             item = self._item(record_id, revision)
             if item["state"] == "conflict" and state != "conflict":
                 raise ConflictError("store.conflict_pending", "resolve the conflict with resolve_conflict first")
-            self._outbox.put(ITEMS, _key(record_id, revision), {**item, "state": state, "error": error})
+            self._work.put(ITEMS, _key(record_id, revision), {**item, "state": state, "error": error})
 
     def record_receipt(self, record_id: str, revision: int, receipt: dict[str, Any]) -> None:
         """Store the server's receipt in history, then let the revision leave the outbox."""
@@ -283,7 +279,7 @@ class LocalStore:
         if not isinstance(receipt, dict):
             raise _invalid("receipt", "store.bad_receipt", "a receipt must be an object")
         with self._lock:
-            item = self._outbox.get(ITEMS, _key(record_id, revision))
+            item = self._work.get(ITEMS, _key(record_id, revision))
             if item is None:
                 if not self._history.has_revision(record_id, revision):
                     self._item(record_id, revision)  # raises store.not_in_outbox
@@ -294,7 +290,7 @@ class LocalStore:
             pending = self._reviews.get(PENDING, record_id)
             if pending and self._history.add_reviews(record_id, pending):
                 self._reviews.delete(PENDING, record_id)
-            self._outbox.delete(ITEMS, _key(record_id, revision))
+            self._work.delete(ITEMS, _key(record_id, revision))
 
     # conflicts
 
@@ -306,7 +302,7 @@ class LocalStore:
             raise _invalid("server_envelope", "store.bad_server_envelope", "the server's envelope of this record is needed")
         with self._lock:
             item = self._item(record_id, revision)
-            self._outbox.put(
+            self._work.put(
                 ITEMS, _key(record_id, revision), {**item, "state": "conflict", "server_envelope": server_envelope}
             )
 
@@ -348,13 +344,13 @@ class LocalStore:
         record_id, server = resolution["record_id"], resolution["server_envelope"]
         new_envelope = resolution["new_envelope"]
         new_head = int((new_envelope or server)["revision"])
-        draft = self._drafts.get(DRAFTS, record_id)
-        if draft is not None and draft["revision"] <= new_head:
-            self._drafts.put(DRAFTS, record_id, {**draft, "revision": new_head + 1, "base_revision": new_head})
         self._history.store_revision(server, None, source="server")
-        with self._outbox.batch():
+        with self._work.batch():
+            draft = self._work.get(DRAFTS, record_id)
+            if draft is not None and draft["revision"] <= new_head:
+                self._work.put(DRAFTS, record_id, {**draft, "revision": new_head + 1, "base_revision": new_head})
             for key in resolution["local_keys"]:
-                self._outbox.delete(ITEMS, key)
+                self._work.delete(ITEMS, key)
             if new_envelope is not None:
                 return self._enqueue(new_envelope, resolution["local"][-1].get("local") or {})
         return None
@@ -371,17 +367,28 @@ class LocalStore:
         month: str | None = None,
         text: str | None = None,
         kind: str | None = None,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
     ) -> list[dict[str, Any]]:
-        """The latest revision of each record with its state: drafts and conflicts first,
-        then the outbox (newest first), then accepted records by month (newest first)."""
+        """The latest revision of each record with its state, filtered, one page at a time:
+        drafts and conflicts first, then the outbox (newest first), then accepted records
+        by month (newest first)."""
         with self._lock:
             views = self._views()
-        hits = [v for v in views.values() if record_views.matches(v, village_id=village_id, month=month, text=text, kind=kind)]
-        return sorted(hits, key=_history_order)
+            hits = [
+                v
+                for v in views.values()
+                if record_views.matches(v, village_id=village_id, month=month, text=text, kind=kind)
+            ]
+            hits.sort(key=_history_order)
+            end = None if limit is None else offset + limit
+            return [plain(v) for v in hits[offset:end]]
 
     def get_record(self, record_id: str) -> dict[str, Any] | None:
         with self._lock:
-            return self._views(record_id).get(record_id)
+            view = self._views(record_id).get(record_id)
+            return None if view is None else plain(view)
 
     def accepted_revisions(self, record_id: str) -> dict[int, dict[str, Any]]:
         """Every revision of the record the server accepted: {revision: {envelope, receipt, source}}."""
@@ -390,20 +397,21 @@ class LocalStore:
             return {int(rev): item for rev, item in entry["revisions"].items()}
 
     def _views(self, only: str | None = None) -> dict[str, dict[str, Any]]:
+        """Views built on the cached documents themselves: copy before handing them out."""
         if only is None:
-            entries = self._history.entries()
+            entries = self._history.raw_entries()
         else:
             entries = [e for e in [self._history.get(only)] if e is not None]
         synced = {e["record_id"]: record_views.view_from_entry(e) for e in entries}
         views = dict(synced)
         shown: dict[str, dict[str, Any]] = {}
-        for item in self.outbox():
+        for _, item in sorted(self._work.raw_items(ITEMS), key=lambda kv: kv[1]["seq"]):
             rid = item["record_id"]
             if (only is None or rid == only) and shown.get(rid, {}).get("state") != "conflict":
                 shown[rid] = item
         for rid, item in shown.items():
             views[rid] = record_views.view_from_outbox(item, synced.get(rid))
-        for rid, draft in self._drafts.items(DRAFTS):
+        for rid, draft in self._work.raw_items(DRAFTS):
             if only is None or rid == only:
                 views[rid] = record_views.view_from_draft(draft, synced.get(rid))
         return views
@@ -498,7 +506,7 @@ class LocalStore:
             items = self.outbox()
             return {
                 "outbox": len(items),
-                "drafts": self._drafts.count(DRAFTS),
+                "drafts": self._work.count(DRAFTS),
                 "conflicts": sum(1 for i in items if i["state"] == "conflict"),
                 "errors": sum(1 for i in items if i["state"] in ("error", "refused")),
                 "photos_pending": len(self.photos_pending()),

@@ -8,10 +8,9 @@ file however many photos the phone has taken.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from field_app.store.store_file import StoreFile
+from field_app.store.store_file import Shelf, StoreFile
 from xuncha_core.errors import Problem, ValidationError
 from xuncha_core.records import SHA256_RE
 
@@ -30,16 +29,14 @@ def check_sha(sha256: Any) -> str:
 class PhotoIndex:
     """Photo metadata keyed by SHA-256; callers hold the store lock."""
 
-    def __init__(self, folder: Path | None) -> None:
-        self.folder = folder
+    def __init__(self, shelf: Shelf) -> None:
+        self._shelf = shelf
         self._shards: dict[str, StoreFile] = {}
-        if folder is not None:
-            folder.mkdir(parents=True, exist_ok=True)
 
     def _shard(self, sha256: str) -> StoreFile:
         name = sha256[:2]
         if name not in self._shards:
-            self._shards[name] = StoreFile(None if self.folder is None else self.folder / f"{name}.json")
+            self._shards[name] = self._shelf.open(f"photo_meta/{name}.json")
         return self._shards[name]
 
     def get(self, sha256: str) -> dict[str, Any] | None:

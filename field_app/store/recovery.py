@@ -2,8 +2,8 @@
 
 Atomic writes mean a kill never leaves a half-written store file; but a kill can
 leave a temp file behind, and a flash card, a full disk or a hand edit can still
-damage a file. At start the store therefore removes leftover temp files, and for
-each damaged file moves it aside to ``<name>.corrupt-<timestamp>`` (never
+damage a file. At start the store therefore removes leftover temp files, and
+for each damaged file (found when the file is first opened) moves it aside to ``<name>.corrupt-<timestamp>`` (never
 deleting evidence), salvages every complete document it still contains into a
 fresh file, and lists all of that in a ``RecoveryReport`` the app shows the user.
 """
@@ -67,20 +67,13 @@ class RecoveryReport:
         }
 
 
-def check_folder(root: Path, report: RecoveryReport) -> None:
-    """Remove leftover temp files and set aside damaged JSON files under ``root``, recording both."""
-    for folder in [root, *sorted(p for p in root.rglob("*") if p.is_dir())]:
-        for path in sorted(folder.iterdir()):
-            if not path.is_file():
-                continue
-            if is_temp_file(path):
-                path.unlink(missing_ok=True)
-                report.temp_files_removed.append(str(path.relative_to(root)))
-            elif path.suffix == ".json":
-                moved = check_file(path, root=root)
-                if moved is not None:
-                    report.moved.append(moved)
-        fsync_dir(folder)
+def remove_temp_files(root: Path, report: RecoveryReport) -> None:
+    """Delete the temp files that writes killed midway left under ``root``, recording each."""
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and is_temp_file(path):
+            path.unlink(missing_ok=True)
+            report.temp_files_removed.append(str(path.relative_to(root)))
+            fsync_dir(path.parent)
 
 
 def check_file(path: Path, *, root: Path) -> MovedFile | None:

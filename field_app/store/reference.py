@@ -7,10 +7,9 @@ at most one page, and applying a page twice changes nothing.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from field_app.store.store_file import StoreFile
+from field_app.store.store_file import Shelf
 from xuncha_core.errors import Problem, ValidationError
 
 CURSOR_TABLE = "_cursor"
@@ -41,8 +40,8 @@ def check_changes(changes: Any, next_cursor: Any) -> list[dict[str, Any]]:
 class ReferenceCache:
     """Topics of keyed payloads plus the pull cursor, in one file; callers hold the store lock."""
 
-    def __init__(self, path: Path | None) -> None:
-        self._file = StoreFile(path)
+    def __init__(self, shelf: Shelf) -> None:
+        self._file = shelf.open("reference.json")
 
     def apply(self, changes: list[dict[str, Any]], next_cursor: int) -> None:
         """Store a page (tombstones delete) and the cursor after it, all in one atomic write."""

@@ -17,7 +17,8 @@ from typing import Any
 from tinydb import TinyDB, where
 from tinydb.table import Table
 
-from field_app.store.atomic_storage import AtomicJSONStorage, MemoryStorage
+from field_app.store.atomic_storage import AtomicJSONStorage, CorruptStoreFile, MemoryStorage
+from field_app.store.recovery import RecoveryReport, check_file
 
 
 def plain(value: Any) -> Any:
@@ -28,12 +29,19 @@ def plain(value: Any) -> Any:
 class StoreFile:
     """A TinyDB database in one file (or in memory), with keyed access and atomic batches."""
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, shelf: Shelf | None = None) -> None:
         self.path = path
         if path is None:
             self._db = TinyDB(storage=MemoryStorage)
-        else:
-            self._db = TinyDB(path, storage=AtomicJSONStorage)
+            return
+        self._db = TinyDB(path, storage=AtomicJSONStorage)
+        try:
+            self._db.storage.read()
+        except CorruptStoreFile:
+            shelf = shelf or Shelf(path.parent)
+            assert shelf.root is not None
+            shelf.report.moved.append(check_file(path, root=shelf.root))
+            self._db.storage.read()
 
     def _table(self, name: str) -> Table:
         # No query cache: a rolled-back batch must not leave stale answers behind.
@@ -60,6 +68,14 @@ class StoreFile:
             if isinstance(doc.get("key"), str)
         ]
 
+    def raw_items(self, table: str) -> list[tuple[str, Any]]:
+        """Like ``items`` without copying: for reading only, never to hand out or change."""
+        return [
+            (doc["key"], doc.get("value"))
+            for doc in self._table(table)._read_table().values()
+            if isinstance(doc, dict) and isinstance(doc.get("key"), str)
+        ]
+
     def values(self, table: str) -> list[Any]:
         return [value for _, value in self.items(table)]
 
@@ -77,11 +93,37 @@ class StoreFile:
     def delete(self, table: str, key: str) -> bool:
         return bool(self._table(table).remove(where("key") == key))
 
+    def forget(self) -> None:
+        """Drop the in-memory copy (a file on disk only); the next access reads the file again."""
+        if self.path is not None:
+            self._db.storage._data = None  # type: ignore[attr-defined]
+
     def close(self) -> None:
         self._db.close()
 
 
-def iter_json_files(folder: Path) -> Iterator[Path]:
-    """The store files directly inside ``folder``, sorted by name."""
-    if folder.is_dir():
-        yield from sorted(p for p in folder.glob("*.json") if p.is_file())
+class Shelf:
+    """Where a store's files live (a folder, or memory) and the report of repairs made opening them.
+
+    A damaged file is found when it is first opened: it is moved aside, what can be
+    salvaged from it is put back, and ``report`` says so.
+    """
+
+    def __init__(self, root: Path | None, report: RecoveryReport | None = None) -> None:
+        self.root = root
+        self.report = report if report is not None else RecoveryReport()
+        if root is not None:
+            root.mkdir(parents=True, exist_ok=True)
+
+    def open(self, name: str) -> StoreFile:
+        if self.root is None:
+            return StoreFile(None)
+        path = self.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return StoreFile(path, self)
+
+    def names(self, folder: str) -> list[str]:
+        """The stems of the store files in a sub-folder, sorted (none in memory)."""
+        if self.root is None or not (self.root / folder).is_dir():
+            return []
+        return sorted(p.stem for p in (self.root / folder).glob("*.json") if p.is_file())

@@ -1,0 +1,144 @@
+"""How long saving a record takes on the phone's local store, with a short and a long history.
+
+    python benchmarks/bench_store.py [--dir FOLDER] [--repeat 40]
+
+Builds two stores, one with 100 and one with 10,000 accepted records in its
+history (spread over 36 months, a few drafts and outbox items beside them), and
+times in the same run: saving a draft (what every edit does), submitting a record
+(outbox write then draft removal) and storing a receipt. Every save is durable
+(fsync of the file and the folder), so the figures include the disk's flush.
+Goal (issue 3): under 20 ms, and the 10,000 case at most 1.5x the 100 case.
+Use --dir on the phone's or the machine's real disk: fsync on a RAM disk costs nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
+
+from field_app.store import LocalStore
+
+SIZES = (100, 10_000)
+
+
+def content(i: int, month: str) -> dict[str, Any]:
+    """A remediation check of realistic size: a 12-item sheet, deductions, cleaners, orders."""
+    return {
+        "village_id": f"v-{i % 6}",
+        "month": month,
+        "sheet": "2025-v1",
+        "items": [{"item": f"item-{k}", "max": 10, "deducted": k % 3 * 0.5} for k in range(12)],
+        "deductions": [
+            {"item": f"item-{k}", "count": 1, "points": 0.5, "note": "公共区域有暴露垃圾，请及时清理", "photos": ["a" * 64],
+             "location": {"lat": 29.56 + k / 1000, "lon": 106.55, "accuracy": 8}}
+            for k in range(4)
+        ],
+        "cleaners": [{"cleaner_id": f"c-{k}", "attendance": 20, "on_post": 19, "cleanliness": 57} for k in range(3)],
+        "orders": [{"finding": "河面漂浮物", "deadline": "2025-06-01"}],
+        "total": 92.5,
+    }
+
+
+def envelope(rid: str, rev: int, body: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "record_id": rid, "kind": "remediation_check", "revision": rev,
+        "base_revision": None if rev == 1 else rev - 1, "author": "zhang.wei", "device_id": "phone-1",
+        "device_time": "2025-05-14T09:30:00+08:00", "gps_time": None, "content": body, "photos": ["a" * 64],
+    }  # fmt: skip
+
+
+def receipt(rid: str, rev: int, i: int, month: str) -> dict[str, Any]:
+    return {"record_id": rid, "revision": rev, "digest": "d" * 64, "received_at": f"{month}-20T02:00:00+00:00",
+            "ledger_index": i, "leaf_hash": "e" * 64, "photos_missing": [], "replayed": False}  # fmt: skip
+
+
+def month_of(i: int) -> str:
+    return f"{2022 + (i // 12) % 3}-{i % 12 + 1:02d}"
+
+
+def build(folder: Path, history: int) -> LocalStore:
+    store = LocalStore(folder)
+    pairs = []
+    for i in range(history):
+        rid = str(uuid.uuid4())
+        pairs.append((envelope(rid, 1, content(i, month_of(i))), receipt(rid, 1, i, month_of(i))))
+    store.import_history(pairs)
+    for _ in range(5):
+        store.submit(envelope(str(uuid.uuid4()), 1, content(1, "2025-05")))
+    for _ in range(3):
+        store.save_draft({**envelope(str(uuid.uuid4()), 1, content(2, "2025-05")), "updated_at": "x"})
+    store.close()
+    return LocalStore(folder)
+
+
+def ms(samples: list[float]) -> tuple[float, float]:
+    samples = sorted(samples)
+    return statistics.median(samples) * 1000, samples[int(len(samples) * 0.95) - 1] * 1000
+
+
+def measure(store: LocalStore, repeat: int) -> dict[str, tuple[float, float]]:
+    draft_times, submit_times, receipt_times = [], [], []
+    for n in range(repeat):
+        rid = str(uuid.uuid4())
+        body = content(n, "2025-05")
+        for edit in range(3):
+            body["total"] = 90 + edit
+            t = time.perf_counter()
+            store.save_draft({**envelope(rid, 1, body), "updated_at": "x"})
+            draft_times.append(time.perf_counter() - t)
+        env = envelope(rid, 1, body)
+        t = time.perf_counter()
+        store.submit(env)
+        submit_times.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        store.record_receipt(rid, 1, receipt(rid, 1, 10**6 + n, "2025-05"))
+        receipt_times.append(time.perf_counter() - t)
+    return {"save draft": ms(draft_times), "submit": ms(submit_times), "store receipt": ms(receipt_times)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dir", type=Path, default=None, help="where to build the stores (default: a temp folder)")
+    parser.add_argument("--repeat", type=int, default=40)
+    args = parser.parse_args()
+    results: dict[int, dict[str, tuple[float, float]]] = {}
+    with tempfile.TemporaryDirectory(dir=args.dir, prefix="bench-store-") as tmp:
+        for size in SIZES:
+            folder = Path(tmp) / f"h{size}"
+            build(folder, size).close()
+            t = time.perf_counter()
+            store = LocalStore(folder)
+            opened = (time.perf_counter() - t) * 1000
+            t = time.perf_counter()
+            listed = len(store.history(limit=50))
+            listing = (time.perf_counter() - t) * 1000
+            t = time.perf_counter()
+            in_month = len(store.history(month="2023-05", village_id="v-4"))
+            filtered = (time.perf_counter() - t) * 1000
+            results[size] = measure(store, args.repeat)
+            store.close()
+            print(
+                f"history {size:>6}: open {opened:7.1f} ms, first page of the list ({listed}) {listing:7.1f} ms, "
+                f"one village and month ({in_month}) {filtered:7.1f} ms"
+            )
+    print(f"\n{'operation':<14} {'100: median / p95 ms':>22} {'10,000: median / p95 ms':>25} {'ratio (median)':>15}")
+    ok = True
+    for op in results[SIZES[0]]:
+        small, large = results[SIZES[0]][op], results[SIZES[1]][op]
+        ratio = large[0] / small[0]
+        if op != "store receipt":
+            ok &= large[0] < 20 and ratio <= 1.5
+        print(f"{op:<14} {small[0]:>10.2f} / {small[1]:<9.2f} {large[0]:>12.2f} / {large[1]:<10.2f} {ratio:>13.2f}x")
+    print("\ngoal (draft save and submit: median < 20 ms, 10,000 / 100 <= 1.5x):", "met" if ok else "NOT met")
+
+
+if __name__ == "__main__":
+    main()
