@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from field_app.store.atomic_storage import AtomicJSONStorage, CorruptStoreFile, encode
-from field_app.store.recovery import RecoveryReport, check_folder, salvage
-from field_app.store.store_file import StoreFile
+from field_app.store.recovery import RecoveryReport, remove_temp_files, salvage
+from field_app.store.store_file import Shelf, StoreFile
 
 
 @pytest.fixture(params=["memory", "json"])
@@ -149,19 +149,21 @@ def test_salvage_skips_a_garbled_document_and_keeps_those_after_it() -> None:
     assert got["counter"] == documents(6)["counter"]
 
 
-def test_check_folder_moves_damaged_files_aside_and_leaves_sound_ones(tmp_path: Path) -> None:
-    (tmp_path / "history").mkdir()
+def test_a_damaged_file_is_moved_aside_when_opened_and_sound_ones_are_left_alone(tmp_path: Path) -> None:
     sound = encode(documents(2))
     (tmp_path / "settings.json").write_bytes(sound)
+    (tmp_path / "history").mkdir()
     (tmp_path / "history" / "2025-04.json").write_bytes(encode(documents(5))[:-40])
-    (tmp_path / ".outbox.json.x1.tmp").write_bytes(b"{")
+    (tmp_path / "history" / ".2025-04.json.x1.tmp").write_bytes(b"{")
     report = RecoveryReport()
-    check_folder(tmp_path, report)
+    remove_temp_files(tmp_path, report)
+    shelf = Shelf(tmp_path, report)
+    assert shelf.open("settings.json").items("drafts") == [(f"r{i}", documents(2)["drafts"][str(i)]["value"]) for i in (1, 2)]
     assert (tmp_path / "settings.json").read_bytes() == sound
-    assert report.temp_files_removed == [".outbox.json.x1.tmp"]
+    history = shelf.open("history/2025-04.json")
+    assert report.temp_files_removed == [str(Path("history") / ".2025-04.json.x1.tmp")]
     [moved] = report.moved
     assert moved.file == str(Path("history") / "2025-04.json")
-    assert (tmp_path / moved.moved_to).exists()
-    repaired = json.loads((tmp_path / "history" / "2025-04.json").read_text())
-    assert moved.recovered == sum(len(t) for t in repaired.values()) >= 4
+    assert (tmp_path / moved.moved_to).read_bytes() == encode(documents(5))[:-40]
+    assert moved.recovered == len(history.items("drafts")) + len(history.items("counter")) >= 4
     assert report.as_dict()["ok"] is False

@@ -140,10 +140,10 @@ def test_outbox_states_are_checked(store: LocalStore) -> None:
         store.set_outbox_state(R1, 1, "lost")
 
 
-def test_a_kill_between_outbox_and_draft_writes_leaves_one_copy(folder: Path) -> None:
+def test_a_draft_of_a_revision_already_in_the_outbox_is_dropped_at_start(folder: Path) -> None:
     LocalStore(folder).submit(check(R1))
-    # As if killed after the outbox write and before the draft was removed:
-    StoreFile(folder / "drafts.json").put("drafts", R1, draft(R1, 1, 5))
+    # However it got there (an old copy of the file put back), a draft of a submitted revision:
+    StoreFile(folder / "work.json").put("drafts", R1, draft(R1, 1, 5))
     store = LocalStore(folder)
     assert store.list_drafts() == []
     assert len(store.outbox()) == 1
@@ -153,7 +153,7 @@ def test_a_kill_between_outbox_and_draft_writes_leaves_one_copy(folder: Path) ->
 def test_a_kill_between_receipt_and_outbox_writes_leaves_one_copy(folder: Path) -> None:
     store = LocalStore(folder)
     store.submit(check(R1))
-    item_file = folder / "outbox.json"
+    item_file = folder / "work.json"
     before = item_file.read_bytes()
     store.record_receipt(R1, 1, receipt(R1, 1))
     store.close()
@@ -215,10 +215,10 @@ def test_a_kill_during_a_conflict_resolution_is_finished_at_start(folder: Path) 
     store = LocalStore(folder)
     store.submit(check(R1, score=80))
     store.record_conflict(R1, 1, server_version(R1, 1, score=95))
-    before = (folder / "outbox.json").read_bytes()
+    before = (folder / "work.json").read_bytes()
     store.resolve_conflict(R1, "keep_mine")
     store.close()
-    (folder / "outbox.json").write_bytes(before)  # the outbox write never happened
+    (folder / "work.json").write_bytes(before)  # the outbox write never happened
     store = LocalStore(folder)
     assert [(i["revision"], i["state"]) for i in store.outbox()] == [(2, "waiting")]
     assert len(store.conflicts_archive()) == 1
@@ -298,6 +298,18 @@ def test_photos_pending_are_those_the_outbox_needs_or_a_receipt_owes(store: Loca
     assert store.photos_pending() == []
     store.add_photo({"sha256": SHA_A, "size": 300_000})
     assert store.photo(SHA_A)["uploaded"] is True, "re-adding a photo forgot its upload"
+
+
+def test_history_is_paged_and_changing_a_returned_record_changes_nothing(store: LocalStore) -> None:
+    for i in range(5):
+        rid = f"00000000-0000-4000-8000-{i:012d}"
+        store.submit(envelope(rid, 1, {"month": "2025-05", "village_id": "v1", "n": i}))
+        store.record_receipt(rid, 1, receipt(rid, 1))
+    everything = store.history()
+    page = store.history(limit=2, offset=2)
+    assert [v["record_id"] for v in page] == [v["record_id"] for v in everything[2:4]]
+    page[0]["content"]["n"] = 99
+    assert store.get_record(page[0]["record_id"])["content"]["n"] != 99
 
 
 def test_home_screen_stats(store: LocalStore) -> None:

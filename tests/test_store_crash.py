@@ -137,30 +137,37 @@ def test_every_acknowledged_save_survives_sigkill_at_random_moments(tmp_path: Pa
 def test_a_damaged_file_is_moved_aside_reported_and_its_complete_records_recovered(tmp_path: Path) -> None:
     folder = tmp_path / "store"
     store = LocalStore(folder)
-    ids = [f"00000000-0000-4000-8000-{i:012d}" for i in range(6)]
+    ids = [f"00000000-0000-4000-8000-{i:012d}" for i in range(8)]
     for i, rid in enumerate(ids):
-        store.save_draft(draft(rid, 1, i))
-    store.submit(envelope(ids[0], 1, {"n": 0, "month": "2025-05"}))
+        store.submit(envelope(rid, 1, {"n": i, "month": "2025-05" if i < 6 else "2025-04"}))
+        store.record_receipt(rid, 1, {"received_at": "2025-05-14T01:30:00+00:00", "ledger_index": i})
+    store.save_draft(draft(ids[0], 2, 0))
     store.set_setting("server_url", "https://xuncha.example.cn")
     store.close()
 
-    drafts_file = folder / "drafts.json"
-    whole = drafts_file.read_bytes()
-    drafts_file.write_bytes(whole[: int(len(whole) * 0.7)])  # as if the disk lost the tail
+    damaged = folder / "history" / "2025-05.json"
+    whole = damaged.read_bytes()
+    damaged.write_bytes(whole[: int(len(whole) * 0.7)])  # as if the card lost the tail
 
     store = LocalStore(folder)
     report = store.recovery_report
     assert not report.ok
     [moved] = report.moved
-    assert moved.file == "drafts.json"
-    assert moved.moved_to.startswith("drafts.json.corrupt-")
+    assert moved.file == str(Path("history") / "2025-05.json")
+    assert moved.moved_to.startswith(str(Path("history") / "2025-05.json.corrupt-"))
     assert (folder / moved.moved_to).read_bytes() == whole[: int(len(whole) * 0.7)]
-    recovered = store.list_drafts()
-    assert 1 <= len(recovered) == moved.recovered < 5
-    expected = {rid: draft(rid, 1, i) for i, rid in enumerate(ids)}
-    for d in recovered:
-        assert d == expected[d["record_id"]], "a salvaged draft differs from what was saved"
-    assert [i["record_id"] for i in store.outbox()] == [ids[0]], "the other files were touched"
+    kept = {
+        v["record_id"]: store.accepted_revisions(v["record_id"])[1]
+        for v in store.history()
+        if v["synced_revision"] is not None
+    }
+    assert 2 <= moved.recovered < 6
+    assert len(kept) == moved.recovered + 2, "the other month's records must be untouched"
+    for i, rid in enumerate(ids):
+        if rid in kept:
+            assert kept[rid]["envelope"]["content"]["n"] == i and kept[rid]["receipt"]["ledger_index"] == i
+    assert {ids[6], ids[7]} <= set(kept)
+    assert store.get_draft(ids[0]) == draft(ids[0], 2, 0)
     assert store.get_setting("server_url") == "https://xuncha.example.cn"
     store.close()
 
@@ -170,10 +177,10 @@ def test_a_damaged_file_is_moved_aside_reported_and_its_complete_records_recover
 def test_a_file_that_is_not_json_at_all_is_set_aside_and_the_app_still_starts(tmp_path: Path) -> None:
     folder = tmp_path / "store"
     LocalStore(folder).set_setting("language", "zh")
-    (folder / "outbox.json").write_bytes(b"\x00\x00\x00\x00 garbage")
+    (folder / "work.json").write_bytes(b"\x00\x00\x00\x00 garbage")
     store = LocalStore(folder)
     [moved] = store.recovery_report.moved
-    assert (moved.file, moved.recovered) == ("outbox.json", 0)
+    assert (moved.file, moved.recovered) == ("work.json", 0)
     assert "not valid JSON" in moved.reason
     assert store.outbox() == []
     assert store.get_setting("language") == "zh"
@@ -183,11 +190,12 @@ def test_a_file_that_is_not_json_at_all_is_set_aside_and_the_app_still_starts(tm
 def test_leftover_temp_files_are_removed_at_start_and_reported(tmp_path: Path) -> None:
     folder = tmp_path / "store"
     LocalStore(folder).save_draft(draft("00000000-0000-4000-8000-000000000001", 1, 1))
-    (folder / ".drafts.json.k3j2h1.tmp").write_bytes(b'{"drafts": {"1": {"key"')
+    (folder / ".work.json.k3j2h1.tmp").write_bytes(b'{"drafts": {"1": {"key"')
+    (folder / "history").mkdir(exist_ok=True)
     (folder / "history" / ".2025-05.json.abc.tmp").write_bytes(b"")
     store = LocalStore(folder)
     assert sorted(store.recovery_report.temp_files_removed) == sorted(
-        [".drafts.json.k3j2h1.tmp", str(Path("history") / ".2025-05.json.abc.tmp")]
+        [".work.json.k3j2h1.tmp", str(Path("history") / ".2025-05.json.abc.tmp")]
     )
     assert store.recovery_report.ok
     assert not list(folder.rglob("*.tmp"))
