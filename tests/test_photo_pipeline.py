@@ -15,7 +15,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageChops, ImageDraw, ImageFont
+from PIL import Image, ImageChops, ImageDraw, ImageFont, ImageOps
 
 from field_app.photos import (
     FONT_PATH,
@@ -108,6 +108,29 @@ def test_every_exif_orientation_comes_out_upright(tmp_path: Path, orientation: i
     ]
     assert likeness(upright, shown) > 0.95
     assert max(wrong_ways) < 0.8, wrong_ways
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_all_eight_orientations_match_pillows_reference_rendering(
+    tmp_path: Path, orientation: int
+) -> None:
+    # Mirrored orientations (2, 4, 5, 7) are rare in the wild and absent from the samples:
+    # tag a real photo with each and compare with what Pillow's exif_transpose shows.
+    with Image.open(PHOTOS / "gps_DSCN0010.jpg") as image:
+        exif = image.getexif()
+        exif[0x0112] = orientation
+        buffer = io.BytesIO()
+        image.save(buffer, "JPEG", quality=95, exif=exif.tobytes())
+    tagged = buffer.getvalue()
+    with Image.open(io.BytesIO(tagged)) as image:
+        expected = (
+            ImageOps.exif_transpose(image).convert("L").resize((32, 24), Image.Resampling.BOX)
+        )
+    evidence = process_photo(tagged, photos_dir=tmp_path, capture=CAPTURE, settings=NO_STAMP)
+    upright_size = (640, 480) if orientation < 5 else (480, 640)
+    assert (evidence.width, evidence.height) == upright_size
+    shown = signature(evidence.path).resize(expected.size)
+    assert statistics.correlation(list(expected.tobytes()), list(shown.tobytes())) > 0.98
 
 
 def test_portrait_photo_comes_out_taller_than_wide(tmp_path: Path) -> None:
@@ -308,6 +331,22 @@ def test_a_decompression_bomb_is_refused_before_decoding(tmp_path: Path) -> None
     error = refuse(bomb, tmp_path)
     assert isinstance(error, PhotoTooLarge)
     assert error.code == "photo.too_many_pixels"
+
+
+def test_a_progressive_jpeg_announcing_hundreds_of_scans_is_refused_before_decoding(
+    tmp_path: Path,
+) -> None:
+    buffer = io.BytesIO()
+    with Image.open(PHOTOS / "orientation_landscape_1.jpg") as image:
+        image.save(buffer, "JPEG", progressive=True)
+    jpeg = buffer.getvalue()
+    # Scan markers hidden in a comment segment stand in for a crafted file's scans: the
+    # guard counts markers in the raw bytes before libjpeg sees any of them.
+    comment = b"\xff\xda" * 300
+    crafted = jpeg[:2] + b"\xff\xfe" + struct.pack(">H", len(comment) + 2) + comment + jpeg[2:]
+    error = refuse(crafted, tmp_path)
+    assert error.code == "photo.too_many_scans"
+    assert process_photo(jpeg, photos_dir=tmp_path, capture=CAPTURE).width == 600
 
 
 def test_the_pixel_limit_is_configurable(tmp_path: Path) -> None:

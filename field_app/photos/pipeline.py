@@ -14,8 +14,6 @@ milliseconds: UI code should run ``process_photo`` off the event loop
 from __future__ import annotations
 
 import io
-import math
-import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -227,20 +225,20 @@ def _decode_upright(image: Image.Image, max_long_side: int, orientation: int) ->
         # Let libjpeg decode at 1/2, 1/4 or 1/8 scale, never below the target: 12 MP becomes
         # 3 MP before Python sees a pixel. Ask with the image's own aspect (stored
         # orientation), or draft picks a scale too small for the long side.
-        image.draft("RGB", (math.ceil(target[0]), math.ceil(target[1])))
+        image.draft("RGB", target)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image.load()
-    except Image.DecompressionBombError as error:
+        image.load()
+        image = _rgb(image)
+    except (Image.DecompressionBombError, MemoryError) as error:
         raise PhotoTooLarge(
             code="photo.too_many_pixels",
             message="The image has too many pixels to decode safely; use a camera photo.",
             message_zh="图片像素过多，无法安全解码，请使用相机拍摄的照片。",
         ) from error
-    except (OSError, SyntaxError, ValueError, EOFError) as error:
+    except Exception as error:
+        # Decoders are C libraries and plugins fed untrusted bytes; whatever they raise,
+        # the supervisor needs "this photo cannot be read", not a crash.
         raise not_an_image(error) from error
-    image = _rgb(image)
     if image.size != target:
         # After draft mode the step left is under 2x, where bilinear (antialiased in Pillow)
         # looks like bicubic at half the cost; larger steps start with a box reduction.
