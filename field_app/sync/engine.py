@@ -12,8 +12,10 @@ everything it had heard before. Nothing here reads the device clock.
 from __future__ import annotations
 
 import functools
+import queue
 import threading
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -25,6 +27,7 @@ from field_app.sync.uploads import ChunkSizer, find_photo, read_photo, upload_ph
 
 BATCH = 200  # the server's limit per /records/batch
 PAGE = 500
+UPLOADS_AT_ONCE = 2
 SENDABLE = ("waiting", "sending")
 
 
@@ -90,11 +93,18 @@ class SyncPass:
         self.cancel = cancel or threading.Event()
         self.progress = Progress()
         self.result = PassResult()
+        self._settled: set[tuple[str, int]] = set()
+        self._lock = threading.RLock()
+        self._writer = _Writer()
 
     def run(self) -> PassResult:
-        self.push_records()
-        self.pull_changes()
-        self.send_photos()
+        self._writer = _Writer()
+        try:
+            self.push_records()
+            self.pull_changes()
+            self.send_photos()
+        finally:
+            self._writer.close()  # every receipt heard is stored before the pass returns or raises
         if self.api.server_time:
             self.store.record_sync_success(self.api.server_time)
         self._report(phase="done")
@@ -108,9 +118,6 @@ class SyncPass:
             batch = self._next_batch()
             if not batch:
                 return
-            for item in batch:
-                if item["state"] != "sending":
-                    self.store.set_outbox_state(item["record_id"], item["revision"], "sending")
             faults.point("before_send")
             results = self.api.push_batch([item["envelope"] for item in batch])
             faults.point("after_commit")
@@ -127,6 +134,8 @@ class SyncPass:
         blocked: set[str] = set()
         for item in self.store.outbox():
             rid = item["record_id"]
+            if (rid, item["revision"]) in self._settled:
+                continue  # answered in this pass; its receipt is on its way to the store
             if item["state"] not in SENDABLE:
                 blocked.add(rid)
             elif rid not in blocked:
@@ -138,9 +147,10 @@ class SyncPass:
     def _settle(self, item: dict[str, Any], answer: dict[str, Any]) -> bool:
         """Store what the server said about one revision; True if it left the outbox."""
         rid, rev = item["record_id"], item["revision"]
+        self._settled.add((rid, rev))
         if "receipt" in answer:
             receipt = answer["receipt"]
-            self.store.record_receipt(rid, rev, receipt)
+            self._writer.put(self.store.record_receipt, rid, rev, receipt)
             self.result.receipts += 1
             self.result.replayed += bool(receipt.get("replayed"))
             self._report(records_done=self.progress.records_done + 1)
@@ -148,12 +158,12 @@ class SyncPass:
         error = answer.get("error") or {}
         code = error.get("code", "")
         if code == "record.revision_conflict":
-            self.store.record_conflict(rid, rev, (error.get("detail") or {}).get("server_envelope") or {})
+            self._writer.put(self.store.record_conflict, rid, rev, (error.get("detail") or {}).get("server_envelope") or {})
             self.result.conflicts.append(rid)
         elif code == "record.base_missing":
-            self.store.set_outbox_state(rid, rev, "waiting")
+            self._settled.discard((rid, rev))  # may go later in this pass, after its base
         else:
-            self.store.set_outbox_state(rid, rev, "error", error=error)
+            self._writer.put(self.store.set_outbox_state, rid, rev, "error", error)
             self.result.refused.append((rid, rev, code))
         return False
 
@@ -198,32 +208,80 @@ class SyncPass:
             photos_done=0,
             bytes_total=self.progress.bytes_done + sum(len(d) for _, d in todo),
         )
-        for sha, data in todo:
-            if self.cancel.is_set():
-                return
-            receipt = upload_photo(
-                self.api,
-                sha,
-                data,
-                self.sizer,
-                on_bytes=self._count_bytes,
-                on_offset=functools.partial(self._photo_offset, sha, len(data)),
-            )
-            self.store.mark_photo_uploaded(sha, receipt)
+        # Two uploads at a time: one's bytes are on the wire while the server checks the other's.
+        with ThreadPoolExecutor(max_workers=UPLOADS_AT_ONCE, thread_name_prefix="xuncha-upload") as pool:
+            running = set()
+            for sha, data in todo:
+                if self.cancel.is_set():
+                    break
+                running.add(pool.submit(self._upload, sha, data))
+                if len(running) >= UPLOADS_AT_ONCE:
+                    done, running = wait(running, return_when=FIRST_COMPLETED)
+                    self._photos_done(done)
+            self._photos_done(wait(running).done)
+
+    def _upload(self, sha: str, data: bytes) -> tuple[str, dict[str, Any]]:
+        receipt = upload_photo(
+            self.api,
+            sha,
+            data,
+            self.sizer,
+            on_bytes=self._count_bytes,
+            on_offset=functools.partial(self._photo_offset, sha, len(data)),
+        )
+        return sha, receipt
+
+    def _photos_done(self, done: set[Future[tuple[str, dict[str, Any]]]]) -> None:
+        for future in done:
+            sha, receipt = future.result()  # re-raises Offline, DeviceRevoked, …
+            self._writer.put(self.store.mark_photo_uploaded, sha, receipt)
             self.result.photos_sent += 1
             self._report(photos_done=self.progress.photos_done + 1)
 
     def _photo_offset(self, sha256: str, length: int, offset: int) -> None:
-        self.store.set_photo_progress(sha256, offset, length)
+        self._writer.put(self.store.set_photo_progress, sha256, offset, length)
 
     # progress ------------------------------------------------------------------------
     def _count_bytes(self, n: int) -> None:
-        self.result.bytes_sent += n
-        self._report(bytes_done=self.progress.bytes_done + n)
+        with self._lock:
+            self.result.bytes_sent += n
+            self._report(bytes_done=self.progress.bytes_done + n)
 
     def _report(self, **changes: Any) -> None:
-        self.progress = replace(self.progress, **changes)
-        self.on_progress(self.progress)
+        with self._lock:
+            self.progress = replace(self.progress, **changes)
+            self.on_progress(self.progress)
+
+
+class _Writer:
+    """Stores what the server said, in order, on one thread, while the next request is on
+    the wire. ``close`` waits for every write and re-raises the first failure. A kill before
+    a write lands only means that item is sent again and answered as a replay."""
+
+    def __init__(self) -> None:
+        self.queue: queue.Queue[tuple[Callable[..., Any], tuple[Any, ...]] | None] = queue.Queue()
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="xuncha-sync-writer", daemon=True)
+        self.thread.start()
+
+    def put(self, fn: Callable[..., Any], *args: Any) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put((fn, args))
+
+    def close(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+    def _run(self) -> None:
+        while (job := self.queue.get()) is not None:
+            if self.error is None:
+                try:
+                    job[0](*job[1])
+                except BaseException as exc:
+                    self.error = exc
 
 
 def run_pass(store: SyncStore, api: ServerApi, data_dir: Path, **kw: Any) -> PassResult:

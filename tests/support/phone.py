@@ -44,8 +44,8 @@ def small_jpeg(seed: int, size: int = 48) -> bytes:
 
 
 def sized_jpeg(seed: int, approx_bytes: int) -> bytes:
-    """A real JPEG of roughly ``approx_bytes`` (noise compresses badly: bytes ≈ 2.2 × pixels at q90)."""
-    side = int((approx_bytes / 2.2) ** 0.5)
+    """A real JPEG of roughly ``approx_bytes`` (noise compresses badly: about 0.92 bytes a pixel at q90)."""
+    side = int((approx_bytes / 0.92) ** 0.5)
     rng = random.Random(seed)
     img = Image.frombytes("RGB", (side, side), rng.randbytes(side * side * 3))
     out = io.BytesIO()

@@ -1,0 +1,140 @@
+"""Sync throughput and wire overhead against a raw upload of the same bytes, in one run.
+
+    python benchmarks/bench_sync.py [--records 1000] [--photo-kb 300]
+
+1. N records, each with one ~300 KB JPEG, synced by the real engine to a real server
+   (SQLite) through the loopback proxy, which counts the bytes on the wire.
+2. The same photo bytes sent raw, one plain PUT each, through the same proxy, (a) to a
+   trivial sink that only reads the body and (b) to the real server's PUT /photos/{sha}.
+3. A photo upload cut at 50% (by the proxy), then resumed: bytes sent again vs one chunk.
+
+Goals (issue 4): sync ≥ 0.8 × raw throughput; bytes on the wire ≤ 1.05 × payload;
+bytes sent again after a cut ≤ one chunk. Figures are printed; compare ratios, not times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from field_app.sync.uploads import ChunkSizer, upload_photo  # noqa: E402
+from tests.support.faulty_proxy import FaultyProxy  # noqa: E402
+from tests.support.live_server import LiveServer  # noqa: E402
+from tests.support.phone import Phone, sized_jpeg  # noqa: E402
+from xuncha_core.canonical import canonical_bytes  # noqa: E402
+
+
+class _Sink(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_PUT(self) -> None:
+        left = int(self.headers.get("Content-Length", "0"))
+        while left:
+            left -= len(self.rfile.read(min(left, 1 << 20)))
+        self.send_response(201)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def raw_puts(url: str, photos: list[bytes], path: str = "/sink/{sha}", token: str | None = None) -> float:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
+        started = time.perf_counter()
+        for data in photos:
+            sha = hashlib.sha256(data).hexdigest()
+            r = client.put(path.format(sha=sha), content=data)
+            assert r.status_code in (200, 201), r.text
+        return time.perf_counter() - started
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--records", type=int, default=1000)
+    ap.add_argument("--photo-kb", type=int, default=300)
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="bench-sync-"))
+
+    print(f"generating {args.records} photos of about {args.photo_kb} KB …", flush=True)
+    photos = [sized_jpeg(i, args.photo_kb * 1024) for i in range(args.records)]
+    photo_bytes = sum(len(p) for p in photos)
+
+    server = LiveServer(tmp / "srv", f"sqlite:///{tmp / 'srv.sqlite3'}").start()
+    raw_server = LiveServer(tmp / "raw", f"sqlite:///{tmp / 'raw.sqlite3'}").start()
+    sink = ThreadingHTTPServer(("127.0.0.1", 0), _Sink)
+    threading.Thread(target=sink.serve_forever, daemon=True).start()
+    try:
+        server.add_user("bench", "supervisor")
+        raw_server.add_user("bench", "supervisor")
+        phone = Phone(server, tmp / "phone", "bench")
+        print("saving records to the phone's outbox …", flush=True)
+        envelopes = [phone.save_recheck([p]) for p in photos]
+        record_bytes = sum(len(canonical_bytes(e)) for e in envelopes)
+        payload = photo_bytes + record_bytes
+
+        with FaultyProxy(server.port) as proxy:
+            started = time.perf_counter()
+            result = phone.sync(url=proxy.url)
+            sync_s = time.perf_counter() - started
+            sync_up, sync_down = proxy.bytes_up, proxy.bytes_down
+        assert result.receipts == args.records and result.photos_sent == args.records, result
+        assert phone.leftovers() == {"outbox": 0, "photos_pending": 0}
+
+        with FaultyProxy(sink.server_address[1]) as proxy:
+            sink_s = raw_puts(proxy.url, photos)
+            sink_up = proxy.bytes_up
+        raw_token = raw_server.enroll("bench")["token"]
+        with FaultyProxy(raw_server.port) as proxy:
+            real_put_s = raw_puts(proxy.url, photos, "/api/v1/photos/{sha}", raw_token)
+
+        mb = photo_bytes / 1e6
+        print()
+        print(f"records: {args.records}, photos: {args.records} × {photo_bytes / args.records / 1024:.0f} KB = {mb:.1f} MB, record JSON {record_bytes / 1e6:.2f} MB")
+        print(f"sync (records + photos, real server, via proxy): {sync_s:7.2f} s  {mb / sync_s:7.1f} MB/s of photos")
+        print(f"raw PUTs to a trivial sink (via proxy):          {sink_s:7.2f} s  {mb / sink_s:7.1f} MB/s   sync/raw throughput = {sink_s / sync_s:.2f}")
+        print(f"raw PUTs to the real server's PUT /photos (via proxy): {real_put_s:7.2f} s  {mb / real_put_s:7.1f} MB/s   sync/raw throughput = {real_put_s / sync_s:.2f}")
+        print(f"bytes on the wire, phone → server: {sync_up} = {sync_up / payload:.4f} × payload ({payload} B); raw PUTs {sink_up / photo_bytes:.4f} × photos")
+        print(f"bytes on the wire, both ways: {sync_up + sync_down} = {(sync_up + sync_down) / payload:.4f} × payload")
+
+        # a photo upload cut at 50%, then resumed
+        for size_kb in (args.photo_kb, 4096):
+            data = sized_jpeg(10_000 + size_kb, size_kb * 1024)
+            sha = hashlib.sha256(data).hexdigest()
+            sizer = ChunkSizer()
+            sizer.rate = result.bytes_sent / sync_s  # the link speed the sync just measured
+            chunk = sizer.size()
+            with FaultyProxy(server.port) as proxy:
+                api = phone.api(url=proxy.url)
+                sent: list[int] = []
+                proxy.arm_cut(len(data) // 2, "/api/v1/")
+                receipt = upload_photo(api, sha, data, sizer, sent.append)
+                api.close()
+            resent = sum(sent) - len(data)
+            assert receipt["sha256"] == sha
+            print(
+                f"photo of {len(data) / 1024:.0f} KB cut at 50% (cuts: {proxy.cuts}): sent {sum(sent)} B, "
+                f"sent again {resent} B; chunk {chunk} B → {'OK' if resent <= chunk else 'OVER'} (≤ one chunk)"
+            )
+        phone.close()
+    finally:
+        sink.shutdown()
+        server.stop()
+        raw_server.stop()
+
+
+if __name__ == "__main__":
+    main()
