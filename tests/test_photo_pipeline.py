@@ -7,6 +7,8 @@ import importlib.util
 import io
 import statistics
 import struct
+import subprocess
+import sys
 import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
@@ -402,6 +404,37 @@ def test_saving_leaves_only_hash_named_files_and_a_retry_is_harmless(tmp_path: P
     leftover.write_bytes(b"half a photo")
     assert remove_leftover_temp_files(tmp_path) == [leftover]
     assert files_in(tmp_path) == sorted([f"{first.sha256}.jpg", f"{first.sha256}.thumb.jpg"])
+
+
+FULL_DISK_CHILD = """
+import resource, signal, sys
+from datetime import datetime, timezone
+from pathlib import Path
+from field_app.photos import Capture, PhotoNotSaved, process_photo
+data = Path(sys.argv[1]).read_bytes()
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))  # room for 20 KB per file
+try:
+    process_photo(data, photos_dir=Path(sys.argv[2]),
+                  capture=Capture(device_time=datetime.now(timezone.utc)))
+except PhotoNotSaved as error:
+    print(error.code, error.message_zh)
+"""
+
+
+def test_a_full_disk_gives_a_clear_error_and_leaves_no_partial_file(tmp_path: Path) -> None:
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-c", FULL_DISK_CHILD, str(PHOTOS / "mobile_jolla.jpg"), str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("photo.storage_full 手机存储空间已满")
+    assert files_in(folder) == []
 
 
 # --- the stamp and the font ------------------------------------------------------------

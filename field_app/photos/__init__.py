@@ -14,6 +14,7 @@ from field_app.photos.decode import Decoder, Limits
 from field_app.photos.errors import (
     PhotoError,
     PhotoFormatUnsupported,
+    PhotoNotSaved,
     PhotoTooLarge,
     PhotoUnreadable,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "Location",
     "PhotoError",
     "PhotoFormatUnsupported",
+    "PhotoNotSaved",
     "PhotoSettings",
     "PhotoTooLarge",
     "PhotoUnreadable",

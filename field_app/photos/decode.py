@@ -75,14 +75,7 @@ class Decoder:
         formats = list(_BASE_FORMATS)
         if is_heif(data):
             if not self.heif_support():
-                raise PhotoFormatUnsupported(
-                    code="photo.heif_unsupported",
-                    message="This phone's HEIF photos cannot be read here: set the camera "
-                    "to JPEG (Most Compatible) and take the photo again.",
-                    message_zh="此处无法读取本机的 HEIF 格式照片：请在相机设置中选择"
-                    "“兼容性最佳”（JPEG）后重新拍摄。",
-                    detail={"format": "HEIF"},
-                )
+                raise heif_unsupported()
             formats.append("HEIF")
         try:
             image = Image.open(io.BytesIO(data), formats=formats)
@@ -123,6 +116,17 @@ def is_heif(data: bytes) -> bool:
     box_size = min(int.from_bytes(data[:4], "big"), len(data), 256)
     brands = [data[8:12]] + [data[i : i + 4] for i in range(16, box_size - 3, 4)]
     return any(brand in _HEIF_BRANDS for brand in brands)
+
+
+def heif_unsupported(reason: str = "no HEIF decoder installed") -> PhotoFormatUnsupported:
+    """The refusal for a HEIF photo on a phone that cannot decode HEIF."""
+    return PhotoFormatUnsupported(
+        code="photo.heif_unsupported",
+        message="This phone's HEIF photos cannot be read here: set the camera to JPEG "
+        "(Most Compatible) and take the photo again.",
+        message_zh="此处无法读取本机的 HEIF 格式照片：请在相机设置中选择“兼容性最佳”（JPEG）后重新拍摄。",
+        detail={"format": "HEIF", "reason": reason},
+    )
 
 
 def not_an_image(error: BaseException) -> PhotoUnreadable:

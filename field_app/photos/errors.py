@@ -3,9 +3,11 @@
     PhotoError                  base: ``code`` (stable), ``message`` (English), ``message_zh``
     ├── PhotoUnreadable         not an image we can decode: empty, truncated, garbage, too small
     ├── PhotoTooLarge           too many bytes or pixels to decode safely (decompression bombs)
-    └── PhotoFormatUnsupported  a real image in a format this phone cannot decode (HEIF here)
+    ├── PhotoFormatUnsupported  a real image in a format this phone cannot decode (HEIF here)
+    └── PhotoNotSaved           the phone could not write the files (storage full, ...)
 
-A refused photo leaves nothing behind: every check runs before the first file is written.
+A refused photo leaves nothing behind: every check runs before the first file is written,
+and a failed write removes its temporary file.
 The codes match the server's where they mean the same thing (``photo.not_an_image``,
 ``photo.truncated``, ``photo.too_large``, ``photo.too_many_pixels``).
 """
@@ -42,4 +44,9 @@ class PhotoTooLarge(PhotoError):
 
 @dataclass
 class PhotoFormatUnsupported(PhotoError):
+    pass
+
+
+@dataclass
+class PhotoNotSaved(PhotoError):
     pass

@@ -13,6 +13,7 @@ milliseconds: UI code should run ``process_photo`` off the event loop
 
 from __future__ import annotations
 
+import errno
 import io
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,8 +22,8 @@ from typing import Any
 
 from PIL import Image
 
-from field_app.photos.decode import Decoder, Limits, not_an_image
-from field_app.photos.errors import PhotoTooLarge
+from field_app.photos.decode import Decoder, Limits, heif_unsupported, not_an_image
+from field_app.photos.errors import PhotoNotSaved, PhotoTooLarge
 from field_app.photos.exif import UPRIGHT_STEPS, ExifFacts, GpsFix, read_exif
 from field_app.photos.files import (
     evidence_name,
@@ -177,8 +178,13 @@ def process_photo(
     thumbnail = _jpeg(thumb, settings.thumbnail_quality, progressive=False)
 
     sha = sha256_hex(evidence)
-    path = write_atomically(photos_dir, evidence_name(sha), evidence, sync_folder=False)
-    thumbnail_path = write_atomically(photos_dir, thumbnail_name(sha), thumbnail, sync_folder=False)
+    try:
+        path = write_atomically(photos_dir, evidence_name(sha), evidence, sync_folder=False)
+        thumbnail_path = write_atomically(
+            photos_dir, thumbnail_name(sha), thumbnail, sync_folder=False
+        )
+    except OSError as error:
+        raise _not_saved(error, len(evidence) + len(thumbnail)) from error
     fsync_folder(photos_dir)
     return EvidencePhoto(
         sha256=sha,
@@ -235,6 +241,10 @@ def _decode_upright(image: Image.Image, max_long_side: int, orientation: int) ->
             message="The image has too many pixels to decode safely; use a camera photo.",
             message_zh="图片像素过多，无法安全解码，请使用相机拍摄的照片。",
         ) from error
+    except (AttributeError, TypeError, ImportError) as error:
+        if image.format == "HEIF":  # a pillow_heif built for another Pillow
+            raise heif_unsupported(f"HEIF decoder failed: {error}") from error
+        raise not_an_image(error) from error
     except Exception as error:
         # Decoders are C libraries and plugins fed untrusted bytes; whatever they raise,
         # the supervisor needs "this photo cannot be read", not a crash.
@@ -263,6 +273,25 @@ def upright_size(size: tuple[int, int], orientation: int) -> tuple[int, int]:
     """The size of stored pixels ``size`` once turned upright: orientations 5-8 swap sides."""
     width, height = size
     return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
+
+
+def _not_saved(error: OSError, needed: int) -> PhotoNotSaved:
+    if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return PhotoNotSaved(
+            code="photo.storage_full",
+            message=f"The phone's storage is full: the photo needs {needed // 1024 + 1} KB. "
+            "Free some space (delete other photos or apps) and take the photo again.",
+            message_zh=f"手机存储空间已满：保存照片需要 {needed // 1024 + 1} KB，"
+            "请清理空间（删除其他照片或应用）后重新拍摄。",
+            detail={"needed": needed, "reason": str(error)},
+        )
+    return PhotoNotSaved(
+        code="photo.not_saved",
+        message=f"The photo could not be saved on the phone ({error.strerror}). Take it again; "
+        "if this keeps happening, restart the app.",
+        message_zh=f"照片无法保存到手机（{error.strerror}），请重新拍摄；如反复出现，请重启应用。",
+        detail={"reason": str(error)},
+    )
 
 
 def _jpeg(image: Image.Image, quality: int, *, progressive: bool) -> bytes:
