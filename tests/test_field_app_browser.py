@@ -8,10 +8,8 @@ Screenshots of every step are kept in test-artifacts/.
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.conftest import PHOTOS, ROOT
@@ -41,29 +39,21 @@ def publish_reference(server: LiveServer) -> dict:
     return sheet
 
 
-def field_text(page, field) -> str:  # noqa: ANN001
+def field_text(page, field) -> str:
     """What a Flutter text field holds: Flutter puts it in the DOM only while the field has focus."""
     field.click()
     page.wait_for_timeout(300)
     return page.evaluate("() => document.activeElement ? document.activeElement.value : null")
 
 
-def wait_until(predicate, timeout: float = 30.0, what: str = "condition") -> None:  # noqa: ANN001
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_supervisor_signs_in_records_a_deduction_with_a_photo_and_the_draft_survives_a_killed_app(
     sqlite_server: LiveServer, tmp_path: Path
 ) -> None:
+    phone = tmp_path / "phone"
+    app = FieldApp(phone, server_url=sqlite_server.url).launch()
     sheet = publish_reference(sqlite_server)
     sqlite_server.add_user("wang", "supervisor", display_name="王秀英")
-    phone = tmp_path / "phone"
-    app = FieldApp(phone, server_url=sqlite_server.url).start()
+    app.wait_ready()
     try:
         with chromium() as browser:
             page = open_page(browser, app.url)
@@ -80,10 +70,13 @@ def test_supervisor_signs_in_records_a_deduction_with_a_photo_and_the_draft_surv
                 shot(page, "01_sign_in_failed")
                 raise
             new_check = page.get_by_role("button", name="新建检查")
-            wait_until(lambda: new_check.count() > 0 or page.get_by_role("button", name="立即同步").click() or False,
-                       what="the village from the server")
-            shot(page, "02_home")
+            new_check.first.wait_for(timeout=30_000)
             assert page.get_by_text(VILLAGE).count() > 0
+            shot(page, "02_home")
+            page.get_by_role("button", name="English").click()
+            page.get_by_role("button", name="Sync now").wait_for()
+            shot(page, "02_home_english")
+            page.get_by_role("button", name="中文").click()
             new_check.first.click()
 
             # the check: one deduction with a note and a photo from the gallery

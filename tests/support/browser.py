@@ -53,6 +53,10 @@ class FieldApp:
         return f"http://127.0.0.1:{self.port}/"
 
     def start(self, timeout: float = 60.0) -> FieldApp:
+        return self.launch().wait_ready(timeout)
+
+    def launch(self) -> FieldApp:
+        """Start the process without waiting (so a test can prepare the server meanwhile)."""
         env = dict(os.environ)
         env.pop("DISPLAY", None)
         env.update(
@@ -66,6 +70,10 @@ class FieldApp:
         log = open(self.log_path, "ab")  # noqa: SIM115 - the process owns it
         self.proc = subprocess.Popen([sys.executable, "-m", "field_app"], env=env, cwd=ROOT,
                                      stdout=log, stderr=subprocess.STDOUT)
+        return self
+
+    def wait_ready(self, timeout: float = 60.0) -> FieldApp:
+        assert self.proc is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -108,7 +116,7 @@ def chromium() -> Iterator[object]:
             browser.close()
 
 
-def open_page(browser, url: str, *, geolocation: dict[str, float] | None = None):  # noqa: ANN001, ANN201
+def open_page(browser, url: str, *, geolocation: dict[str, float] | None = None):
     """A phone-sized page with the app loaded and its accessibility tree turned on."""
     context = browser.new_context(
         viewport=PHONE,
@@ -124,21 +132,23 @@ def open_page(browser, url: str, *, geolocation: dict[str, float] | None = None)
     return page
 
 
-def enable_semantics(page) -> None:  # noqa: ANN001
+def enable_semantics(page) -> None:
     page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=60_000)
     page.evaluate("document.querySelector('flt-semantics-placeholder').click()")
     page.wait_for_selector("flt-semantics", state="attached")
 
 
-def shot(page, name: str) -> Path:  # noqa: ANN001
+def shot(page, name: str) -> Path:
     """Save a screenshot as a test artifact; the name says which step it shows."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}.png"
+    page.wait_for_load_state("networkidle")  # the 3.5 MB CJK font, else the shot shows boxes
+    page.wait_for_timeout(500)
     page.screenshot(path=str(path))
     return path
 
 
-def type_into(page, field, text: str) -> None:  # noqa: ANN001
+def type_into(page, field, text: str) -> None:
     """Type into a Flutter text field the way a finger does: focus it, then key in the text.
 
     (Playwright's ``fill`` can land in the semantics element before Flutter has
