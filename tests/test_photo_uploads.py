@@ -10,7 +10,7 @@ import httpx
 from tests.conftest import PHOTOS
 from tests.support.live_server import LiveServer
 from tests.support.photos import blob, cut_patch, holdings, send_rest, sha, upload_in_chunks
-from tests.support.records import member
+from tests.support.records import Member, member
 
 CHUNK = 64 * 1024
 PHONE_PHOTO = (PHOTOS / "mobile_jolla.jpg").read_bytes()  # 811 KB: 13 chunks
@@ -251,11 +251,26 @@ def test_damaged_upload_is_discarded_and_says_so(server: LiveServer) -> None:
     assert not any(f.startswith(("photos/", "uploads/")) for f in held.files)
 
 
+def _members(server: LiveServer, admin: Member, wanted: list[tuple[str, str]]) -> list[Member]:
+    """Users made through the admin API (quicker than one CLI process each), each on one device."""
+    made = []
+    with admin.client() as c:
+        for username, role in wanted:
+            assert c.post("/api/v1/users", json={"username": username, "role": role, "password": "password-123"}).status_code == 201
+            enrolled = server.enroll(username)
+            made.append(Member(username, role, enrolled["device_id"], enrolled["token"], server))
+    return made
+
+
 def test_who_may_see_a_photo(server: LiveServer) -> None:
-    uploader = member(server, "wang", "supervisor")
-    author = member(server, "li", "officer")
-    stranger = member(server, "zhou", "supervisor")
-    readers = [member(server, f"r-{role}", role) for role in ("office_reviewer", "legal_reviewer", "admin", "auditor")]
+    admin = member(server, "boss", "admin")
+    uploader, author, stranger, *readers = _members(
+        server,
+        admin,
+        [("wang", "supervisor"), ("li", "officer"), ("zhou", "supervisor")]
+        + [(f"r-{role}", role) for role in ("office_reviewer", "legal_reviewer", "auditor")],
+    )
+    readers.append(admin)
     digest = sha(CAMERA_PHOTO)
     with uploader.client() as c:
         assert c.put(f"/api/v1/photos/{digest}", content=CAMERA_PHOTO).status_code == 201

@@ -32,7 +32,7 @@ class MissingRequest(BaseModel):
 
 class UploadCreate(BaseModel):
     sha256: str = Field(max_length=128)
-    length: int
+    length: int = Field(ge=0)
 
 
 def _drain_limit(settings: Settings) -> int:
@@ -52,8 +52,8 @@ async def _drain(request: Request, settings: Settings) -> None:
 
 
 def _content_length(request: Request) -> int | None:
-    raw = request.headers.get("content-length")
-    return int(raw) if raw and raw.isdigit() else None
+    raw = request.headers.get("content-length", "")
+    return int(raw) if raw.isascii() and raw.isdigit() else None
 
 
 def _state_response(state: uploads.UploadState, settings: Settings, status: int) -> JSONResponse:
@@ -126,7 +126,7 @@ def upload_status(sha256: str, engine: EngineDep, settings: SettingsDep, _actor:
 
 def _upload_offset(request: Request) -> int:
     raw = request.headers.get("upload-offset", "")
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):
         raise ApiError(
             422,
             "upload.bad_offset",
