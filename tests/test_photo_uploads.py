@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import json
 import threading
+from pathlib import Path
 
 import httpx
+from sqlalchemy import Engine
 
+from server.db import read, write
+from server.photo_store import find_photo, photo_path, store_photo
+from server.settings import Settings
 from tests.conftest import PHOTOS
 from tests.support.live_server import LiveServer
 from tests.support.photos import blob, cut_patch, holdings, send_rest, sha, upload_in_chunks
@@ -291,3 +296,34 @@ def test_who_may_see_a_photo(server: LiveServer) -> None:
     with readers[0].client() as c:
         unknown = c.get(f"/api/v1/photos/{sha(b'never sent')}")
     assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "photo.not_found"
+
+
+def test_store_photo_rolled_back_leaves_only_a_harmless_blob_and_can_be_done_again(
+    engine: Engine, tmp_path: Path
+) -> None:
+    # The function demo data and tools call inside their own write transaction.
+    settings = Settings(data_dir=tmp_path / "data", database_url=str(engine.url))
+    settings.ensure_dirs()
+    digest = sha(CAMERA_PHOTO)
+
+    class Abandon(Exception):
+        pass
+
+    try:
+        with write(engine) as conn:
+            store_photo(conn, settings=settings, source=CAMERA_PHOTO, expected_sha256=digest, uploaded_by="demo")
+            raise Abandon
+    except Abandon:
+        pass
+    with read(engine) as conn:
+        assert find_photo(conn, digest) is None
+    assert photo_path(settings, digest).read_bytes() == CAMERA_PHOTO  # file first: never a row without it
+
+    with write(engine) as conn:
+        first = store_photo(conn, settings=settings, source=CAMERA_PHOTO, expected_sha256=digest, uploaded_by="demo")
+    with write(engine) as conn:
+        again = store_photo(conn, settings=settings, source=CAMERA_PHOTO, expected_sha256=digest, uploaded_by="other")
+    assert first.replayed is False and again.replayed is True
+    assert again.as_dict() | {"replayed": False} == first.as_dict()
+    leftovers = [p.name for p in (settings.data_dir / "photos").rglob("*") if p.is_file()]
+    assert leftovers == [digest]
