@@ -35,7 +35,7 @@ from field_app.photos import (
     remove_leftover_temp_files,
 )
 from field_app.photos.exif import dms_to_degrees, gps_from_tags, gps_time_utc
-from field_app.photos.stamp import StampFacts, stamp_lines
+from field_app.photos.stamp import StampFacts, burn_stamp, stamp_lines
 from tests.conftest import PHOTOS
 
 CHONGQING = timezone(timedelta(hours=8))
@@ -467,6 +467,21 @@ def test_the_stamp_is_burnt_into_the_configured_corner_only(tmp_path: Path) -> N
     )
     assert moved.stamp == ("时间：2024-05-03 14:22:05", "记录人：王堃")
     assert plain.stamp == ()
+
+
+def test_the_stamp_text_fits_a_narrow_photo_instead_of_being_cut_off() -> None:
+    config = StampConfig()
+    facts = StampFacts(
+        time=CAPTURE.device_time, latitude=29.563012, longitude=106.551634, village="垭口村"
+    )
+    lines = stamp_lines(config, facts)
+    image = Image.new("RGB", (200, 450), (128, 128, 128))
+    burn_stamp(image, lines, config)
+    text = image.convert("L").point(lambda v: 255 if v > 200 else 0).getbbox()
+    assert text is not None
+    left, top, right, bottom = text
+    assert left >= 2 and right <= 198  # a margin on both sides: no glyph cut at the edge
+    assert bottom - top > 3 * 8  # all three lines are there, at a readable size
 
 
 def test_stamp_text_follows_the_deployment_settings() -> None:

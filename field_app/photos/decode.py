@@ -115,6 +115,8 @@ def is_heif(data: bytes) -> bool:
         return False
     box_size = min(int.from_bytes(data[:4], "big"), len(data), 256)
     brands = [data[8:12]] + [data[i : i + 4] for i in range(16, box_size - 3, 4)]
+    if data[8:12] in (b"avif", b"avis"):  # AVIF shares the mif1 brand but is not HEVC
+        return False
     return any(brand in _HEIF_BRANDS for brand in brands)
 
 

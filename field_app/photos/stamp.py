@@ -130,14 +130,18 @@ def burn_stamp(image: Image.Image, lines: Sequence[str], config: StampConfig) ->
     if not lines:
         return image
     width, height = image.size
-    size = max(12, round(min(width, height) * config.size))
-    font = load_font(Path(config.font_path), size)
-    spacing = max(2, size // 4)
-    margin = max(4, size // 2)
+    text = "\n".join(lines)
     draw = ImageDraw.Draw(image)
-    left, top, right, bottom = draw.multiline_textbbox(
-        (0, 0), "\n".join(lines), font=font, spacing=spacing
-    )
+    size = max(12, round(min(width, height) * config.size))
+    while True:
+        font = load_font(Path(config.font_path), size)
+        spacing = max(2, size // 4)
+        margin = max(4, size // 2)
+        left, top, right, bottom = draw.multiline_textbbox((0, 0), text, font=font, spacing=spacing)
+        # A narrow photo gets smaller text rather than a cut-off line.
+        if right - left + 2 * margin <= width or size <= 8:
+            break
+        size = max(8, size * (width - 2 * margin) // (right - left + 1))
     panel_w = min(width, right - left + 2 * margin)
     panel_h = min(height, bottom - top + 2 * margin)
     x0 = 0 if config.position.endswith("left") else width - panel_w
@@ -147,7 +151,7 @@ def burn_stamp(image: Image.Image, lines: Sequence[str], config: StampConfig) ->
     image.paste(image.crop(box).point(lambda v: v * 2 // 5), box)
     draw.multiline_text(
         (x0 + margin - left, y0 + margin - top),
-        "\n".join(lines),
+        text,
         font=font,
         fill=(255, 255, 255),
         spacing=spacing,
