@@ -15,9 +15,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, func, select, tuple_
+from sqlalchemy import Connection, TextClause, func, select, text
 
 from server import tables as t
 from server.db import is_sqlite
@@ -52,10 +53,11 @@ def nodes(conn: Connection, wanted: Sequence[tuple[int, int]]) -> dict[tuple[int
     """
     if not wanted:
         return {}
-    n = t.ledger_nodes.c
-    rows = conn.execute(
-        select(n.level, n.pos, n.hash).where(tuple_(n.level, n.pos).in_(sorted(set(wanted))))
-    ).all()
+    keys = sorted(set(wanted))
+    params = {}
+    for i, (level, pos) in enumerate(keys):
+        params[f"l{i}"], params[f"p{i}"] = level, pos
+    rows = conn.execute(_nodes_query(len(keys)), params).all()
     found = {(int(r.level), int(r.pos)): bytes(r.hash) for r in rows}
     missing = [w for w in wanted if w not in found]
     if missing:
@@ -64,6 +66,14 @@ def nodes(conn: Connection, wanted: Sequence[tuple[int, int]]) -> dict[tuple[int
             message=f"the ledger is missing stored subtree hashes {missing[:5]}; restore it from a backup",
         )
     return found
+
+
+@cache
+def _nodes_query(count: int) -> TextClause:
+    # An OR of primary-key lookups, as fixed text so its compiled form is cached: SQLite
+    # scans the whole table for a row-value IN, and building expressions costs more than the query.
+    where = " OR ".join(f"(level = :l{i} AND pos = :p{i})" for i in range(count))
+    return text(f"SELECT level, pos, hash FROM ledger_nodes WHERE {where}")
 
 
 def append(conn: Connection, entry: dict[str, Any]) -> Receipt:
