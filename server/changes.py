@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import BigInteger, Connection, bindparam, func, select
 
 from server import ledger
 from server import tables as t
@@ -84,7 +84,7 @@ def pull(conn: Connection, *, username: str, after: int = 0, limit: int = DEFAUL
     c = t.changes
     rows = conn.execute(
         select(c.c.seq, c.c.topic, c.c.key, c.c.payload, c.c.deleted)
-        .where(c.c.seq > after, (c.c.audience.is_(None)) | (c.c.audience == username))
+        .where(c.c.seq > bindparam("after", after, type_=BigInteger), (c.c.audience.is_(None)) | (c.c.audience == username))
         .order_by(c.c.seq)
         .limit(limit + 1)
     ).all()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, Field
 
 from server import accounts
@@ -13,33 +13,35 @@ from server.deps import ActorDep, AdminActor, EngineDep, OfficeActor, require_ro
 from server.errors import ApiError
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
+# PostgreSQL text cannot hold NUL bytes: refuse them as bad input, not a server failure.
+NO_NUL = r"^[^\x00]*$"
 
 
 class EnrollRequest(BaseModel):
     """Either username and password, or an enrollment code from the office."""
 
-    username: str | None = Field(default=None, max_length=64)
+    username: str | None = Field(default=None, max_length=64, pattern=NO_NUL)
     password: str | None = Field(default=None, max_length=256)
-    enrollment_code: str | None = Field(default=None, max_length=32)
-    device_name: str = Field(default="phone", max_length=100)
+    enrollment_code: str | None = Field(default=None, max_length=32, pattern=NO_NUL)
+    device_name: str = Field(default="phone", max_length=100, pattern=NO_NUL)
     kind: Literal["phone", "browser", "cli"] = "phone"
 
 
 class CodeRequest(BaseModel):
-    username: str = Field(max_length=64)
+    username: str = Field(max_length=64, pattern=NO_NUL)
 
 
 class RevokeRequest(BaseModel):
-    reason: str = Field(default="", max_length=200)
+    reason: str = Field(default="", max_length=200, pattern=NO_NUL)
 
 
 class UserCreate(BaseModel):
-    username: str = Field(min_length=1, max_length=64)
+    username: str = Field(min_length=1, max_length=64, pattern=NO_NUL)
     role: Literal["supervisor", "officer", "office_reviewer", "legal_reviewer", "admin", "auditor"]
     password: str | None = Field(default=None, min_length=8, max_length=256)
-    display_name: str | None = Field(default=None, max_length=100)
-    cert_no: str | None = Field(default=None, max_length=64)
-    unit: str | None = Field(default=None, max_length=100)
+    display_name: str | None = Field(default=None, max_length=100, pattern=NO_NUL)
+    cert_no: str | None = Field(default=None, max_length=64, pattern=NO_NUL)
+    unit: str | None = Field(default=None, max_length=100, pattern=NO_NUL)
 
 
 @router.post("/auth/enroll", status_code=201)
@@ -74,7 +76,7 @@ def new_enrollment_code(req: CodeRequest, actor: OfficeActor, engine: EngineDep)
 
 
 @router.post("/devices/{device_id}/revoke")
-def revoke(device_id: str, req: RevokeRequest, actor: AdminActor, engine: EngineDep) -> dict[str, Any]:
+def revoke(device_id: Annotated[str, Path(max_length=64, pattern=NO_NUL)], req: RevokeRequest, actor: AdminActor, engine: EngineDep) -> dict[str, Any]:
     with write(engine) as conn:
         accounts.revoke_device(conn, device_id=device_id, reason=req.reason or "revoked", by=actor)
     return {"device_id": device_id, "revoked": True}
