@@ -87,9 +87,9 @@ def test_supervisor_signs_in_records_a_deduction_with_a_photo_and_the_draft_surv
                 page.get_by_role("button", name="相册", exact=True).first.click()
             chooser.value.set_files(str(PHOTO))
             page.get_by_text("照片 1 张").wait_for(timeout=60_000)
+            shot(page, "03_check_with_deduction_and_photo")
             page.get_by_role("button", name="保存草稿").click()
             page.get_by_text("草稿已保存", exact=False).first.wait_for()
-            shot(page, "03_check_with_deduction_and_photo")
             page.context.close()
 
         app.kill()

@@ -100,12 +100,17 @@ def test_rating_a_cleaner_recomputes_the_cleaner_score() -> None:
 
 
 def test_an_order_defaults_to_the_rules_deadline_and_goes_with_its_deduction() -> None:
-    form = new_form()
-    did = form.add_deduction("bins", "overflowing_bin")  # rule deadline: 2 days
+    form = new_form()  # checked on Friday 2025-03-14
+    did = form.add_deduction("bins", "overflowing_bin")  # rule deadline: 2 calendar days
     form.add_photo(did, SHA_A)
     oid = form.add_order(did, title="满溢垃圾桶", responsible="冯家村")
     [order] = form.content["orders"]
     assert order["deadline"] == "2025-03-16"
+    d2 = form.add_deduction("bins", "no_bins")  # 10 working days: two weekends skipped
+    form.add_photo(d2, SHA_B)
+    form.add_order(d2, title="无垃圾桶", responsible="冯家村")
+    assert form.content["orders"][1]["deadline"] == "2025-03-28"
+    form.remove_deduction(d2)
     assert form.problems() == []
     form.set_order_field(oid, "deadline", "2025-03-01")
     assert ("orders.0.deadline", "order.deadline_past") in codes(form)
@@ -207,11 +212,13 @@ def test_open_orders_flag_overdue_ones_and_disappear_once_a_recheck_is_submitted
     orders = open_orders(records, date(2025, 3, 20))
     assert [(o["order_id"], o["overdue_days"]) for o in orders] == [("o1", 4), ("o2", 0)]
     assert orders[0]["before_photos"] == [SHA_A] and orders[0]["check_record_id"] == "r1"
-    draft_recheck = {"record_id": "x", "kind": "recheck", "state": "draft", "content": {"order_id": "o1", "resolved": True}}
+    draft_recheck = {"record_id": "x", "kind": "recheck", "state": "draft",
+                     "content": {"order_id": "o1", "check_record_id": "r1", "resolved": True, "after_photos": [SHA_B]}}
     assert len(open_orders([*records, draft_recheck], date(2025, 3, 20))) == 2
     sent = {**draft_recheck, "state": "waiting"}
     assert [o["order_id"] for o in open_orders([*records, sent], date(2025, 3, 20))] == ["o2"]
-    not_fixed = {**sent, "content": {"order_id": "o2", "resolved": False}}
+    not_fixed = {**sent, "record_id": "y", "content": {"order_id": "o2", "check_record_id": "r1", "resolved": False,
+                                                       "after_photos": []}}
     assert [o["order_id"] for o in open_orders([*records, sent, not_fixed], date(2025, 3, 20))] == ["o2"]
 
 

@@ -26,9 +26,11 @@ import flet as ft
 
 from field_app.ui import theme
 from field_app.ui.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator
-from field_app.ui.state import sync_line
+from field_app.ui.state import open_orders, sync_line
 
 log = logging.getLogger(__name__)
+RECENT_CHECKS = 300
+RECENT_RECHECKS = 1000
 
 
 @dataclass
@@ -43,8 +45,11 @@ class Services:
 
     @classmethod
     def open(cls, data_dir: Path) -> Services:
+        from field_app.paths import photos_dir
+        from field_app.photos import remove_leftover_temp_files
         from field_app.store import LocalStore
 
+        remove_leftover_temp_files(photos_dir(data_dir))
         services = cls(data_dir=data_dir, store=LocalStore(data_dir))
         services.start_sync()
         return services
@@ -112,6 +117,12 @@ class AppContext:
     def today(self) -> date:
         return date.today()
 
+    def open_orders(self) -> list[dict[str, Any]]:
+        """Open rectification orders of her recent checks (the last few hundred)."""
+        records = [*self.store.history(kind="remediation_check", limit=RECENT_CHECKS),
+                   *self.store.history(kind="recheck", limit=RECENT_RECHECKS)]
+        return open_orders(records, self.today())
+
     # -- navigation ----------------------------------------------------------------------
     def go(self, route: str) -> None:
         self.leave()
@@ -127,6 +138,7 @@ class AppContext:
         if lang in LANGUAGES:
             self.tr.lang = lang
             self.store.set_setting("language", lang)
+            self.refresh_status()
             render(self)
 
     def message(self, text: str, *, error: bool = False) -> None:
@@ -150,8 +162,10 @@ class AppContext:
         status = self.services.sync_status()
         key, progress = sync_line(status)
         self.status_text.value = self.tr(key)
-        self.status_chip.bgcolor = theme.ONLINE if key in ("net.online", "net.syncing") else (
-            theme.DANGER if key == "net.revoked" else theme.OFFLINE)
+        online = key in ("net.online", "net.syncing")
+        # on the dark green bar: a white chip when online, grey when offline, red when revoked
+        self.status_chip.bgcolor = theme.PAPER if online else (theme.DANGER if key == "net.revoked" else theme.OFFLINE)
+        self.status_text.color = theme.PRIMARY if online else theme.PAPER
         self.progress.visible = progress is not None
         if progress and progress["records_total"] + progress["kb_total"]:
             done = progress["records_done"] + progress["kb_done"]

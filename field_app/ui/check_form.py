@@ -17,10 +17,11 @@ from typing import Any
 
 from xuncha_core.assessment import CleanerRating, assess_cleaner
 from xuncha_core.content import content_photos, validate_content
-from xuncha_core.errors import Problem
+from xuncha_core.errors import Problem, ValidationError
 from xuncha_core.points import HUNDREDTH, points_json
 from xuncha_core.records import new_record_id
-from xuncha_core.scoring import Deduction, ScoringSheet, deduction_points, score_check
+from xuncha_core.rectification import deadline_after
+from xuncha_core.scoring import DeadlineRule, Deduction, ScoringSheet, deduction_points, score_check
 
 RATING_FIELDS = ("absent_days", "late_minutes", "left_post_times", "dirty_spots")
 LOCATION_SOURCES = ("gps", "network", "manual")
@@ -45,9 +46,14 @@ def make_location(lat: float, lon: float, *, accuracy_m: float | None = None, so
     return {"lat": round(float(lat), 7), "lon": round(float(lon), 7), "accuracy_m": acc, "source": source}
 
 
-def order_deadline(check_day: date, days: int) -> date:
-    """The default deadline of a rectification order: ``days`` calendar days after the check."""
-    return check_day + timedelta(days=days)
+def order_deadline(check_day: date, rule: DeadlineRule) -> date:
+    """The default deadline of a rectification order, counting working days with 调休 where the
+    sheet says so; for a year whose official calendar is not known yet, calendar days (she
+    can still change the date)."""
+    try:
+        return deadline_after(check_day, rule)
+    except ValidationError:
+        return check_day + timedelta(days=rule.days)
 
 
 class CheckForm:
@@ -212,8 +218,8 @@ class CheckForm:
         """A rectification order for a deduction; the deadline defaults to the sheet's rule."""
         d = self.deduction(deduction_id)
         if deadline is None:
-            days = self.sheet.deadline_for(d["item_id"], d["rule_id"]).days if self.sheet else 7
-            deadline = order_deadline(self.check_day(), days)
+            rule = self.sheet.deadline_for(d["item_id"], d["rule_id"]) if self.sheet else DeadlineRule()
+            deadline = order_deadline(self.check_day(), rule)
         oid = str(uuid.uuid4())
         self.content["orders"].append(
             {

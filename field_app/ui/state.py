@@ -17,6 +17,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
+from xuncha_core import rectification
 from xuncha_core.scoring import ScoringSheet, parse_sheet
 
 DONE_STATES = frozenset({"waiting", "sending", "synced", "approved", "error", "conflict", "sent_back", "rejected"})
@@ -110,42 +111,38 @@ def village_statuses(
 
 
 def open_orders(records: Iterable[Mapping[str, Any]], today: date) -> list[dict[str, Any]]:
-    """Rectification orders from her checks that no submitted re-check has closed, soonest deadline first.
+    """Rectification orders from her checks that no submitted re-check has closed, soonest first.
 
-    Each is the order's content plus ``check_record_id``, ``village_id``, ``month``,
+    Open and overdue are decided by ``xuncha_core.rectification`` (as the office decides
+    them). Each is the order's content plus ``check_record_id``, ``village_id``, ``month``,
     ``before_photos`` (the photos of its deductions), ``overdue_days`` (0 when not overdue).
     """
-    records = list(records)
-    closed = {
-        (r.get("content") or {}).get("order_id")
-        for r in records
-        if r.get("kind") == "recheck" and r.get("state") != "draft" and (r.get("content") or {}).get("resolved") is True
-    }
-    out: list[dict[str, Any]] = []
+    checks: dict[str, Mapping[str, Any]] = {}
+    rechecks: list[tuple[str, Mapping[str, Any]]] = []
     for r in records:
-        if r.get("kind") != "remediation_check" or r.get("state") == "draft":
+        if r.get("state") == "draft":
             continue
-        content = r.get("content") or {}
-        photos_by_deduction = {d.get("deduction_id"): d.get("photos") or [] for d in content.get("deductions") or []}
-        for o in content.get("orders") or []:
-            if o.get("order_id") in closed:
-                continue
-            try:
-                deadline = date.fromisoformat(o["deadline"])
-            except (KeyError, TypeError, ValueError):
-                continue
-            before = [p for did in o.get("deduction_ids") or [] for p in photos_by_deduction.get(did, [])]
-            out.append(
-                {
-                    **o,
-                    "check_record_id": r["record_id"],
-                    "village_id": content.get("village_id"),
-                    "month": content.get("month"),
-                    "before_photos": list(dict.fromkeys(before)),
-                    "overdue_days": max((today - deadline).days, 0),
-                }
-            )
-    return sorted(out, key=lambda o: (o["deadline"], o["order_id"]))
+        if r.get("kind") == "remediation_check":
+            checks[r["record_id"]] = r.get("content") or {}
+        elif r.get("kind") == "recheck":
+            rechecks.append((r["record_id"], r.get("content") or {}))
+    out: list[dict[str, Any]] = []
+    for status in rectification.open_orders(checks.items(), rechecks, today=today):
+        content = checks[status.check_record_id]
+        order = next(o for o in content.get("orders") or [] if o.get("order_id") == status.order_id)
+        photos = {d.get("deduction_id"): d.get("photos") or [] for d in content.get("deductions") or []}
+        before = [p for did in order.get("deduction_ids") or [] for p in photos.get(did, [])]
+        out.append(
+            {
+                **order,
+                "check_record_id": status.check_record_id,
+                "village_id": status.village_id,
+                "month": status.month,
+                "before_photos": list(dict.fromkeys(before)),
+                "overdue_days": max(-status.days_left, 0) if status.state == "overdue" else 0,
+            }
+        )
+    return out
 
 
 # -- history ---------------------------------------------------------------------------

@@ -126,7 +126,7 @@ def open_page(browser, url: str, *, geolocation: dict[str, float] | None = None)
         permissions=["geolocation"] if geolocation else [],
     )
     page = context.new_page()
-    page.set_default_timeout(20_000)
+    page.set_default_timeout(30_000)  # 2 shared cores: Flutter can be slow to redraw
     page.goto(url)
     enable_semantics(page)
     return page

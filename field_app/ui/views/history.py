@@ -9,6 +9,8 @@ import flet as ft
 from field_app.ui import theme
 from field_app.ui.state import history_rows, villages
 
+PAGE = 50  # the newest records; filters narrow the search on the phone's whole history
+
 
 def build(ctx: Any) -> ft.View:
     tr, store = ctx.tr, ctx.store
@@ -54,8 +56,10 @@ def build(ctx: Any) -> ft.View:
         return theme.card(*lines)
 
     def redraw() -> None:
-        rows = history_rows(store.history(), village_names=names, village_id=filters["village_id"],
-                            month=filters["month"].strip() or None, text=filters["text"])
+        month = filters["month"].strip() or None
+        records = store.history(village_id=filters["village_id"], month=month, limit=PAGE)
+        rows = history_rows(records, village_names=names, village_id=filters["village_id"], month=month,
+                            text=filters["text"])
         listing.controls = [row(r) for r in rows] or [theme.body(tr("history.empty"), color=theme.MUTED)]
         ctx.page.update()
 
@@ -73,7 +77,7 @@ def build(ctx: Any) -> ft.View:
     month = theme.field(tr("history.month"), on_change=lambda e: set_filter("month", e.control.value or ""))
     search = theme.field(tr("history.search"), prefix_icon=ft.Icons.SEARCH,
                          on_change=lambda e: set_filter("text", e.control.value or ""))
-    rows = history_rows(store.history(), village_names=names)
+    rows = history_rows(store.history(limit=PAGE), village_names=names)
     listing.controls = [row(r) for r in rows] or [theme.body(tr("history.empty"), color=theme.MUTED)]
     return ctx.view("/history", tr("history.title"), [search, ft.Row([village_pick]), month, listing], back=True)
 

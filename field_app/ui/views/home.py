@@ -10,7 +10,6 @@ from field_app.ui import theme
 from field_app.ui.check_form import CheckForm, month_of
 from field_app.ui.state import (
     cleaners_of,
-    open_orders,
     sheet_for,
     short_time,
     village_statuses,
@@ -26,7 +25,7 @@ def build(ctx: Any) -> ft.View:
     month = month_of(today)
     vs = villages(ctx.reference("village"))
     sheets = ctx.reference("scoring_sheet")
-    records = store.history()
+    records = store.history(month=month)
     drafts = store.list_drafts()
     stats = store.stats()
     status = ctx.services.sync_status() or {}
@@ -104,7 +103,7 @@ def build(ctx: Any) -> ft.View:
     controls.append(theme.card(*rows))
 
     names = {v.id: tr.pick(v.name, v.name_en) for v in vs}
-    orders = open_orders(records, today)
+    orders = ctx.open_orders()
     order_rows: list[ft.Control] = [theme.title(tr("home.orders"))]
     if not orders:
         order_rows.append(theme.body(tr("home.no_orders"), color=theme.MUTED))

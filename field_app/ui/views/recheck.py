@@ -8,14 +8,14 @@ import flet as ft
 
 from field_app.ui import theme
 from field_app.ui.check_form import RecheckForm
-from field_app.ui.state import open_orders, villages
+from field_app.ui.state import villages
 from field_app.ui.views import media
 
 
 def build(ctx: Any, order_id: str) -> ft.View:
     tr, store = ctx.tr, ctx.store
     route = f"/recheck/{order_id}"
-    order = next((o for o in open_orders(store.history(), ctx.today()) if o["order_id"] == order_id), None)
+    order = next((o for o in ctx.open_orders() if o["order_id"] == order_id), None)
     if order is None:
         return ctx.view(route, tr("recheck.title"), [theme.body(tr("recheck.unknown_order"), color=theme.DANGER)], back=True)
     existing = next((d for d in store.list_drafts()
