@@ -94,6 +94,7 @@ class SyncPass:
         self.progress = Progress()
         self.result = PassResult()
         self._settled: set[tuple[str, int]] = set()
+        self._receipts: list[tuple[str, int, dict[str, Any]]] = []
         self._lock = threading.RLock()
         self._writer = _Writer()
 
@@ -122,8 +123,14 @@ class SyncPass:
             results = self.api.push_batch([item["envelope"] for item in batch])
             faults.point("after_commit")
             progressed = False
+            self._receipts: list[tuple[str, int, dict[str, Any]]] = []
             for item, answer in zip(batch, results, strict=True):
                 progressed |= self._settle(item, answer)
+            if self._receipts and hasattr(self.store, "record_receipts"):
+                self._writer.put(self.store.record_receipts, self._receipts)  # one write for the batch
+            else:
+                for receipt in self._receipts:
+                    self._writer.put(self.store.record_receipt, *receipt)
             if not progressed:
                 return  # everything left waits on something (a base, a person)
 
@@ -150,7 +157,7 @@ class SyncPass:
         self._settled.add((rid, rev))
         if "receipt" in answer:
             receipt = answer["receipt"]
-            self._writer.put(self.store.record_receipt, rid, rev, receipt)
+            self._receipts.append((rid, rev, receipt))
             self.result.receipts += 1
             self.result.replayed += bool(receipt.get("replayed"))
             self._report(records_done=self.progress.records_done + 1)
