@@ -1,9 +1,11 @@
 """The append-only ledger: every accepted change becomes one RFC 9162 leaf.
 
-``append(conn, entry)`` is called inside the same transaction as the change it
-records and returns the receipt (entry index and leaf hash).
+``append(conn, entry)`` (or ``append_many`` for a batch) is called inside the
+same transaction as the change it records and returns the receipt (entry index
+and leaf hash). ``proofs`` answers roots and proofs from stored subtree hashes;
+``signing`` holds the Ed25519 key and signs checkpoints.
 """
 
-from server.ledger.store import Receipt, append
+from server.ledger.store import Receipt, append, append_many
 
-__all__ = ["Receipt", "append"]
+__all__ = ["Receipt", "append", "append_many"]
