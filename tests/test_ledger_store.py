@@ -126,3 +126,19 @@ def test_a_damaged_node_table_is_reported_not_silently_wrong(engine: Engine) -> 
 
     with pytest.raises(IntegrityError, match="missing stored subtree"), read(engine) as conn:
         proofs.root_at(conn, 4)
+
+
+def test_the_signing_key_is_created_once_private_and_never_replaced(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import stat
+
+    from server.ledger.signing import load_or_create_key
+    from xuncha_core.checkpoint import raw_public_key
+
+    path = tmp_path / "data" / "ledger_signing_key.pem"
+    first = load_or_create_key(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    written = path.read_bytes()
+    again = load_or_create_key(path)
+    assert path.read_bytes() == written
+    assert raw_public_key(again.public_key()) == raw_public_key(first.public_key())
+    assert sorted(p.name for p in path.parent.iterdir()) == ["ledger_signing_key.pem"]  # no temp file left
