@@ -335,3 +335,57 @@ def test_saves_from_many_threads_are_all_kept(store: LocalStore) -> None:
     assert sorted(i["record_id"] for i in store.outbox()) == ids
     assert len({i["seq"] for i in store.outbox()}) == 40
     assert store.list_drafts() == []
+
+
+def test_an_index_left_behind_by_a_kill_is_rebuilt_at_start_and_the_list_is_right(folder: Path) -> None:
+    store = LocalStore(folder)
+    store.submit(check(R1, month="2025-04"))
+    store.record_receipt(R1, 1, receipt(R1, 1))
+    shard = folder / "history_index" / "2025-05.json"
+    store.submit(check(R2, month="2025-05", note="河道漂浮物"))
+    before = shard.read_bytes() if shard.exists() else None
+    store.record_receipt(R2, 1, receipt(R2, 1))
+    store.apply_review(R2, 1, "send_back", "照片不清楚")
+    store.close()
+    # The month file was replaced but the kill came before its index write:
+    if before is None:
+        shard.unlink()
+    else:
+        shard.write_bytes(before)
+    store = LocalStore(folder)
+    report = store.recovery_report
+    assert report.ok and any("2025-05" in note for note in report.reindexed), report.as_dict()
+    assert [(v["record_id"], v["state"]) for v in store.history(month="2025-05")] == [(R2, "sent_back")]
+    assert [v["record_id"] for v in store.history(text="漂浮")] == [R2]
+    store.close()
+    assert LocalStore(folder).recovery_report.reindexed == [], "a rebuilt index must be trusted next time"
+
+
+def test_a_garbled_index_never_stops_the_app_and_is_rebuilt_from_the_month_files(folder: Path) -> None:
+    store = LocalStore(folder)
+    for i, month in enumerate(["2025-03", "2025-04", "2025-05"]):
+        rid = f"00000000-0000-4000-8000-{i:012d}"
+        store.submit(envelope(rid, 1, {"month": month, "village_id": "v1", "n": i}))
+        store.record_receipt(rid, 1, receipt(rid, 1))
+    expected = store.history()
+    store.close()
+    shards = sorted((folder / "history_index").glob("*.json"))
+    assert len(shards) == 3
+    shards[0].write_bytes(b"\x00\x00 not json")
+    shards[1].write_bytes(b'{"summary": {"1": {"key": "records", "value": {"x": "not a summary"}}}}')
+    shards[2].unlink()
+    store = LocalStore(folder)
+    assert store.recovery_report.ok
+    assert len(store.recovery_report.reindexed) == 3
+    assert store.history() == expected
+    assert [v["content"]["n"] for v in store.history(month="2025-04")] == [1]
+    assert store.rebuild_history_index() == 3
+
+
+def test_history_text_search_finds_a_record_by_its_village_name(store: LocalStore) -> None:
+    store.apply_changes([{"seq": 1, "topic": "village", "key": "v-shiqiao", "payload": {"name": "石桥村"}, "deleted": False}], 1)
+    store.submit(check(R1, village="v-shiqiao"))
+    store.record_receipt(R1, 1, receipt(R1, 1))
+    store.submit(check(R2, village="v-longtan"))
+    assert [v["record_id"] for v in store.history(text="石桥")] == [R1]
+    assert [v["record_id"] for v in store.history(text="石桥", limit=1, offset=1)] == []

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from field_app.store import LocalStore
-from tests.support.store_writer import draft, envelope
+from field_app.store.history_index import Summary, summarize
+from tests.support.store_writer import MONTHS, draft, envelope
 
 ROOT = Path(__file__).resolve().parents[1]
 KILLS = 45
@@ -24,7 +25,7 @@ Model = dict[str, Any]
 
 
 def empty_model() -> Model:
-    return {"drafts": {}, "outbox": [], "history": {}}
+    return {"drafts": {}, "outbox": [], "history": {}, "reviews": {}}
 
 
 def apply(model: Model, op: dict[str, Any]) -> Model:
@@ -40,6 +41,10 @@ def apply(model: Model, op: dict[str, Any]) -> Model:
     elif op["op"] == "receipt":
         m["outbox"].remove([rid, rev, n])
         m["history"].setdefault(rid, {})[str(rev)] = n
+    elif op["op"] == "review":
+        reviews = m["reviews"].setdefault(rid, [])
+        if [rev, op["action"]] not in reviews:
+            reviews.append([rev, op["action"]])
     return m
 
 
@@ -59,6 +64,8 @@ def observe(folder: Path) -> tuple[Model, LocalStore]:
             assert accepted["receipt"]["ledger_index"] == 7
             m["history"].setdefault(view["record_id"], {})[str(rev)] = accepted["envelope"]["content"]["n"]
             places.append((view["record_id"], rev))
+        if view["reviews"]:
+            m["reviews"][view["record_id"]] = [[r["revision"], r["action"]] for r in view["reviews"]]
     assert len(places) == len(set(places)), "a revision is kept twice (draft/outbox/history)"
     return m, store
 
@@ -93,14 +100,64 @@ class Child:
         assert self.proc.returncode == -signal.SIGKILL, self.proc.stderr.read() if self.proc.stderr else ""
 
 
+def summaries_from_month_files(folder: Path) -> dict[str, Summary]:
+    """What the index must say, worked out from the month files alone (read straight from disk)."""
+    out: dict[str, Summary] = {}
+    for path in sorted((folder / "history").glob("*.json")):
+        for doc in json.loads(path.read_bytes()).get("records", {}).values():
+            assert doc["key"] not in out, f"record {doc['key']} is in two month files"
+            out[doc["key"]] = summarize(doc["value"], path.stem)
+    return out
+
+
+def summaries_on_disk(folder: Path) -> dict[str, Summary]:
+    """What the index shards on disk say."""
+    out: dict[str, Summary] = {}
+    for path in sorted((folder / "history_index").glob("*.json")):
+        for doc in json.loads(path.read_bytes()).get("summary", {}).values():
+            for rid, row in doc["value"].items():
+                out[rid] = Summary.from_row(path.stem, row)
+    return out
+
+
+def assert_index_agrees(folder: Path, store: LocalStore) -> None:
+    """After a restart the index, in memory and on disk, says exactly what the month files hold."""
+    expected = summaries_from_month_files(folder)
+    assert summaries_on_disk(folder) == expected, "the index files disagree with the month files"
+    assert store._history.summaries() == expected, "the opened store's index disagrees with the month files"
+    in_hand = {d["record_id"] for d in store.list_drafts()} | {i["record_id"] for i in store.outbox()}
+    for month in MONTHS:
+        listed = {v["record_id"] for v in store.history(month=month) if v["record_id"] not in in_hand}
+        assert listed == {rid for rid, s in expected.items() if s.month == month and rid not in in_hand}
+
+
+def damage_index(folder: Path, rng: random.Random) -> str:
+    """Make the index stale, missing or unreadable, as a kill or a bad card could."""
+    shards = sorted((folder / "history_index").glob("*.json"))
+    if not shards:
+        return "none"
+    victim = rng.choice(shards)
+    how = rng.choice(["delete", "truncate", "garble"])
+    if how == "delete":
+        victim.unlink()
+    elif how == "truncate":
+        victim.write_bytes(victim.read_bytes()[: rng.randrange(max(1, victim.stat().st_size))])
+    else:
+        victim.write_bytes(b'{"summary": {"1": {"key": "records", "value": {"x": [1]}}}}')
+    return how
+
+
 def test_every_acknowledged_save_survives_sigkill_at_random_moments(tmp_path: Path) -> None:
     folder = tmp_path / "store"
     rng = random.Random(20250514)
     model = empty_model()
-    acked_total = in_flight_runs = landed = 0
+    acked_total = in_flight_runs = landed = rebuilt_at_start = between_writes = 0
+    ops_seen: set[str] = set()
     deadline = time.monotonic() + 150
     for run in range(KILLS):
         assert time.monotonic() < deadline, f"only {run} kills in the time allowed"
+        if run and rng.random() < 0.25:
+            damage_index(folder, rng)  # the next start must rebuild it, and may be killed doing so
         child = Child(folder, seed=rng.randrange(1 << 30))
         if rng.random() < 0.2:
             time.sleep(rng.uniform(0.0, 0.5))  # sometimes during start-up and its repairs
@@ -114,6 +171,7 @@ def test_every_acknowledged_save_survives_sigkill_at_random_moments(tmp_path: Pa
             word, _, payload = line.partition(" ")
             if word == "BEGIN":
                 pending = json.loads(payload)
+                ops_seen.add(pending["op"])
             elif word == "ACK":
                 assert json.loads(payload) == pending
                 model = apply(model, pending)
@@ -123,6 +181,9 @@ def test_every_acknowledged_save_survives_sigkill_at_random_moments(tmp_path: Pa
         actual, store = observe(folder)
         assert store.recovery_report.ok, store.recovery_report.as_dict()
         assert not list(folder.rglob("*.tmp")), "a temp file survived the start"
+        assert_index_agrees(folder, store)
+        rebuilt_at_start += bool(store.recovery_report.reindexed)
+        between_writes += any("older than its month file" in n for n in store.recovery_report.reindexed)
         store.close()
         assert actual in candidates, f"run {run}: lost or invented a save; in flight: {pending}"
         if pending is not None:
@@ -131,7 +192,13 @@ def test_every_acknowledged_save_survives_sigkill_at_random_moments(tmp_path: Pa
         model = actual
     assert acked_total > KILLS * 3, "the writer barely saved anything; the test proves little"
     assert in_flight_runs > KILLS // 2, "the kills did not land while saving"
-    print(f"{KILLS} kills, {acked_total} acknowledged saves, {in_flight_runs} kills mid-save, {landed} of them landed")
+    assert ops_seen >= {"draft", "submit", "receipt", "review", "reindex"}, ops_seen
+    assert between_writes > 0, "no kill landed between a month file and its index write; the test proves little"
+    print(
+        f"{KILLS} kills, {acked_total} acknowledged saves, {in_flight_runs} kills mid-save, {landed} of them landed, "
+        f"{rebuilt_at_start} starts rebuilt index shards ({between_writes} after a kill between a month file and its index); "
+        f"ops: {sorted(ops_seen)}"
+    )
 
 
 def test_a_damaged_file_is_moved_aside_reported_and_its_complete_records_recovered(tmp_path: Path) -> None:

@@ -8,10 +8,10 @@ sent_back, approved or rejected.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from field_app.store.history import entry_state, record_month
+from field_app.store.history_index import search_text
 
 
 def view_from_entry(entry: dict[str, Any]) -> dict[str, Any]:
@@ -88,15 +88,48 @@ def matches(
     month: str | None,
     text: str | None,
     kind: str | None,
+    villages_named: set[str] | frozenset[str] = frozenset(),
 ) -> bool:
-    """True if the view passes every filter given (None means any)."""
-    if village_id is not None and view["village_id"] != village_id:
+    """True if the view passes every filter given (None means any).
+
+    ``text`` is looked for, case-insensitively, in the record id and the content's
+    text values; a record of a village in ``villages_named`` (villages whose name
+    holds the text) matches too.
+    """
+    return summary_matches(
+        view["record_id"],
+        view["village_id"],
+        view["month"],
+        view["kind"],
+        search_text(view["content"]),
+        village_id=village_id,
+        month=month,
+        needle=text.casefold() if text else None,
+        kind=kind,
+        villages_named=villages_named,
+    )
+
+
+def summary_matches(
+    record_id: str,
+    view_village: Any,
+    view_month: str,
+    view_kind: Any,
+    words: str,
+    *,
+    village_id: str | None,
+    month: str | None,
+    needle: str | None,
+    kind: str | None,
+    villages_named: set[str] | frozenset[str] = frozenset(),
+) -> bool:
+    """The filters of ``matches`` on the fields an index summary keeps (``needle`` case-folded)."""
+    if village_id is not None and view_village != village_id:
         return False
-    if month is not None and view["month"] != month:
+    if month is not None and view_month != month:
         return False
-    if kind is not None and view["kind"] != kind:
+    if kind is not None and view_kind != kind:
         return False
-    if text:
-        haystack = json.dumps([view["record_id"], view["content"]], ensure_ascii=False).casefold()
-        return text.casefold() in haystack
+    if needle:
+        return needle in words or needle in record_id.casefold() or view_village in villages_named
     return True

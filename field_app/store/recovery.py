@@ -48,11 +48,17 @@ class MovedFile:
 
 @dataclass
 class RecoveryReport:
-    """What the store repaired at start. ``ok`` is True when there is nothing to tell the user."""
+    """What the store repaired at start. ``ok`` is True when there is nothing to tell the user.
+
+    ``reindexed`` names history index shards rebuilt from their month files (after
+    a kill between a month write and its index write, or a damaged index): derived
+    data, so nothing was lost and ``ok`` stays True.
+    """
 
     moved: list[MovedFile] = field(default_factory=list)
     temp_files_removed: list[str] = field(default_factory=list)
     reconciled: list[str] = field(default_factory=list)
+    reindexed: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -64,6 +70,7 @@ class RecoveryReport:
             "moved": [m.as_dict() for m in self.moved],
             "temp_files_removed": list(self.temp_files_removed),
             "reconciled": list(self.reconciled),
+            "reindexed": list(self.reindexed),
         }
 
 

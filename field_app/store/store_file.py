@@ -29,15 +29,22 @@ def plain(value: Any) -> Any:
 class StoreFile:
     """A TinyDB database in one file (or in memory), with keyed access and atomic batches."""
 
-    def __init__(self, path: Path | None, shelf: Shelf | None = None) -> None:
+    def __init__(self, path: Path | None, shelf: Shelf | None = None, *, rebuildable: bool = False) -> None:
         self.path = path
+        self.damage: str | None = None
         if path is None:
             self._db = TinyDB(storage=MemoryStorage)
             return
         self._db = TinyDB(path, storage=AtomicJSONStorage)
         try:
             self._db.storage.read()
-        except CorruptStoreFile:
+        except CorruptStoreFile as exc:
+            if rebuildable:
+                # Derived data holds no evidence: drop it, the owner rebuilds it from the source.
+                self.damage = exc.message
+                path.unlink(missing_ok=True)
+                self._db.storage.read()
+                return
             shelf = shelf or Shelf(path.parent)
             assert shelf.root is not None
             shelf.report.moved.append(check_file(path, root=shelf.root))
@@ -115,12 +122,24 @@ class Shelf:
         if root is not None:
             root.mkdir(parents=True, exist_ok=True)
 
-    def open(self, name: str) -> StoreFile:
+    def open(self, name: str, *, rebuildable: bool = False) -> StoreFile:
+        """The named file; a damaged one is moved aside and salvaged, or, if ``rebuildable``
+        (derived data), dropped and reported through ``StoreFile.damage`` for its owner to rebuild."""
         if self.root is None:
             return StoreFile(None)
         path = self.root / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        return StoreFile(path, self)
+        return StoreFile(path, self, rebuildable=rebuildable)
+
+    def identity(self, name: str) -> list[int] | None:
+        """What changes whenever the named file is replaced: inode, size, mtime (None: absent or memory)."""
+        if self.root is None:
+            return None
+        try:
+            st = (self.root / name).stat()
+        except FileNotFoundError:
+            return None
+        return [st.st_ino, st.st_size, st.st_mtime_ns]
 
     def names(self, folder: str) -> list[str]:
         """The stems of the store files in a sub-folder, sorted (none in memory)."""

@@ -6,6 +6,9 @@ Prints ``READY`` once the store is open, then for every operation a line
 ``BEGIN {op}`` before it starts and ``ACK {op}`` after the store call returned
 (the moment the app would tell the user "saved"). The parent kills it with
 SIGKILL at random moments and checks that every acknowledged save survived.
+Besides drafts, submits and receipts it applies reviews, moves records between
+months (a new revision about another month) and rebuilds the history index, so
+kills also land in index writes and rebuilds.
 """
 
 from __future__ import annotations
@@ -38,13 +41,16 @@ def envelope(record_id: str, revision: int, content: dict[str, Any], photos: lis
     }
 
 
-def draft(record_id: str, revision: int, n: int) -> dict[str, Any]:
+MONTHS = ("2025-04", "2025-05", "2025-06")
+
+
+def draft(record_id: str, revision: int, n: int, month: str = "2025-05") -> dict[str, Any]:
     return {
         "record_id": record_id,
         "kind": "remediation_check",
         "revision": revision,
         "base_revision": None if revision == 1 else revision - 1,
-        "content": {"n": n, "village_id": "v-1", "month": "2025-05", "note": "垃圾桶满溢 " * 5},
+        "content": {"n": n, "village_id": "v-1", "month": month, "note": "垃圾桶满溢 " * 5},
         "photos": [],
         "updated_at": "2025-05-14T09:30:00+08:00",
     }
@@ -54,31 +60,46 @@ def choose(store: LocalStore, rng: random.Random) -> dict[str, Any]:
     drafts = store.list_drafts()
     outbox = store.outbox()
     r = rng.random()
-    if drafts and r < 0.35:
+    if drafts and r < 0.3:
         d = rng.choice(drafts)
-        return {"op": "draft", "rid": d["record_id"], "rev": d["revision"], "n": d["content"]["n"] + 1}
-    if drafts and r < 0.6:
+        return {"op": "draft", "rid": d["record_id"], "rev": d["revision"], "n": d["content"]["n"] + 1,
+                "month": d["content"]["month"]}  # fmt: skip
+    if drafts and r < 0.5:
         d = rng.choice(drafts)
-        return {"op": "submit", "rid": d["record_id"], "rev": d["revision"], "n": d["content"]["n"]}
-    if outbox and r < 0.85:
+        return {"op": "submit", "rid": d["record_id"], "rev": d["revision"], "n": d["content"]["n"],
+                "month": d["content"]["month"]}  # fmt: skip
+    if outbox and r < 0.72:
         item = outbox[0]
-        return {"op": "receipt", "rid": item["record_id"], "rev": item["revision"], "n": item["envelope"]["content"]["n"]}
-    if r < 0.92:
-        synced = [v for v in store.history() if v["state"] == "synced"]
+        content = item["envelope"]["content"]
+        return {"op": "receipt", "rid": item["record_id"], "rev": item["revision"], "n": content["n"],
+                "month": content["month"]}  # fmt: skip
+    if r < 0.9:
+        synced = [v for v in store.history() if v["state"] in ("synced", "approved", "sent_back")]
         if synced:
             v = rng.choice(synced)
-            return {"op": "draft", "rid": v["record_id"], "rev": v["revision"] + 1, "n": 0}
-    return {"op": "draft", "rid": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "rev": 1, "n": 0}
+            if r < 0.8:
+                action = rng.choice(["approve", "send_back"])
+                return {"op": "review", "rid": v["record_id"], "rev": v["revision"], "n": 0, "action": action}
+            # a new revision about another month moves the record between month files
+            return {"op": "draft", "rid": v["record_id"], "rev": v["revision"] + 1, "n": 0, "month": rng.choice(MONTHS)}
+    if r < 0.95:
+        return {"op": "reindex", "rid": "", "rev": 0, "n": 0}
+    return {"op": "draft", "rid": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "rev": 1, "n": 0,
+            "month": rng.choice(MONTHS)}  # fmt: skip
 
 
 def perform(store: LocalStore, op: dict[str, Any]) -> None:
     rid, rev, n = op["rid"], op["rev"], op["n"]
     if op["op"] == "draft":
-        store.save_draft(draft(rid, rev, n))
+        store.save_draft(draft(rid, rev, n, op["month"]))
     elif op["op"] == "submit":
-        store.submit(envelope(rid, rev, draft(rid, rev, n)["content"]))
+        store.submit(envelope(rid, rev, draft(rid, rev, n, op["month"])["content"]))
     elif op["op"] == "receipt":
         store.record_receipt(rid, rev, {"record_id": rid, "revision": rev, "received_at": "2025-05-14T01:30:00+00:00", "ledger_index": 7})
+    elif op["op"] == "review":
+        store.apply_review(rid, rev, op["action"])
+    elif op["op"] == "reindex":
+        store.rebuild_history_index()
 
 
 def main() -> None:
