@@ -80,6 +80,23 @@ def cmd_device_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    from server import demo
+
+    settings = Settings.from_env()
+    engine = _engine(settings)
+    try:
+        made = demo.fill(engine, settings, records=args.records)
+    except demo.DemoRefused as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    print(f"demo town written to {settings.data_dir}")
+    print(demo.accounts_table(made))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="xuncha-server", description="Xuncha 巡查 server")
     sub = p.add_subparsers(dest="command", required=True)
@@ -112,6 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     from server.audit.commands import add_commands as add_audit_commands
 
     add_audit_commands(sub)
+    dm = sub.add_parser("demo", help="fill a fresh data folder with a demo town (demo accounts, demo-only)")
+    dm.add_argument("--records", type=int, default=60, help="how many records to write (default 60)")
+    dm.set_defaults(func=cmd_demo)
     return p
 
 

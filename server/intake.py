@@ -25,6 +25,7 @@ refusal into a fresh judgement (a replay or a 409), never a 500.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -76,7 +77,9 @@ def submit(conn: Connection, *, actor: Actor, data: Any, received_at: str | None
             "记录中的作者或设备与当前登录的账号不符，只能提交本设备上本人制作的记录。",
             {"author": record.author, "device_id": record.device_id},
         )
-    digest = record.digest()
+    envelope = record.as_dict()
+    envelope_text = canonical_text(envelope)
+    digest = hashlib.sha256(envelope_text.encode("utf-8")).hexdigest()  # == record.digest(), computed once
     existing = conn.execute(
         select(t.record_revisions).where(
             t.record_revisions.c.record_id == record.record_id,
@@ -98,7 +101,6 @@ def submit(conn: Connection, *, actor: Actor, data: Any, received_at: str | None
     if record.revision > 1:
         _check_base(conn, record, head)
     received_at = received_at or now()
-    envelope = record.as_dict()
     receipt = ledger.append(
         conn, {"type": "record.accepted", "record": envelope, "digest": digest, "received_at": received_at}
     )
@@ -113,7 +115,7 @@ def submit(conn: Connection, *, actor: Actor, data: Any, received_at: str | None
             device_time=record.device_time,
             gps_time=record.gps_time,
             received_at=received_at,
-            envelope=canonical_text(envelope),
+            envelope=envelope_text,
             digest=digest,
             ledger_index=receipt.index,
             leaf_hash=receipt.leaf_hash,
@@ -158,7 +160,9 @@ def submit(conn: Connection, *, actor: Actor, data: Any, received_at: str | None
         "digest": digest,
         "received_at": received_at,
         **receipt.as_dict(),
-        "photos_missing": missing_photos(conn, record_id=record.record_id, revision=record.revision),
+        "photos_missing": (
+            missing_photos(conn, record_id=record.record_id, revision=record.revision) if record.photos else []
+        ),
         "replayed": False,
     }
 

@@ -27,9 +27,19 @@ MAX_REASON = 2000
 
 
 def record_review(
-    conn: Connection, *, record_id: str, revision: int, action: str, reason: str | None, reviewer: Actor
+    conn: Connection,
+    *,
+    record_id: str,
+    revision: int,
+    action: str,
+    reason: str | None,
+    reviewer: Actor,
+    at: str | None = None,
 ) -> tuple[int, dict[str, Any]]:
-    """Record a decision on the head revision; answer (201, review) or (200, the same earlier review)."""
+    """Record a decision on the head revision; answer (201, review) or (200, the same earlier review).
+
+    ``at`` is the server's time of the decision; only seeded history (demo data) passes one.
+    """
     if action not in ACTIONS:
         raise ApiError(
             422,
@@ -75,7 +85,7 @@ def record_review(
             select(t.ledger_entries.c.leaf_hash).where(t.ledger_entries.c.idx == last.ledger_index)
         ).scalar_one()
         return 200, {**review_dict(last), "leaf_hash": bytes(leaf).hex(), "review_state": head.review_state, "replayed": True}
-    at = now()
+    at = at or now()
     receipt = ledger.append(
         conn,
         {

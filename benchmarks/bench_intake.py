@@ -1,0 +1,86 @@
+"""Record intake with its ledger append, through a real uvicorn server on SQLite.
+
+    python benchmarks/bench_intake.py [--records 2000] [--batch 100]
+
+Measures records per second for 1 and 8 concurrent clients, each sending
+single-record POSTs and then batch POSTs. Every record is a new revision, so
+every one is a ledger append in the same transaction as its rows. Goal: at
+least 500 records/s on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.support.live_server import LiveServer  # noqa: E402
+from tests.support.records import Member, member  # noqa: E402
+
+
+def run(author: Member, *, clients: int, total: int, batch: int) -> float:
+    """Send ``total`` new records with ``clients`` threads; answer records per second."""
+    per_client = total // clients
+    errors: list[str] = []
+
+    def work() -> None:
+        with httpx.Client(base_url=author.server.url, headers={"Authorization": f"Bearer {author.token}"},
+                          timeout=60) as c:
+            sent = 0
+            while sent < per_client:
+                if batch == 1:
+                    r = c.post("/api/v1/records", json=author.envelope())
+                    ok = r.status_code == 201
+                    sent += 1
+                else:
+                    n = min(batch, per_client - sent)
+                    r = c.post("/api/v1/records/batch", json={"records": [author.envelope() for _ in range(n)]})
+                    ok = r.status_code == 200 and all(x["status"] == 201 for x in r.json()["results"])
+                    sent += n
+                if not ok:
+                    errors.append(r.text[:300])
+                    return
+
+    threads = [threading.Thread(target=work) for _ in range(clients)]
+    start = time.perf_counter()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    elapsed = time.perf_counter() - start
+    if errors:
+        raise SystemExit(f"refused: {errors[0]}")
+    return per_client * clients / elapsed
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--records", type=int, default=2000, help="records per measurement")
+    p.add_argument("--batch", type=int, default=100, help="records per batch POST")
+    args = p.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "data"
+        srv = LiveServer(data, f"sqlite:///{data / 'xuncha.sqlite3'}").start()
+        try:
+            author = member(srv, "bench", "supervisor")
+            run(author, clients=1, total=50, batch=1)  # warm up
+            print(f"record intake with ledger append, SQLite (synchronous=FULL), {args.records} records each")
+            for batch in (1, args.batch):
+                for clients in (1, 8):
+                    rate = run(author, clients=clients, total=args.records, batch=batch)
+                    kind = "single POSTs" if batch == 1 else f"batches of {batch}"
+                    print(f"  {clients} client(s), {kind:>16}: {rate:7.0f} records/s")
+        finally:
+            srv.stop()
+
+
+if __name__ == "__main__":
+    main()
