@@ -1,6 +1,6 @@
 """Record intake with its ledger append, through a real uvicorn server on SQLite.
 
-    python benchmarks/bench_intake.py [--records 2000] [--batch 100]
+    python benchmarks/bench_intake.py [--records 2000] [--batch 100] [--synchronous FULL|NORMAL]
 
 Measures records per second for 1 and 8 concurrent clients, each sending
 single-record POSTs and then batch POSTs. Every record is a new revision, so
@@ -65,14 +65,18 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--records", type=int, default=2000, help="records per measurement")
     p.add_argument("--batch", type=int, default=100, help="records per batch POST")
+    p.add_argument("--synchronous", default="FULL", choices=["FULL", "NORMAL"],
+                   help="XUNCHA_SQLITE_SYNCHRONOUS: FULL survives power loss, NORMAL only a crash")
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
-        srv = LiveServer(data, f"sqlite:///{data / 'xuncha.sqlite3'}").start()
+        srv = LiveServer(data, f"sqlite:///{data / 'xuncha.sqlite3'}",
+                         env={"XUNCHA_SQLITE_SYNCHRONOUS": args.synchronous}).start()
         try:
             author = member(srv, "bench", "supervisor")
             run(author, clients=1, total=50, batch=1)  # warm up
-            print(f"record intake with ledger append, SQLite (synchronous=FULL), {args.records} records each")
+            print(f"record intake with ledger append, SQLite (synchronous={args.synchronous}), "
+                  f"{args.records} records each")
             for batch in (1, args.batch):
                 for clients in (1, 8):
                     rate = run(author, clients=clients, total=args.records, batch=batch)

@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import sqlalchemy.exc
-from sqlalchemy import Connection, Engine, and_, select
+from sqlalchemy import Connection, Engine, and_, bindparam, select
 
 from server import ledger
 from server import tables as t
@@ -46,6 +46,14 @@ from xuncha_core.records import RecordRevision, parse_record
 
 MAX_BATCH = 200
 _T = TypeVar("_T")
+
+# Built once: constructing a statement costs more than running it on a small table.
+_REVISION = select(t.record_revisions).where(
+    t.record_revisions.c.record_id == bindparam("rid"), t.record_revisions.c.revision == bindparam("rev")
+)
+_HEAD = select(t.records).where(t.records.c.record_id == bindparam("rid"))
+_INSERT_REVISION = t.record_revisions.insert()
+_INSERT_HEAD = t.records.insert()
 
 
 def now() -> str:
@@ -80,12 +88,7 @@ def submit(conn: Connection, *, actor: Actor, data: Any, received_at: str | None
     envelope = record.as_dict()
     envelope_text = canonical_text(envelope)
     digest = hashlib.sha256(envelope_text.encode("utf-8")).hexdigest()  # == record.digest(), computed once
-    existing = conn.execute(
-        select(t.record_revisions).where(
-            t.record_revisions.c.record_id == record.record_id,
-            t.record_revisions.c.revision == record.revision,
-        )
-    ).first()
+    existing = conn.execute(_REVISION, {"rid": record.record_id, "rev": record.revision}).first()
     if existing is not None:
         if existing.digest == digest:
             return 200, _receipt(conn, existing, replayed=True)
@@ -97,7 +100,7 @@ def submit(conn: Connection, *, actor: Actor, data: Any, received_at: str | None
             f"该记录的第 {record.revision} 版已在服务器上且内容不同。请把您的修改另存为新版本，或采用服务器上的版本。",
             {"server_revision": existing.revision, "server_envelope": json.loads(existing.envelope)},
         )
-    head = conn.execute(select(t.records).where(t.records.c.record_id == record.record_id)).first()
+    head = conn.execute(_HEAD, {"rid": record.record_id}).first()
     if record.revision > 1:
         _check_base(conn, record, head)
     received_at = received_at or now()
@@ -105,21 +108,22 @@ def submit(conn: Connection, *, actor: Actor, data: Any, received_at: str | None
         conn, {"type": "record.accepted", "record": envelope, "digest": digest, "received_at": received_at}
     )
     conn.execute(
-        t.record_revisions.insert().values(
-            record_id=record.record_id,
-            revision=record.revision,
-            base_revision=record.base_revision,
-            kind=record.kind,
-            author=record.author,
-            device_id=record.device_id,
-            device_time=record.device_time,
-            gps_time=record.gps_time,
-            received_at=received_at,
-            envelope=envelope_text,
-            digest=digest,
-            ledger_index=receipt.index,
-            leaf_hash=receipt.leaf_hash,
-        )
+        _INSERT_REVISION,
+        {
+            "record_id": record.record_id,
+            "revision": record.revision,
+            "base_revision": record.base_revision,
+            "kind": record.kind,
+            "author": record.author,
+            "device_id": record.device_id,
+            "device_time": record.device_time,
+            "gps_time": record.gps_time,
+            "received_at": received_at,
+            "envelope": envelope_text,
+            "digest": digest,
+            "ledger_index": receipt.index,
+            "leaf_hash": receipt.leaf_hash,
+        },
     )
     if record.photos:
         conn.execute(
@@ -129,17 +133,18 @@ def submit(conn: Connection, *, actor: Actor, data: Any, received_at: str | None
     village_id, month = _short_text(record.content.get("village_id"), 64), _short_text(record.content.get("month"), 7)
     if head is None:
         conn.execute(
-            t.records.insert().values(
-                record_id=record.record_id,
-                kind=record.kind,
-                head_revision=record.revision,
-                author=record.author,
-                village_id=village_id,
-                month=month,
-                first_received_at=received_at,
-                updated_at=received_at,
-                review_state="submitted",
-            )
+            _INSERT_HEAD,
+            {
+                "record_id": record.record_id,
+                "kind": record.kind,
+                "head_revision": record.revision,
+                "author": record.author,
+                "village_id": village_id,
+                "month": month,
+                "first_received_at": received_at,
+                "updated_at": received_at,
+                "review_state": "submitted",
+            },
         )
     else:
         # A new revision is a new submission: whatever was decided on the old one is history.
@@ -175,18 +180,16 @@ def submit_batch(conn: Connection, *, actor: Actor, items: list[Any]) -> list[di
     """
     results: list[dict[str, Any]] = []
     for data in items:
-        savepoint = conn.begin_nested()
+        # No savepoint needed: ``submit`` refuses before its first write, never after.
         try:
             status, receipt = submit(conn, actor=actor, data=data)
         except ApiError as exc:
-            savepoint.rollback()
             results.append({"status": exc.status, "error": _error(exc.code, exc.message, exc.message_zh, exc.detail)})
             continue
         except ValidationError as exc:
-            savepoint.rollback()
-            results.append({"status": 422, "error": _error(exc.code, exc.message, exc.message, exc.detail)})
+            zh = exc.detail.get("message_zh") or exc.message
+            results.append({"status": 422, "error": _error(exc.code, exc.message, zh, exc.detail)})
             continue
-        savepoint.commit()
         results.append({"status": status, "receipt": receipt})
     return results
 
