@@ -13,6 +13,16 @@ import pytest
 from field_app.store import LocalStore
 from field_app.ui.check_form import CheckForm, RecheckForm, make_location
 from field_app.ui.i18n import CATALOGUE, Translator
+from field_app.ui.records import (
+    CHECKS_SETTING,
+    Verdict,
+    conflict_facts,
+    receipt_facts,
+    remember,
+    remembered,
+    shown_state,
+    verdict_line,
+)
 from field_app.ui.state import (
     Debouncer,
     SignIn,
@@ -239,6 +249,84 @@ def test_history_filters_by_village_month_and_text_and_shows_why_a_record_was_se
     [row] = history_rows(records, village_names=names, text="河边")
     assert row["reason"] == "照片不清楚" and row["village"] == "安乐" and row["state"] == "sent_back"
     assert [r["record_id"] for r in history_rows(records, village_names=names, text="冯家")] == ["r2", "r3"]
+
+
+PUSHING = {"state": "running", "online": True, "progress": {"phase": "push", "records_done": 1, "records_total": 3}}
+
+
+def test_a_waiting_record_shows_sending_only_while_the_sync_pass_pushes_records() -> None:
+    assert shown_state("waiting", PUSHING) == "sending"
+    assert shown_state("waiting", {**PUSHING, "progress": {"phase": "photos"}}) == "waiting"
+    assert shown_state("waiting", {**PUSHING, "state": "idle"}) == "waiting"
+    assert shown_state("waiting", None) == "waiting"
+    for state in ("draft", "synced", "sent_back", "approved", "conflict", "error"):
+        assert shown_state(state, PUSHING) == state
+    assert shown_state(None, PUSHING) == "draft"
+    records = [{"record_id": "w", "kind": "recheck", "state": "waiting", "content": {}},
+               {"record_id": "s", "kind": "recheck", "state": "synced", "content": {},
+                "receipts": {"1": {"ledger_index": 41, "leaf_hash": "c" * 64, "revision": 1}}}]
+    rows = history_rows(records, village_names={}, sync_status=PUSHING)
+    assert [(r["state"], r["ledger_index"]) for r in rows] == [("sending", None), ("synced", 41)]
+
+
+def test_the_receipt_shown_is_the_newest_accepted_revisions() -> None:
+    view = {"record_id": "r", "revision": 3, "receipt": None, "receipts": {
+        "1": {"revision": 1, "ledger_index": 4, "leaf_hash": "a" * 64, "received_at": "2025-03-14T01:30:00Z"},
+        "2": {"revision": 2, "ledger_index": 9, "leaf_hash": "b" * 64, "received_at": "2025-03-15T02:00:00Z"}}}
+    assert receipt_facts(view) == {"revision": 2, "ledger_index": 9, "leaf_hash": "b" * 64,
+                                   "received_at": "2025-03-15T02:00:00Z"}
+    assert receipt_facts({"record_id": "r", "receipts": {}}) is None
+
+
+def conflicting_versions() -> tuple[dict, dict]:
+    mine = new_form()
+    did = mine.add_deduction("public_areas", "exposed_rubbish")
+    mine.set_note(did, "河边垃圾")
+    theirs = new_form()
+    mine_env = mine.envelope(author="wang", device_id="d1")
+    theirs_env = {**theirs.envelope(author="wang", device_id="d2"), "record_id": mine_env["record_id"]}
+    return ({**mine_env, "revision": 2, "base_revision": 1}, {**theirs_env, "revision": 2, "base_revision": 1})
+
+
+def test_a_conflict_sets_both_versions_key_facts_side_by_side_and_marks_what_differs() -> None:
+    mine, theirs = conflicting_versions()
+    facts = {f["key"]: f for f in conflict_facts(mine, theirs)}
+    assert facts["fact.total"]["mine"] < facts["fact.total"]["theirs"] == 100
+    assert (facts["fact.deductions"]["mine"], facts["fact.deductions"]["theirs"]) == (1, 0)
+    assert facts["fact.note"]["mine"] == "河边垃圾" and facts["fact.note"]["theirs"] == ""
+    assert {k for k, f in facts.items() if f["differs"]} == {"fact.total", "fact.deductions", "fact.note"}
+    assert facts["fact.revision"] == {"key": "fact.revision", "mine": 2, "theirs": 2, "differs": False}
+    row = history_rows([{"record_id": mine["record_id"], "kind": "remediation_check", "state": "conflict",
+                         "content": mine["content"], "envelope": mine, "server_envelope": theirs}], village_names={})[0]
+    assert row["conflict"] == conflict_facts(mine, theirs)
+
+
+def test_the_verified_line_names_the_ledger_entry_and_checkpoint_size_in_both_languages() -> None:
+    key, values = verdict_line(Verdict("verified", "r", revision=1, ledger_index=7, tree_size=12))
+    tr = Translator("zh")
+    assert tr(key, **values) == "已核验：服务器已接收并记入台账 #7（检查点 大小 12）"
+    assert Translator("en")(key, **values).startswith("Verified: the server received this record")
+    failed = Verdict("failed", "r", code="receipt.proof_invalid")
+    key, values = verdict_line(failed)
+    assert failed.loud and tr(key, **values).startswith("核验失败！") and "receipt.proof_invalid" in tr(key, **values)
+    for outcome in ("offline", "not_yet", "not_synced", "signed_out"):
+        key, values = verdict_line(Verdict(outcome, "r"))
+        assert key in CATALOGUE and not Verdict(outcome, "r").loud
+    assert "网络" in tr("receipt.offline")
+
+
+def test_a_verdict_is_kept_for_its_receipt_and_forgotten_when_a_newer_revision_is_receipted() -> None:
+    store = LocalStore(None)
+    view = {"record_id": "r", "revision": 1, "receipts": {"1": {"revision": 1, "ledger_index": 7, "leaf_hash": "a" * 64}}}
+    remember(store, Verdict("offline", "r", revision=1, leaf_hash="a" * 64))
+    assert remembered(store, view) is None  # "try later" is not worth keeping
+    verdict = Verdict("verified", "r", revision=1, leaf_hash="a" * 64, ledger_index=7, tree_size=9)
+    remember(store, verdict)
+    assert remembered(store, view) == verdict
+    newer = {**view, "revision": 2, "receipts": {**view["receipts"], "2": {"revision": 2, "ledger_index": 11,
+                                                                             "leaf_hash": "b" * 64}}}
+    assert remembered(store, newer) is None
+    assert list(store.get_setting(CHECKS_SETTING)) == ["r"]
 
 
 # -- sign-in, sync indicator, draft saving ---------------------------------------------

@@ -6,6 +6,7 @@ The route is the single source of truth for navigation:
     /check/<record_id>  a remediation check draft
     /recheck/<order_id> the re-check of a rectification order
     /history            her records
+    /history/<id>       one record: state, receipt and "verify receipt", conflict choices
 
 A form that is being edited is remembered in the setting ``editing``, so an app
 killed mid-form opens that form again at the next start.
@@ -26,6 +27,7 @@ import flet as ft
 
 from field_app.ui import theme
 from field_app.ui.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator
+from field_app.ui.records import pushing
 from field_app.ui.state import open_orders, sync_line
 
 log = logging.getLogger(__name__)
@@ -93,6 +95,8 @@ class AppContext:
         self.store = services.store
         self.tr = Translator(self.store.get_setting("language", DEFAULT_LANGUAGE) or DEFAULT_LANGUAGE)
         self.on_leave: Callable[[], None] | None = None
+        # set by the top view: redraw its records when a sync pass starts or stops pushing, or ends
+        self.on_sync: Callable[[], Awaitable[None]] | None = None
         self.status_text = ft.Text("", size=14, color=theme.PAPER, weight=ft.FontWeight.BOLD)
         self.status_chip = ft.Container(content=self.status_text, padding=ft.Padding.symmetric(horizontal=10, vertical=4),
                                         border_radius=12, bgcolor=theme.OFFLINE)
@@ -204,12 +208,13 @@ class AppContext:
 
 def render(ctx: AppContext) -> None:
     """Rebuild the view stack from the route."""
-    from field_app.ui.views import check, history, home, recheck, signin
+    from field_app.ui.views import check, history, home, recheck, record, signin
 
     page = ctx.page
     route = page.route or "/"
     parts = [p for p in route.split("/") if p]
     views: list[ft.View] = []
+    ctx.on_sync = None
     if not ctx.signed_in:
         views.append(signin.build(ctx))
     else:
@@ -220,6 +225,8 @@ def render(ctx: AppContext) -> None:
             views.append(recheck.build(ctx, parts[1]))
         elif parts[:1] == ["history"]:
             views.append(history.build(ctx))
+            if len(parts) == 2:
+                views.append(record.build(ctx, parts[1]))
         if len(views) == 1:
             ctx.store.set_setting("editing", None)
     page.views.clear()
@@ -235,16 +242,20 @@ def make_main(services: Services) -> Callable[[ft.Page], Awaitable[None]]:
         theme.apply(page)
         ctx = AppContext(page, services)
 
-        last_state: list[Any] = [None]
+        last: dict[str, Any] = {"state": None, "pushing": False}
 
         def on_sync_change() -> None:
             async def refresh() -> None:
-                state = (services.sync_status() or {}).get("state")
-                finished = last_state[0] == "running" and state != "running"
-                last_state[0] = state
+                status = services.sync_status() or {}
+                state, push = status.get("state"), pushing(status)
+                finished = last["state"] == "running" and state != "running"
+                turned = push != last["pushing"]
+                last.update(state=state, pushing=push)
                 ctx.refresh_status()
-                if finished and (page.route or "/") in ("", "/", "/history"):
-                    render(ctx)  # new reference data or receipts: redraw the lists
+                if (finished or turned) and ctx.on_sync is not None:
+                    await ctx.on_sync()  # the open list or record: "sending", then receipts
+                elif finished and (page.route or "/") in ("", "/"):
+                    render(ctx)  # new reference data or receipts: redraw home
                 else:
                     page.update()
 
@@ -258,7 +269,8 @@ def make_main(services: Services) -> Callable[[ft.Page], Awaitable[None]]:
 
         async def view_pop(e: ft.ViewPopEvent) -> None:
             ctx.leave()
-            await page.push_route("/")
+            below = page.views[-2].route if len(page.views) > 1 else "/"
+            await page.push_route(below or "/")
 
         def disconnect(_: Any = None) -> None:
             ctx.leave()

@@ -17,6 +17,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
+from field_app.ui.records import conflict_facts, receipt_facts, shown_state
 from xuncha_core import rectification
 from xuncha_core.scoring import ScoringSheet, parse_sheet
 
@@ -153,8 +154,11 @@ def history_rows(
     village_id: str | None = None,
     month: str | None = None,
     text: str = "",
+    sync_status: Mapping[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """Her records as rows: id, kind, state, village name, month, reason; filtered."""
+    """Her records as rows: id, kind, state (``sending`` while sync pushes), village name,
+    month, reason, ledger index of the newest receipt, and for a conflict both versions'
+    key facts; filtered."""
     needle = text.strip().lower()
     rows = []
     for r in records:
@@ -170,13 +174,15 @@ def history_rows(
             "record_id": r["record_id"],
             "kind": r.get("kind"),
             "revision": r.get("revision"),
-            "state": r.get("state") or "draft",
+            "state": shown_state(r.get("state"), sync_status),
             "village_id": vid,
             "village": village_names.get(vid or "", vid or ""),
             "month": m or "",
             "reason": review.get("reason") if r.get("state") in ("sent_back", "rejected") else None,
             "error": r.get("error"),
             "total_score": content.get("total_score"),
+            "ledger_index": (receipt_facts(r) or {}).get("ledger_index"),
+            "conflict": conflict_facts(r.get("envelope"), r.get("server_envelope")) if r.get("state") == "conflict" else None,
         }
         if needle:
             hay = " ".join(str(x) for x in (row["village"], row["month"], row["record_id"], content.get("note", ""),

@@ -278,7 +278,7 @@ class CheckScreen:
     def footer(self) -> ft.Control:
         tr = self.tr
 
-        def submit(_: Any) -> None:
+        async def submit(_: Any) -> None:
             form = self.form
             assert form is not None
             self.save()
@@ -289,7 +289,7 @@ class CheckScreen:
                 return
             user = self.ctx.user()
             envelope = form.envelope(author=user.get("username", ""), device_id=self.store.get_setting("device_id") or "")
-            self.store.submit(envelope)  # durable in the outbox before we say so
+            await asyncio.to_thread(self.store.submit, envelope)  # durable in the outbox before we say so
             self.store.set_setting("editing", None)
             self.ctx.on_leave = None
             self.ctx.message(tr("check.submitted"))

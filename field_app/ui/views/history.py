@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import flet as ft
 
 from field_app.ui import theme
 from field_app.ui.state import history_rows, villages
+from field_app.ui.views import record
 
 PAGE = 50  # the newest records; filters narrow the search on the phone's whole history
 
@@ -18,10 +20,11 @@ def build(ctx: Any) -> ft.View:
     names = {v.id: tr.pick(v.name, v.name_en) for v in vs}
     filters: dict[str, Any] = {"village_id": None, "month": "", "text": ""}
     listing = ft.Column(spacing=8)
+    generation = [0]  # a newer query (the next keystroke) wins over an older one still reading
 
-    def resolve(record_id: str, choice: str) -> None:
-        store.resolve_conflict(record_id, choice)
-        redraw()
+    async def choose(record_id: str, choice: str) -> None:
+        await record.resolve(ctx, record_id, choice)
+        await redraw()
 
     def edit(record_id: str) -> None:
         draft = store.edit_record(record_id)
@@ -30,59 +33,68 @@ def build(ctx: Any) -> ft.View:
     def row(r: dict[str, Any]) -> ft.Control:
         state = r["state"]
         lines: list[ft.Control] = [
-            ft.Row([theme.body(r["village"] or "—", bold=True),
-                    theme.badge(tr(f"state.{state}") if f"state.{state}" in _states() else state,
-                                theme.STATE_COLORS.get(state, theme.MUTED))],
+            ft.Row([theme.body(r["village"] or "—", bold=True), record.state_badge(tr, state)],
                    alignment=ft.MainAxisAlignment.SPACE_BETWEEN),
             theme.body(f"{r['month']} · {tr('kind.' + r['kind']) if r['kind'] else ''}"
-                       + (f" · {r['total_score']}" if r["total_score"] is not None else ""), color=theme.MUTED),
+                       + (f" · {r['total_score']}" if r["total_score"] is not None else "")
+                       + (f" · {tr('history.ledger', index=r['ledger_index'])}" if r["ledger_index"] is not None else ""),
+                       color=theme.MUTED),
         ]
         if r["reason"]:
             lines.append(theme.body(tr("history.reason", reason=r["reason"]), color=theme.DANGER))
         if r["error"]:
             err = r["error"] if isinstance(r["error"], dict) else {"message": str(r["error"])}
             lines.append(theme.body(tr.pick(err.get("message_zh", ""), err.get("message", "")), color=theme.DANGER))
-        actions: list[ft.Control] = []
-        if state == "conflict":
-            lines.append(theme.body(tr("history.conflict"), color=theme.DANGER, bold=True))
-            actions += [theme.primary_button(tr("history.keep_mine"), lambda _, i=r["record_id"]: resolve(i, "keep_mine")),
-                        theme.button(tr("history.take_server"), lambda _, i=r["record_id"]: resolve(i, "take_server"))]
-        elif state == "draft" and r["kind"] == "remediation_check":
+        if r["conflict"]:
+            lines += record.conflict_block(ctx, r["record_id"], r["conflict"], choose)
+        actions: list[ft.Control] = [
+            theme.button(tr("history.details"), lambda _, i=r["record_id"]: ctx.go(f"/history/{i}"),
+                         icon=ft.Icons.RECEIPT_LONG)
+        ]
+        if state == "draft" and r["kind"] == "remediation_check":
             actions.append(theme.button(tr("history.edit"), lambda _, i=r["record_id"]: ctx.go(f"/check/{i}")))
         elif state == "sent_back" and r["kind"] == "remediation_check":
             actions.append(theme.button(tr("history.edit"), lambda _, i=r["record_id"]: edit(i)))
-        if actions:
-            lines.append(ft.Row(actions, wrap=True))
+        lines.append(ft.Row(actions, wrap=True))
         return theme.card(*lines)
 
-    def redraw() -> None:
-        month = filters["month"].strip() or None
-        records = store.history(village_id=filters["village_id"], month=month, limit=PAGE)
+    def rows_of(records: list[dict[str, Any]], month: str | None) -> list[ft.Control]:
         rows = history_rows(records, village_names=names, village_id=filters["village_id"], month=month,
-                            text=filters["text"])
-        listing.controls = [row(r) for r in rows] or [theme.body(tr("history.empty"), color=theme.MUTED)]
+                            text=filters["text"], sync_status=ctx.services.sync_status())
+        return [row(r) for r in rows] or [theme.body(tr("history.empty"), color=theme.MUTED)]
+
+    async def redraw() -> None:
+        generation[0] += 1
+        mine = generation[0]
+        month = filters["month"].strip() or None
+        records = await asyncio.to_thread(store.history, village_id=filters["village_id"], month=month, limit=PAGE)
+        if mine != generation[0]:
+            return
+        listing.controls = rows_of(records, month)
         ctx.page.update()
 
-    def set_filter(key: str, value: Any) -> None:
+    async def set_filter(key: str, value: Any) -> None:
         filters[key] = value
-        redraw()
+        await redraw()
+
+    async def on_village(e: Any) -> None:
+        await set_filter("village_id", e.control.value or None)
+
+    async def on_month(e: Any) -> None:
+        await set_filter("month", e.control.value or "")
+
+    async def on_text(e: Any) -> None:
+        await set_filter("text", e.control.value or "")
 
     village_pick = ft.Dropdown(
         label=tr("history.village"),
         value="",
         options=[ft.DropdownOption(key="", text=tr("common.all"))] + [ft.DropdownOption(key=v.id, text=names[v.id]) for v in vs],
-        on_select=lambda e: set_filter("village_id", e.control.value or None),
+        on_select=on_village,
         expand=True,
     )
-    month = theme.field(tr("history.month"), on_change=lambda e: set_filter("month", e.control.value or ""))
-    search = theme.field(tr("history.search"), prefix_icon=ft.Icons.SEARCH,
-                         on_change=lambda e: set_filter("text", e.control.value or ""))
-    rows = history_rows(store.history(limit=PAGE), village_names=names)
-    listing.controls = [row(r) for r in rows] or [theme.body(tr("history.empty"), color=theme.MUTED)]
+    month = theme.field(tr("history.month"), on_change=on_month)
+    search = theme.field(tr("history.search"), prefix_icon=ft.Icons.SEARCH, on_change=on_text)
+    ctx.on_sync = redraw  # "sending" while the pass pushes, "synced" with its ledger index after
+    listing.controls = rows_of(store.history(limit=PAGE), None)
     return ctx.view("/history", tr("history.title"), [search, ft.Row([village_pick]), month, listing], back=True)
-
-
-def _states() -> set[str]:
-    from field_app.ui.i18n import CATALOGUE
-
-    return {k for k in CATALOGUE if k.startswith("state.")}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import flet as ft
@@ -62,17 +63,20 @@ def build(ctx: Any, order_id: str) -> ft.View:
             save()
             redraw()
 
-    def submit(_: Any) -> None:
+    async def submit(_: Any) -> None:
         save()
         problems = form.problems()
         if problems:
             ctx.message(tr("check.cannot_submit", count=len(problems)), error=True)
             redraw()
             return
-        store.submit(form.envelope(author=user.get("username", ""), device_id=store.get_setting("device_id") or ""))
+        envelope = form.envelope(author=user.get("username", ""), device_id=store.get_setting("device_id") or "")
+        await asyncio.to_thread(store.submit, envelope)  # durable in the outbox before we say so
         store.set_setting("editing", None)
         ctx.on_leave = None
         ctx.message(tr("check.submitted"))
+        if ctx.services.sync is not None:
+            ctx.services.sync.sync_now()
         ctx.go("/")
 
     def sections() -> list[ft.Control]:

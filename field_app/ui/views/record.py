@@ -1,0 +1,202 @@
+"""One record: its state, the server's receipt and "verify receipt", a conflict and its two choices.
+
+Also the pieces the history list shares with it (state badge, conflict block). Network and
+store writes run in ``asyncio.to_thread``: a handler never holds the screen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import flet as ft
+
+from field_app.ui import theme
+from field_app.ui.records import (
+    Verdict,
+    check_receipt,
+    conflict_facts,
+    receipt_facts,
+    remembered,
+    shown_state,
+    verdict_line,
+)
+from field_app.ui.state import short_time, villages
+
+Choose = Callable[[str, str], Awaitable[None]]
+
+
+def state_badge(tr: Any, state: str) -> ft.Control:
+    label = tr(f"state.{state}") if f"state.{state}" in _catalogue() else state
+    return theme.badge(label, theme.STATE_COLORS.get(state, theme.MUTED))
+
+
+def fact_text(tr: Any, key: str, value: Any) -> str:
+    if isinstance(value, bool):
+        value = tr("common.yes") if value else tr("common.no")
+    elif key == "fact.time" and value:
+        value = short_time(str(value))
+    shown = "—" if value in (None, "") else value
+    return tr("fact.line", label=tr(key), value=shown)
+
+
+def conflict_block(ctx: Any, record_id: str, facts: list[dict[str, Any]], choose: Choose) -> list[ft.Control]:
+    """Both versions' key facts (the differing ones in bold red) and the two choices."""
+    tr = ctx.tr
+
+    def side(title: str, which: str) -> ft.Control:
+        lines = [theme.body(title, bold=True)]
+        for f in facts:
+            lines.append(theme.body(fact_text(tr, f["key"], f[which]), size=15,
+                                    color=theme.DANGER if f["differs"] else theme.INK, bold=f["differs"]))
+        return ft.Container(ft.Column(lines, spacing=2), padding=8, border_radius=6,
+                            border=ft.Border.all(1, theme.MUTED), expand=True)
+
+    def pick(choice: str) -> Callable[[Any], Awaitable[None]]:
+        async def handler(_: Any) -> None:
+            await choose(record_id, choice)
+
+        return handler
+
+    return [
+        theme.body(tr("history.conflict"), color=theme.DANGER, bold=True),
+        side(tr("history.mine"), "mine"),
+        side(tr("history.theirs"), "theirs"),
+        ft.Row([theme.primary_button(tr("history.keep_mine"), pick("keep_mine")),
+                theme.button(tr("history.take_server"), pick("take_server"))], wrap=True),
+    ]
+
+
+async def resolve(ctx: Any, record_id: str, choice: str) -> None:
+    """Apply her choice (a store write, off the UI thread), say what happened, send it on."""
+    try:
+        item = await asyncio.to_thread(ctx.store.resolve_conflict, record_id, choice)
+    except Exception as exc:  # a conflict resolved meanwhile (another tab): say so, keep the screen
+        ctx.message(ctx.tr("common.error", message=getattr(exc, "message", str(exc))), error=True)
+        return
+    if choice == "keep_mine":
+        revision = ((item or {}).get("envelope") or {}).get("revision") or (item or {}).get("revision") or "?"
+        ctx.message(ctx.tr("history.kept_mine", revision=revision))
+        ctx.sync_now()
+    else:
+        ctx.message(ctx.tr("history.took_server"))
+
+
+def build(ctx: Any, record_id: str) -> ft.View:
+    tr, store = ctx.tr, ctx.store
+    route = f"/history/{record_id}"
+    names = {v.id: tr.pick(v.name, v.name_en) for v in villages(ctx.reference("village"))}
+    body = ft.Column(spacing=12, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
+    session: dict[str, Verdict | None] = {"verdict": None}  # this visit's answer (offline etc. are not kept)
+    busy = {"checking": False}
+
+    async def choose(rid: str, choice: str) -> None:
+        await resolve(ctx, rid, choice)
+        await refresh()
+
+    async def verify(_: Any = None) -> None:
+        if busy["checking"]:
+            return
+        busy["checking"] = True
+        draw(await asyncio.to_thread(store.get_record, record_id))
+        try:
+            session["verdict"] = await asyncio.to_thread(check_receipt, store, record_id)
+        finally:
+            busy["checking"] = False
+        await refresh()
+
+    async def refresh() -> None:
+        draw(await asyncio.to_thread(store.get_record, record_id))
+
+    def draw(view: dict[str, Any] | None) -> None:
+        body.controls = sections(view) if view else [theme.body(tr("history.not_found"), color=theme.DANGER)]
+        ctx.page.update()
+
+    def sections(view: dict[str, Any]) -> list[ft.Control]:
+        content = view.get("content") or {}
+        state = shown_state(view.get("state"), ctx.services.sync_status())
+        vid = content.get("village_id") or view.get("village_id") or ""
+        head = [
+            ft.Row([theme.body(names.get(vid, vid) or "—", bold=True), state_badge(tr, state)],
+                   alignment=ft.MainAxisAlignment.SPACE_BETWEEN),
+            theme.body(" · ".join(x for x in (view.get("month") or "", tr("kind." + view["kind"]) if view.get("kind") else "",
+                                              tr("record.revision", revision=view.get("revision"))) if x),
+                       color=theme.MUTED),
+        ]
+        if content.get("total_score") is not None:
+            head.append(theme.body(tr("check.total", total=content["total_score"]), bold=True))
+        review = view.get("review") or {}
+        if view.get("state") in ("sent_back", "rejected") and review.get("reason"):
+            head.append(theme.body(tr("history.reason", reason=review["reason"]), color=theme.DANGER, bold=True))
+        if view.get("error"):
+            err = view["error"] if isinstance(view["error"], dict) else {"message": str(view["error"])}
+            head.append(theme.body(tr.pick(err.get("message_zh", ""), err.get("message", "")), color=theme.DANGER))
+        if view.get("kind") == "remediation_check" and view.get("state") in ("draft", "sent_back"):
+            head.append(theme.button(tr("history.edit"), lambda _: edit(view)))
+        out = [theme.card(*head)]
+        if view.get("state") == "conflict":
+            facts = conflict_facts(view.get("envelope"), view.get("server_envelope"))
+            out.append(theme.card(*conflict_block(ctx, record_id, facts, choose)))
+        out.append(theme.card(*receipt_section(view)))
+        return out
+
+    def receipt_section(view: dict[str, Any]) -> list[ft.Control]:
+        facts = receipt_facts(view)
+        lines: list[ft.Control] = [theme.title(tr("receipt.title"))]
+        if facts is None:
+            lines.append(theme.body(tr("receipt.none"), color=theme.MUTED))
+            return lines
+        if facts["revision"] != view.get("revision"):
+            lines.append(theme.body(tr("receipt.of_revision", revision=facts["revision"]), color=theme.MUTED))
+        lines += [
+            theme.body(tr("receipt.index", index=facts["ledger_index"]), bold=True),
+            theme.body(tr("receipt.received", at=short_time(facts["received_at"]) or "—")),
+            theme.body(tr("receipt.leaf"), color=theme.MUTED, size=14),
+            ft.Text(facts["leaf_hash"], size=13, font_family="monospace", selectable=True, color=theme.INK),
+        ]
+        verdict = session["verdict"]
+        if verdict is None or verdict.leaf_hash != facts["leaf_hash"]:
+            verdict = remembered(store, view)
+        if busy["checking"]:
+            lines.append(ft.Row([ft.ProgressRing(width=20, height=20), theme.body(tr("receipt.checking"))]))
+        elif verdict is not None:
+            lines.append(verdict_box(verdict))
+        lines.append(theme.primary_button(tr("receipt.verify"), verify, icon=ft.Icons.VERIFIED_USER,
+                                          disabled=busy["checking"]))
+        return lines
+
+    def verdict_box(verdict: Verdict) -> ft.Control:
+        key, values = verdict_line(verdict)
+        lines = [theme.body(tr(key, **values), bold=True, color=theme.PAPER if verdict.loud else
+                            (theme.PRIMARY if verdict.outcome == "verified" else theme.WARN), size=17 if verdict.loud else 16)]
+        if verdict.outcome == "verified" and verdict.checkpoint_time:
+            lines.append(theme.body(tr("receipt.checkpoint_time", at=short_time(verdict.checkpoint_time)), color=theme.MUTED,
+                                    size=14))
+        if verdict.loud and (verdict.message or verdict.message_zh):
+            lines.append(theme.body(tr.pick(verdict.message_zh, verdict.message), color=theme.PAPER, size=14))
+        return ft.Container(ft.Column(lines, spacing=4), padding=10, border_radius=6,
+                            bgcolor=theme.DANGER if verdict.loud else None,
+                            border=ft.Border.all(2, theme.DANGER if verdict.loud else
+                                                 (theme.PRIMARY if verdict.outcome == "verified" else theme.WARN)))
+
+    def edit(view: dict[str, Any]) -> None:
+        if view.get("state") == "draft":
+            ctx.go(f"/check/{record_id}")
+            return
+        draft = store.edit_record(record_id)
+        ctx.go(f"/check/{draft['record_id']}")
+
+    async def on_sync() -> None:
+        await refresh()
+
+    ctx.on_sync = on_sync
+    view = store.get_record(record_id)
+    body.controls = sections(view) if view else [theme.body(tr("history.not_found"), color=theme.DANGER)]
+    return ctx.view(route, tr("record.title"), [body], back=True)
+
+
+def _catalogue() -> set[str]:
+    from field_app.ui.i18n import CATALOGUE
+
+    return set(CATALOGUE)
