@@ -389,3 +389,56 @@ def test_history_text_search_finds_a_record_by_its_village_name(store: LocalStor
     store.submit(check(R2, village="v-longtan"))
     assert [v["record_id"] for v in store.history(text="石桥")] == [R1]
     assert [v["record_id"] for v in store.history(text="石桥", limit=1, offset=1)] == []
+
+
+def test_a_batch_of_receipts_moves_every_revision_to_history_in_one_outbox_write(folder: Path) -> None:
+    store = LocalStore(folder)
+    for rid, month in ((R1, "2025-05"), (R2, "2025-04"), (R3, "2025-05")):
+        store.submit(check(rid, month=month))
+    work = folder / "work.json"
+    before = work.read_bytes()
+    writes: list[bytes] = []
+    real_commit = store._work.file._db.storage._commit
+    store._work.file._db.storage._commit = lambda: (writes.append(b""), real_commit())  # count outbox writes
+    store.record_receipts([(R1, 1, receipt(R1, 1)), (R2, 1, receipt(R2, 1, photos_missing=[SHA_A])), (R3, 1, receipt(R3, 1))])
+    assert len(writes) == 1, "the revisions must leave the outbox in one write"
+    assert store.outbox() == []
+    assert {v["record_id"]: v["state"] for v in store.history()} == {R1: "synced", R2: "synced", R3: "synced"}
+    assert [p["sha256"] for p in store.photos_pending()] == [SHA_A]
+    store.record_receipts([(R1, 1, receipt(R1, 1))])  # a replayed answer changes nothing
+    assert store.accepted_revisions(R1)[1]["receipt"] == receipt(R1, 1)
+    store.close()
+
+    work.write_bytes(before)  # a kill after the history writes, before the outbox write
+    store = LocalStore(folder)
+    assert store.outbox() == []
+    assert {v["record_id"] for v in store.history() if v["state"] == "synced"} == {R1, R2, R3}
+    assert len(store.recovery_report.reconciled) == 3
+
+
+def test_a_batch_of_receipts_with_an_unknown_revision_changes_nothing(store: LocalStore) -> None:
+    store.submit(check(R1))
+    with pytest.raises(StoreError) as info:
+        store.record_receipts([(R1, 1, receipt(R1, 1)), (R2, 1, receipt(R2, 1))])
+    assert info.value.code == "store.not_in_outbox"
+    assert [i["record_id"] for i in store.outbox()] == [R1]
+    assert store.get_record(R1)["state"] == "waiting"
+
+
+def test_photos_marked_uploaded_in_bulk_are_no_longer_pending(folder: Path) -> None:
+    store = LocalStore(folder)
+    shas = [c * 64 for c in "abcdef"]
+    for sha in shas:
+        store.add_photo({"sha256": sha, "size": 1000, "mime": "image/jpeg"})
+    store.submit(envelope(R1, 1, {"month": "2025-05"}, shas))
+    store.set_photo_progress(shas[0], 4096, 1000)
+    store.mark_photos_uploaded(shas[:4], {shas[0]: {"ledger_index": 3}})
+    assert [p["sha256"] for p in store.photos_pending()] == shas[4:]
+    store.close()
+    store = LocalStore(folder)
+    assert store.photo(shas[0]) == {"sha256": shas[0], "size": 1000, "mime": "image/jpeg", "offset": 4096,
+                                    "length": 1000, "uploaded": True, "upload_receipt": {"ledger_index": 3}}  # fmt: skip
+    assert store.photo(shas[1])["uploaded"] is True and store.photo(shas[1])["upload_receipt"] is None
+    with pytest.raises(ValidationError):
+        store.mark_photos_uploaded([shas[4], "not-a-hash"])
+    assert [p["sha256"] for p in store.photos_pending()] == shas[4:], "a refused batch marked something"

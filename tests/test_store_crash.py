@@ -25,7 +25,7 @@ Model = dict[str, Any]
 
 
 def empty_model() -> Model:
-    return {"drafts": {}, "outbox": [], "history": {}, "reviews": {}}
+    return {"drafts": {}, "outbox": [], "history": {}, "reviews": {}, "uploaded": []}
 
 
 def apply(model: Model, op: dict[str, Any]) -> Model:
@@ -41,6 +41,12 @@ def apply(model: Model, op: dict[str, Any]) -> Model:
     elif op["op"] == "receipt":
         m["outbox"].remove([rid, rev, n])
         m["history"].setdefault(rid, {})[str(rev)] = n
+    elif op["op"] == "receipts":
+        for rid, rev, n in op["items"]:
+            m["outbox"].remove([rid, rev, n])
+            m["history"].setdefault(rid, {})[str(rev)] = n
+    elif op["op"] == "uploads":
+        m["uploaded"] = sorted(set(m["uploaded"]) | set(op["shas"]))
     elif op["op"] == "review":
         reviews = m["reviews"].setdefault(rid, [])
         if [rev, op["action"]] not in reviews:
@@ -67,7 +73,23 @@ def observe(folder: Path) -> tuple[Model, LocalStore]:
         if view["reviews"]:
             m["reviews"][view["record_id"]] = [[r["revision"], r["action"]] for r in view["reviews"]]
     assert len(places) == len(set(places)), "a revision is kept twice (draft/outbox/history)"
+    for path in sorted((folder / "photo_meta").glob("*.json")):
+        for doc in json.loads(path.read_bytes()).get("photos", {}).values():
+            assert store.photo(doc["key"])["upload_receipt"] == {"sha256": doc["key"], "ledger_index": 7}
+            m["uploaded"].append(doc["key"])
+    m["uploaded"].sort()
     return m, store
+
+
+def possible_after(model: Model, pending: dict[str, Any] | None) -> list[Model]:
+    """What the store may hold after a kill during ``pending``: before or after it; for a bulk
+    upload mark (one write per metadata shard, each mark true on its own) any part of it."""
+    if pending is None:
+        return [model]
+    if pending["op"] != "uploads":
+        return [model, apply(model, pending)]
+    shas = pending["shas"]
+    return [apply(model, {**pending, "shas": [s for i, s in enumerate(shas) if mask >> i & 1]}) for mask in range(1 << len(shas))]
 
 
 class Child:
@@ -153,6 +175,7 @@ def test_every_acknowledged_save_survives_sigkill_at_random_moments(tmp_path: Pa
     model = empty_model()
     acked_total = in_flight_runs = landed = rebuilt_at_start = between_writes = 0
     ops_seen: set[str] = set()
+    killed_in: dict[str, int] = {}
     deadline = time.monotonic() + 150
     for run in range(KILLS):
         assert time.monotonic() < deadline, f"only {run} kills in the time allowed"
@@ -177,7 +200,7 @@ def test_every_acknowledged_save_survives_sigkill_at_random_moments(tmp_path: Pa
                 model = apply(model, pending)
                 acked_total += 1
                 pending = None
-        candidates = [model] if pending is None else [model, apply(model, pending)]
+        candidates = possible_after(model, pending)
         actual, store = observe(folder)
         assert store.recovery_report.ok, store.recovery_report.as_dict()
         assert not list(folder.rglob("*.tmp")), "a temp file survived the start"
@@ -188,16 +211,17 @@ def test_every_acknowledged_save_survives_sigkill_at_random_moments(tmp_path: Pa
         assert actual in candidates, f"run {run}: lost or invented a save; in flight: {pending}"
         if pending is not None:
             in_flight_runs += 1
+            killed_in[pending["op"]] = killed_in.get(pending["op"], 0) + 1
             landed += actual != model
         model = actual
     assert acked_total > KILLS * 3, "the writer barely saved anything; the test proves little"
     assert in_flight_runs > KILLS // 2, "the kills did not land while saving"
-    assert ops_seen >= {"draft", "submit", "receipt", "review", "reindex"}, ops_seen
+    assert ops_seen >= {"draft", "submit", "receipt", "receipts", "uploads", "review", "reindex"}, ops_seen
     assert between_writes > 0, "no kill landed between a month file and its index write; the test proves little"
     print(
         f"{KILLS} kills, {acked_total} acknowledged saves, {in_flight_runs} kills mid-save, {landed} of them landed, "
         f"{rebuilt_at_start} starts rebuilt index shards ({between_writes} after a kill between a month file and its index); "
-        f"ops: {sorted(ops_seen)}"
+        f"ops: {sorted(ops_seen)}; kills mid-op: {dict(sorted(killed_in.items()))}"
     )
 
 

@@ -281,6 +281,75 @@ class HistoryBook:
             self._write(old_month, record_id, None)
         return entry
 
+    def store_revisions(
+        self, pairs: Iterable[tuple[dict[str, Any], dict[str, Any] | None]], *, source: str = "phone"
+    ) -> dict[str, dict[str, Any]]:
+        """``store_revision`` for many revisions, with one write per month file and per index
+        shard touched (entries are added before any copy is removed from an old month, as
+        there); returns the entries changed, by record id."""
+        entries: dict[str, dict[str, Any]] = {}
+        home: dict[str, str | None] = {}  # record id -> the month its entry is in on disk
+        target: dict[str, str] = {}
+        for envelope, receipt in pairs:
+            record_id, revision = envelope["record_id"], int(envelope["revision"])
+            if record_id not in entries:
+                held = self._summaries.get(record_id)
+                home[record_id] = None if held is None else held.month
+                entry = self.get(record_id)
+                if entry is not None:
+                    entries[record_id] = entry
+            entry = entries.get(record_id) or {
+                "record_id": record_id,
+                "kind": envelope.get("kind"),
+                "revision": revision,
+                "revisions": {},
+                "reviews": [],
+            }
+            stored = entry["revisions"].get(str(revision))
+            if stored is not None and (receipt is None or stored.get("receipt") == receipt):
+                continue  # already here; a missing receipt never replaces a stored one
+            entry["revisions"][str(revision)] = {"envelope": envelope, "receipt": receipt, "source": source}
+            latest = max(int(r) for r in entry["revisions"])
+            entry["revision"] = latest
+            latest_rev = entry["revisions"][str(latest)]
+            self._clock += 1
+            entry["updated"] = self._clock
+            entries[record_id] = entry
+            target[record_id] = record_month(latest_rev["envelope"], latest_rev["receipt"])
+        puts: dict[str, dict[str, dict[str, Any] | None]] = {}
+        removals: dict[str, dict[str, dict[str, Any] | None]] = {}
+        for record_id, month in target.items():
+            puts.setdefault(month, {})[record_id] = entries[record_id]
+            old = home[record_id]
+            if old is not None and old != month:
+                removals.setdefault(old, {})[record_id] = None
+        for writes in (puts, removals):
+            for month, changes in sorted(writes.items()):
+                self._write_many(month, changes)
+        return {record_id: entries[record_id] for record_id in target}
+
+    def _write_many(self, month: str, changes: dict[str, dict[str, Any] | None]) -> None:
+        """``_write`` for many entries of one month: one month file write, then one shard write."""
+        self._check(month)
+        f = self._file(month)
+        generation = int(f.get(META, "generation", 0)) + 1
+        with f.batch():
+            f.put_many(TABLE, {rid: e for rid, e in changes.items() if e is not None})
+            f.delete_many(TABLE, {rid for rid, e in changes.items() if e is None})
+            f.put(META, "generation", generation)
+        summaries: dict[str, Summary | None] = {}
+        for record_id, entry in changes.items():
+            summary = None if entry is None else summarize(entry, month)
+            if summary is not None:
+                self._remember(record_id, summary)
+            elif (held := self._summaries.get(record_id)) is not None and held.month == month:
+                self._forget(record_id)
+            summaries[record_id] = summary
+        if self._deferred is not None:
+            self._deferred.add(month)
+        else:
+            self._index.put_many(month, summaries, {"generation": generation, "file": self._identity(month)})
+
     def add_reviews(self, record_id: str, reviews: Iterable[dict[str, Any]]) -> bool:
         """Append review decisions not yet on the entry; False if the record is not here."""
         entry = self.get(record_id)

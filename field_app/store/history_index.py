@@ -167,6 +167,19 @@ class HistoryIndex:
             shard.put(TABLE, ROWS, rows)
             shard.put(META, "source", source)
 
+    def put_many(self, month: str, summaries: dict[str, Summary | None], source: dict[str, Any]) -> None:
+        """``put`` for many records of one month, in one atomic write."""
+        shard = self._shard(month)
+        rows = shard.get(TABLE, ROWS, {})
+        for record_id, summary in summaries.items():
+            if summary is None:
+                rows.pop(record_id, None)
+            else:
+                rows[record_id] = summary.row()
+        with shard.batch():
+            shard.put(TABLE, ROWS, rows)
+            shard.put(META, "source", source)
+
     def replace(self, month: str, pairs: list[tuple[str, Summary]], source: dict[str, Any]) -> None:
         """Rewrite the month's shard whole (a rebuild), in one atomic write."""
         shard = self._shard(month)

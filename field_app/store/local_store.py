@@ -198,6 +198,38 @@ class LocalStore:
                 self._reviews.delete(PENDING, record_id)
             self._work.remove(record_id, revision)
 
+    def record_receipts(self, receipts: list[tuple[str, int, dict[str, Any]]]) -> None:
+        """``record_receipt`` for a batch of (record_id, revision, receipt), with the same order:
+        every receipt is stored in history (one write per month file) before the revisions
+        leave the outbox together in ONE write of work.json. A kill in between leaves them in
+        the outbox with their receipts stored; opening the store drops them from the outbox.
+        Nothing is written if any revision is neither in the outbox nor in history."""
+        checked = []
+        for record_id, revision, receipt in receipts:
+            receipt = copy_json(receipt, "receipt")
+            if not isinstance(receipt, dict):
+                raise invalid("receipt", "store.bad_receipt", "a receipt must be an object")
+            checked.append((record_id, int(revision), receipt))
+        with self._lock:
+            outbox = {(i["record_id"], i["revision"]): i for i in self._work.raw_outbox()}
+            pairs, leaving = [], []
+            for record_id, revision, receipt in checked:
+                item = outbox.get((record_id, revision))
+                if item is not None:
+                    pairs.append((copy_json(item["envelope"], "envelope"), receipt))
+                    leaving.append((record_id, revision))
+                elif self._history.has_revision(record_id, revision):
+                    envelope = (self._history.get(record_id) or {})["revisions"][str(revision)]["envelope"]
+                    pairs.append((envelope, receipt))
+                else:
+                    self._work.item(record_id, revision)  # raises store.not_in_outbox
+            self._history.store_revisions(pairs)
+            for record_id in dict.fromkeys(rid for rid, _ in leaving):
+                pending = self._reviews.get(PENDING, record_id)
+                if pending and self._history.add_reviews(record_id, pending):
+                    self._reviews.delete(PENDING, record_id)
+            self._work.remove_many(leaving)
+
     # conflicts
 
     def record_conflict(self, record_id: str, revision: int, server_envelope: dict[str, Any]) -> None:
@@ -320,6 +352,18 @@ class LocalStore:
         fields = {"sha256": check_sha(sha256), "uploaded": True, "upload_receipt": copy_json(receipt, "receipt")}
         with self._lock:
             self._photos.put(fields)
+
+    def mark_photos_uploaded(self, shas: list[str], receipts: dict[str, Any] | None = None) -> None:
+        """``mark_photo_uploaded`` for many photos (receipts by hash, optional): one write per
+        metadata shard file touched. Each mark stands alone (the server holds that photo), so
+        a kill part-way leaves some marked and the next pass finds the rest already there."""
+        receipts = receipts or {}
+        metas = [
+            {"sha256": check_sha(sha), "uploaded": True, "upload_receipt": copy_json(receipts.get(sha), "receipt")}
+            for sha in shas
+        ]
+        with self._lock:
+            self._photos.put_many(metas)
 
     def photos_pending(self) -> list[dict[str, Any]]:
         """Photos the server still needs: named by outbox revisions or owed by a receipt."""

@@ -52,6 +52,21 @@ class PhotoIndex:
             self._shard(sha256).put(TABLE, sha256, merged)
         return merged
 
+    def put_many(self, metas: list[dict[str, Any]]) -> None:
+        """``put`` for many photos: one atomic write per shard file touched."""
+        by_shard: dict[str, dict[str, dict[str, Any]]] = {}
+        for meta in metas:
+            sha256 = check_sha(meta.get("sha256"))
+            changes = by_shard.setdefault(sha256[:2], {})
+            old = changes.get(sha256) or self.get(sha256) or {"uploaded": False, "offset": 0}
+            merged = {**old, **meta}
+            merged["uploaded"] = bool(old.get("uploaded") or meta.get("uploaded"))
+            if merged != old:
+                changes[sha256] = merged
+        for changes in by_shard.values():
+            if changes:
+                self._shard(next(iter(changes))).put_many(TABLE, changes)
+
     def close(self) -> None:
         for shard in self._shards.values():
             shard.close()

@@ -97,8 +97,35 @@ class StoreFile:
         else:
             t.insert(doc)
 
+    def put_many(self, table: str, values: dict[str, Any]) -> None:
+        """Put every (key, value) in one pass over the table (``put`` scans it once per key)."""
+        fresh = {key: plain(value) for key, value in values.items()}
+        found: set[str] = set()
+
+        def update(docs: dict[int, dict[str, Any]]) -> None:
+            for doc in docs.values():
+                key = doc.get("key")
+                if isinstance(key, str) and key in fresh and key not in found:
+                    doc["value"] = fresh[key]
+                    found.add(key)
+
+        t = self._table(table)
+        with self.batch():
+            if len(t):
+                t._update_table(update)
+            new = [{"key": key, "value": value} for key, value in fresh.items() if key not in found]
+            if new:
+                t.insert_multiple(new)
+
     def delete(self, table: str, key: str) -> bool:
         return bool(self._table(table).remove(where("key") == key))
+
+    def delete_many(self, table: str, keys: list[str] | set[str]) -> int:
+        """Remove every document with one of these keys, in one pass; returns how many."""
+        wanted = set(keys)
+        if not wanted or not len(self._table(table)):
+            return 0
+        return len(self._table(table).remove(where("key").one_of(wanted)))
 
     def forget(self) -> None:
         """Drop the in-memory copy (a file on disk only); the next access reads the file again."""

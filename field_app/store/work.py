@@ -154,6 +154,10 @@ class WorkItems:
     def remove(self, record_id: str, revision: int) -> None:
         self.file.delete(ITEMS, item_key(record_id, revision))
 
+    def remove_many(self, keys: list[tuple[str, int]]) -> None:
+        """Remove these outbox items in one write."""
+        self.file.delete_many(ITEMS, {item_key(rid, rev) for rid, rev in keys})
+
     def set_state(self, record_id: str, revision: int, state: str, error: Any = None) -> None:
         if state not in OUTBOX_STATES:
             raise invalid("state", "store.bad_state", f"state must be one of {', '.join(OUTBOX_STATES)}")

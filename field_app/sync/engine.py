@@ -27,7 +27,9 @@ from field_app.sync.uploads import ChunkSizer, find_photo, read_photo, upload_ph
 
 BATCH = 200  # the server's limit per /records/batch
 PAGE = 500
-UPLOADS_AT_ONCE = 2
+# Photos on the wire at once: while one waits for the server to check and store it, the
+# others' bytes keep the link busy. Bounded so a phone never floods a weak server or link.
+UPLOADS_AT_ONCE = 4
 SENDABLE = ("waiting", "sending")
 
 
@@ -199,35 +201,38 @@ class SyncPass:
         missing = set(self.api.photos_missing(list(pending)))
         for sha in pending:
             if sha not in missing:
-                self.store.mark_photo_uploaded(sha, None)
+                self._writer.collect(self._mark_uploaded, (sha, None))
                 self.result.photos_already_there += 1
-        todo: list[tuple[str, bytes]] = []
+        todo: list[tuple[str, Path]] = []
+        size = 0
         for sha in (s for s in pending if s in missing):
             path = find_photo(self.data_dir, sha, pending[sha])
             try:
                 if path is None:
                     raise Refused("sync.photo_file_missing", f"photo {sha[:12]}… is not on this phone")
-                todo.append((sha, read_photo(path, sha)))
+                size += path.stat().st_size
+                todo.append((sha, path))
             except (Refused, OSError):
                 self.result.photos_unreadable.append(sha)
-        self._report(
-            photos_total=len(todo),
-            photos_done=0,
-            bytes_total=self.progress.bytes_done + sum(len(d) for _, d in todo),
-        )
-        # Two uploads at a time: one's bytes are on the wire while the server checks the other's.
+        self._report(photos_total=len(todo), photos_done=0, bytes_total=self.progress.bytes_done + size)
+        # Each photo is read and hashed once, by the thread that sends it, just before it
+        # goes: a thousand photos are never all in memory, and reading overlaps sending.
         with ThreadPoolExecutor(max_workers=UPLOADS_AT_ONCE, thread_name_prefix="xuncha-upload") as pool:
             running = set()
-            for sha, data in todo:
+            for sha, path in todo:
                 if self.cancel.is_set():
                     break
-                running.add(pool.submit(self._upload, sha, data))
+                running.add(pool.submit(self._upload, sha, path))
                 if len(running) >= UPLOADS_AT_ONCE:
                     done, running = wait(running, return_when=FIRST_COMPLETED)
                     self._photos_done(done)
             self._photos_done(wait(running).done)
 
-    def _upload(self, sha: str, data: bytes) -> tuple[str, dict[str, Any]]:
+    def _upload(self, sha: str, path: Path) -> tuple[str, dict[str, Any] | None]:
+        try:
+            data = read_photo(path, sha)
+        except (Refused, OSError):
+            return sha, None  # changed or gone since it was listed: reported, never sent
         receipt = upload_photo(
             self.api,
             sha,
@@ -238,12 +243,23 @@ class SyncPass:
         )
         return sha, receipt
 
-    def _photos_done(self, done: set[Future[tuple[str, dict[str, Any]]]]) -> None:
+    def _photos_done(self, done: set[Future[tuple[str, dict[str, Any] | None]]]) -> None:
         for future in done:
             sha, receipt = future.result()  # re-raises Offline, DeviceRevoked, …
-            self._writer.put(self.store.mark_photo_uploaded, sha, receipt)
+            if receipt is None:
+                self.result.photos_unreadable.append(sha)
+                continue
+            self._writer.collect(self._mark_uploaded, (sha, receipt))
             self.result.photos_sent += 1
             self._report(photos_done=self.progress.photos_done + 1)
+
+    def _mark_uploaded(self, marks: list[tuple[str, dict[str, Any] | None]]) -> None:
+        """Store that the server holds these photos: one bulk write when the store offers it."""
+        if hasattr(self.store, "mark_photos_uploaded"):
+            self.store.mark_photos_uploaded([sha for sha, _ in marks], {sha: r for sha, r in marks if r is not None})
+        else:
+            for sha, receipt in marks:
+                self.store.mark_photo_uploaded(sha, receipt)
 
     def _photo_offset(self, sha256: str, length: int, offset: int) -> None:
         self._writer.put(self.store.set_photo_progress, sha256, offset, length)
@@ -263,11 +279,17 @@ class SyncPass:
 class _Writer:
     """Stores what the server said, in order, on one thread, while the next request is on
     the wire. ``close`` waits for every write and re-raises the first failure. A kill before
-    a write lands only means that item is sent again and answered as a replay."""
+    a write lands only means that item is sent again and answered as a replay.
+
+    ``collect`` gathers facts that stand alone (a photo the server holds) and stores all
+    gathered by the time the writer gets to them in one call, so a thousand photos cost a
+    few writes, not a thousand."""
 
     def __init__(self) -> None:
         self.queue: queue.Queue[tuple[Callable[..., Any], tuple[Any, ...]] | None] = queue.Queue()
         self.error: BaseException | None = None
+        self._lock = threading.Lock()
+        self._gathered: dict[Callable[[list[Any]], Any], list[Any]] = {}
         self.thread = threading.Thread(target=self._run, name="xuncha-sync-writer", daemon=True)
         self.thread.start()
 
@@ -275,6 +297,20 @@ class _Writer:
         if self.error is not None:
             raise self.error
         self.queue.put((fn, args))
+
+    def collect(self, bulk: Callable[[list[Any]], Any], item: Any) -> None:
+        with self._lock:
+            items = self._gathered.setdefault(bulk, [])
+            items.append(item)
+            if len(items) > 1:
+                return  # a flush for this kind is already queued; it takes this one too
+        self.put(self._flush, bulk)
+
+    def _flush(self, bulk: Callable[[list[Any]], Any]) -> None:
+        with self._lock:
+            items = self._gathered.pop(bulk, [])
+        if items:
+            bulk(items)
 
     def close(self) -> None:
         self.queue.put(None)

@@ -20,6 +20,7 @@ from field_app.sync.errors import Offline, Refused, SyncError
 from field_app.sync.transport import ServerApi
 
 MIN_CHUNK = 16 * 1024
+MIN_SLICE, MAX_SLICE = 16 * 1024, 256 * 1024
 MAX_CHUNK = 1024 * 1024
 SECONDS_PER_CHUNK = 4.0
 # How many cuts one photo may suffer within a pass before the pass gives up (and backs off).
@@ -38,6 +39,13 @@ class ChunkSizer:
         size = self.initial if self.rate is None else int(max(MIN_CHUNK, min(MAX_CHUNK, self.rate * SECONDS_PER_CHUNK)))
         self.largest = max(self.largest, size)
         return size
+
+    def slice(self) -> int:
+        """How much of a body to hand the socket at a time: about a quarter second of sending,
+        so the progress bar moves smoothly on 2G and a fast link is not fed crumbs."""
+        if self.rate is None:
+            return MIN_SLICE
+        return int(max(MIN_SLICE, min(MAX_SLICE, self.rate / 4)))
 
     def observe(self, sent: int, seconds: float) -> None:
         if sent < 4096 or seconds <= 0:
@@ -60,9 +68,11 @@ def find_photo(data_dir: Path, sha256: str, meta: dict[str, Any] | None = None) 
         if isinstance(value, str) and value:
             p = Path(value)
             candidates.append(p if p.is_absolute() else folder / p)
-    candidates += [folder / sha256, folder / f"{sha256}.jpg", folder / sha256[:2] / sha256]
-    candidates += sorted(folder.glob(f"{sha256}.*"))
-    return next((p for p in candidates if p.is_file()), None)
+    candidates += [folder / f"{sha256}.jpg", folder / sha256, folder / sha256[:2] / sha256]
+    found = next((p for p in candidates if p.is_file()), None)
+    if found is None:  # another extension: scanning the folder costs a listing of every photo
+        found = next((p for p in sorted(folder.glob(f"{sha256}.*")) if p.is_file()), None)
+    return found
 
 
 def read_photo(path: Path, sha256: str) -> bytes:
@@ -108,7 +118,7 @@ def _attempt(
 ) -> dict[str, Any]:
     if len(data) <= sizer.size():
         started = time.monotonic()
-        receipt = api.put_photo(sha256, data, on_bytes)
+        receipt = api.put_photo(sha256, data, on_bytes, sizer.slice())
         sizer.observe(len(data), time.monotonic() - started)
         return receipt
     offset = _server_offset(api, sha256) if resume else None
@@ -123,7 +133,7 @@ def _attempt(
         chunk = data[offset : offset + sizer.size()]
         started = time.monotonic()
         try:
-            answer = api.patch_upload(sha256, offset, chunk, on_bytes)
+            answer = api.patch_upload(sha256, offset, chunk, on_bytes, sizer.slice())
         except Refused as exc:
             if exc.code == "upload.busy" and busy < RETRIES_PER_PASS:
                 busy += 1  # our own earlier, cut request still holds it on the server

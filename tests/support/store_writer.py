@@ -6,7 +6,8 @@ Prints ``READY`` once the store is open, then for every operation a line
 ``BEGIN {op}`` before it starts and ``ACK {op}`` after the store call returned
 (the moment the app would tell the user "saved"). The parent kills it with
 SIGKILL at random moments and checks that every acknowledged save survived.
-Besides drafts, submits and receipts it applies reviews, moves records between
+Besides drafts, submits and receipts (one at a time and a batch in one call, as sync
+stores them) it marks photos uploaded in bulk, applies reviews, moves records between
 months (a new revision about another month) and rebuilds the history index, so
 kills also land in index writes and rebuilds.
 """
@@ -41,6 +42,10 @@ def envelope(record_id: str, revision: int, content: dict[str, Any], photos: lis
     }
 
 
+def receipt(record_id: str, revision: int) -> dict[str, Any]:
+    return {"record_id": record_id, "revision": revision, "received_at": "2025-05-14T01:30:00+00:00", "ledger_index": 7}
+
+
 MONTHS = ("2025-04", "2025-05", "2025-06")
 
 
@@ -68,11 +73,15 @@ def choose(store: LocalStore, rng: random.Random) -> dict[str, Any]:
         d = rng.choice(drafts)
         return {"op": "submit", "rid": d["record_id"], "rev": d["revision"], "n": d["content"]["n"],
                 "month": d["content"]["month"]}  # fmt: skip
-    if outbox and r < 0.72:
+    if outbox and r < 0.62:
         item = outbox[0]
         content = item["envelope"]["content"]
         return {"op": "receipt", "rid": item["record_id"], "rev": item["revision"], "n": content["n"],
                 "month": content["month"]}  # fmt: skip
+    if outbox and r < 0.72:
+        # a batch's receipts in one call, as the sync engine stores them
+        items = [[i["record_id"], i["revision"], i["envelope"]["content"]["n"]] for i in outbox[: rng.randint(2, 5)]]
+        return {"op": "receipts", "rid": "", "rev": 0, "n": 0, "items": items}
     if r < 0.9:
         synced = [v for v in store.history() if v["state"] in ("synced", "approved", "sent_back")]
         if synced:
@@ -82,8 +91,11 @@ def choose(store: LocalStore, rng: random.Random) -> dict[str, Any]:
                 return {"op": "review", "rid": v["record_id"], "rev": v["revision"], "n": 0, "action": action}
             # a new revision about another month moves the record between month files
             return {"op": "draft", "rid": v["record_id"], "rev": v["revision"] + 1, "n": 0, "month": rng.choice(MONTHS)}
-    if r < 0.95:
+    if r < 0.94:
         return {"op": "reindex", "rid": "", "rev": 0, "n": 0}
+    if r < 0.97:
+        shas = sorted(f"{rng.getrandbits(256):064x}" for _ in range(rng.randint(1, 6)))
+        return {"op": "uploads", "rid": "", "rev": 0, "n": 0, "shas": shas}
     return {"op": "draft", "rid": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "rev": 1, "n": 0,
             "month": rng.choice(MONTHS)}  # fmt: skip
 
@@ -95,7 +107,11 @@ def perform(store: LocalStore, op: dict[str, Any]) -> None:
     elif op["op"] == "submit":
         store.submit(envelope(rid, rev, draft(rid, rev, n, op["month"])["content"]))
     elif op["op"] == "receipt":
-        store.record_receipt(rid, rev, {"record_id": rid, "revision": rev, "received_at": "2025-05-14T01:30:00+00:00", "ledger_index": 7})
+        store.record_receipt(rid, rev, receipt(rid, rev))
+    elif op["op"] == "receipts":
+        store.record_receipts([(rid, rev, receipt(rid, rev)) for rid, rev, _ in op["items"]])
+    elif op["op"] == "uploads":
+        store.mark_photos_uploaded(op["shas"], {sha: {"sha256": sha, "ledger_index": 7} for sha in op["shas"]})
     elif op["op"] == "review":
         store.apply_review(rid, rev, op["action"])
     elif op["op"] == "reindex":
