@@ -11,7 +11,8 @@ The protocol, as the phone sees it:
    ``detail.offset``): a replayed chunk whose response was lost is refused harmlessly and
    the phone skips ahead. A body cut mid-way keeps the bytes that arrived.
 3. ``HEAD /uploads/{sha256}`` answers ``Upload-Offset`` after any cut; the phone sends
-   from exactly that byte.
+   from exactly that byte. If a cut PATCH is still writing what reached the server, HEAD
+   waits (a few seconds at most) until it has let go, so the offset is not stale.
 4. When the offset reaches the length, the whole is hashed and checked as an image
    (``server.photo_store``) and kept; on failure the part is deleted and the error says
    why. An empty PATCH at ``offset == length`` (or a repeated POST) finishes an upload
@@ -30,6 +31,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,6 +47,8 @@ from server.db import read, write
 from server.errors import ApiError
 from server.photo_store import PhotoReceipt
 from server.settings import Settings
+
+SETTLE_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
@@ -231,11 +235,33 @@ def status(engine: Engine, settings: Settings, *, sha256: str) -> UploadState:
     except FileNotFoundError:
         return UploadState(sha, length, 0)
     try:
+        # A PATCH cut a moment ago may still be writing the bytes that reached us: answer
+        # once it has let go, or the phone would resend from a stale offset.
+        if _wait_unlocked(fd) and os.fstat(fd).st_nlink == 0:
+            kept = _kept(engine, settings, sha)  # finished (and the part removed) meanwhile
+            if kept is not None:
+                return kept
         offset = os.fstat(fd).st_size
         os.fsync(fd)  # what we report must survive a power cut too
         return UploadState(sha, length, offset)
     finally:
-        os.close(fd)
+        os.close(fd)  # releases the shared lock
+
+
+def _wait_unlocked(fd: int) -> bool:
+    """Take a shared lock on the part file, waiting up to SETTLE_SECONDS for an append
+    to let go; True if it had to wait. (After that, answer anyway: the phone copes.)"""
+    waited = False
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            return waited
+        except OSError as exc:
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN) or time.monotonic() > deadline:
+                return waited
+        waited = True
+        time.sleep(0.02)
 
 
 @dataclass

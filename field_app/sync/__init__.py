@@ -5,9 +5,11 @@ The protocol
 
 **Outbox.** When the app says "saved", the record revision and its photos are already
 durable on the phone (the local store writes them atomically; photo files are named by
-their SHA-256). A revision leaves the outbox only in the same durable write that stores
-the server's receipt for it. A kill at any moment therefore leaves the revision either in
-the outbox (it is sent again) or receipted (it is not).
+their SHA-256). A revision leaves the outbox only after the server's receipt for it is
+stored durably: the receipts of a batch go into the history first, then the whole batch
+leaves the outbox in one write, and a kill between the two is finished when the store
+opens. A kill at any moment therefore leaves the revision either in the outbox (it is
+sent again, answered as a replay) or receipted (it is not).
 
 **Records** are pushed with ``POST /api/v1/records/batch``, idempotently keyed by
 ``record_id`` + ``revision``; an edit names its ``base_revision``. The server answers an
@@ -36,7 +38,10 @@ lacks, and uploads only those. A photo no bigger than one chunk goes in one
 ``PUT /api/v1/photos/{sha256}``; a larger one goes through the resumable upload
 (``POST /api/v1/uploads`` then ``PATCH`` chunk by chunk with ``Upload-Offset``). After a
 cut the phone asks the server where it stands (``HEAD``) and continues from there, so at
-most one chunk is sent again. The chunk size adapts to the measured link speed (a few
+most one chunk is sent again. Up to four photos are on the way at once (while the server
+checks one, the others' bytes keep the link busy); each is read and re-hashed once on the
+phone, just before it goes, and one whose file no longer matches its hash is reported,
+never sent. What the server confirms is stored in bulk writes. The chunk size adapts to the measured link speed (a few
 seconds of sending per chunk, between 16 KiB and 1 MiB). The server re-hashes the whole
 photo and checks it is a real image before it keeps it.
 
