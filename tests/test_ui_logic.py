@@ -13,6 +13,7 @@ import pytest
 from field_app.store import LocalStore
 from field_app.ui.check_form import CheckForm, RecheckForm, make_location
 from field_app.ui.i18n import CATALOGUE, Translator
+from field_app.ui.live import KeyedRows, LiveScreen, SingleFlight
 from field_app.ui.records import (
     CHECKS_SETTING,
     Verdict,
@@ -350,6 +351,47 @@ def test_the_indicator_shows_offline_online_syncing_with_progress_and_revoked() 
     key, progress = sync_line({"state": "running", "online": True, "progress": {
         "records_done": 3, "records_total": 10, "bytes_done": 2048, "bytes_total": 409600}})
     assert key == "net.syncing" and progress == {"records_done": 3, "records_total": 10, "kb_done": 2, "kb_total": 400}
+
+
+def test_a_sync_status_that_changes_no_data_reads_no_list_and_redraws_nothing(tmp_path: Path) -> None:
+    """Issue 4, "the UI never blocks": the open screen follows sync only where its data changed."""
+    store = LocalStore(tmp_path)
+    reads: list[int] = []
+    drawn: list[int] = []
+
+    def load() -> int:
+        reads.append(1)
+        return store.stats()["outbox"]
+
+    live = LiveScreen()
+    live.section(load, drawn.append, target="waiting count", shown=0)
+    pushing = {"state": "running", "online": True, "progress": {"phase": "push", "bytes_done": 10}}
+
+    assert live.show(live.read_after(store, pushing)) == [] and drawn == []  # read once: same data, not drawn
+    more_bytes = {**pushing, "progress": {"phase": "push", "bytes_done": 90_000}}
+    assert live.read_after(store, more_bytes) is None and len(reads) == 1  # a photo chunk: no list read
+    store.submit(new_form().envelope(author="wang", device_id="d1"))
+    assert live.show(live.read_after(store, more_bytes)) == ["waiting count"] and drawn == [1]
+    ended = {"state": "idle", "online": True, "progress": {}, "last_success_at": "2025-03-14T01:30:00Z"}
+    assert live.show(live.read_after(store, ended)) == [] and drawn == [1]  # same data after the pass
+    store.close()
+
+
+def test_a_row_whose_data_did_not_change_keeps_its_control() -> None:
+    built: list[str] = []
+    rows = KeyedRows(lambda data: built.append(data) or object())
+    first = rows.controls([("a", "冯家村 未开始"), ("b", "山下村 未开始")])
+    second = rows.controls([("a", "冯家村 已完成"), ("b", "山下村 未开始"), ("c", "新村 未开始")])
+    assert second[1] is first[1] and second[0] is not first[0]
+    assert built == ["冯家村 未开始", "山下村 未开始", "冯家村 已完成", "新村 未开始"]
+
+
+def test_reports_during_a_refresh_cause_exactly_one_more() -> None:
+    flight = SingleFlight()
+    assert flight.request() and flight.next()  # the first report runs a round
+    assert not flight.request() and not flight.request()  # two more arrive meanwhile
+    assert flight.next() and not flight.next()  # one more round, then done
+    assert flight.request()
 
 
 def test_typing_is_saved_after_a_pause_not_on_every_key() -> None:

@@ -1,12 +1,15 @@
 """"Verify receipt" and conflict choices as the field app's screens run them, without a browser:
 the proof is fetched from a real server on 127.0.0.1 through the sync package, and the
-history screen is built from a real local store and its buttons' handlers are run."""
+history screen is built from a real local store and its buttons' handlers are run; and the app
+following real sync passes (home, history and a check form keep their controls: only the
+indicator and the data that changed are redrawn, in place)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import uuid
+from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -17,6 +20,7 @@ import pytest
 from field_app.store import LocalStore
 from field_app.ui.check_form import CheckForm
 from field_app.ui.i18n import Translator
+from field_app.ui.live import LiveScreen
 from field_app.ui.records import CHECKS_SETTING, check_receipt, remembered
 from field_app.ui.views import history
 from tests.conftest import ROOT
@@ -83,7 +87,10 @@ class Screen:
         self.services = SimpleNamespace(sync_status=lambda: None, sync=None)
         self.messages: list[str] = []
         self.sync_requests = 0
-        self.on_sync = None
+        self.live = LiveScreen()
+
+    def update(self, *controls: ft.Control) -> None:
+        pass
 
     def reference(self, topic: str) -> dict[str, Any]:
         return self.store.reference(topic) or {}
@@ -156,3 +163,146 @@ def test_a_conflict_shows_both_versions_and_her_choice_resolves_it_and_redraws_t
     else:
         assert store.outbox() == [] and screen.messages == ["已采用服务器的版本"]
     store.close()
+
+
+# -- the app following a real sync pass, without a browser ------------------------------
+# Issue 4, "the UI never blocks": a sync pass that starts, pushes or ends redraws nothing but
+# the indicator and the data that changed, in place, so a tap landing meanwhile is not lost
+# and a form being filled in is never touched.
+class Page:
+    """Stands in for the browser's page (the one thing this test cannot have for real): it
+    keeps the views the app shows, runs the app's tasks as they come and records what the app
+    sends to the screen."""
+
+    def __init__(self) -> None:
+        self.route = "/"
+        self.views: list[ft.View] = []
+        self.sent: list[tuple[Any, ...]] = []
+        self.dialogs: list[Any] = []
+
+    def update(self, *controls: Any) -> None:
+        self.sent.append(controls or (self,))
+
+    def run_task(self, handler: Any, *args: Any) -> None:
+        asyncio.run(handler(*args))
+
+    def navigate(self, route: str) -> None:
+        self.route = route
+        self.on_route_change(None)
+
+    async def push_route(self, route: str) -> None:
+        self.navigate(route)
+
+    def show_dialog(self, dialog: Any) -> None:
+        self.dialogs.append(dialog)
+
+
+def following_app(server: LiveServer, phone: Phone) -> tuple[Page, Any]:
+    """The field app's page on a signed-in phone, following a sync scheduler the test runs."""
+    from field_app.sync.scheduler import SyncScheduler
+    from field_app.ui.app import Services, make_main
+
+    services = Services(data_dir=phone.folder, store=phone.store)
+    services.sync = SyncScheduler(phone.store, phone.folder)
+    services.sync.on_change(services._notify)
+    page = Page()
+    asyncio.run(make_main(services)(page))
+    return page, services.sync
+
+
+def publish_villages(server: LiveServer, *villages: tuple[str, str]) -> None:
+    server.add_user("office", "admin")
+    token = server.enroll("office", kind="browser")["token"]
+    with server.client(token) as c:
+        sheet = json.loads((ROOT / "assets" / "config" / "scoring_sheet.sample.json").read_text(encoding="utf-8"))
+        for topic, key, payload in [("scoring_sheet", sheet["id"], sheet),
+                                    *(("village", vid, {"name": name}) for vid, name in villages)]:
+            assert c.put(f"/api/v1/reference/{topic}/{key}", json=payload).status_code in (200, 201)
+
+
+def submit_check(phone: Phone, village_id: str, note: str = "") -> str:
+    month = date.today().strftime("%Y-%m")
+    form = CheckForm.start(village_id=village_id, month=month, sheet=SHEET, recorder="王秀英", cleaner_ids=[])
+    if note:
+        form.content["note"] = note
+    phone.store.submit(form.envelope(author="wang", device_id=phone.device_id))
+    return form.record_id
+
+
+def buttons(view: ft.View, label: str) -> list[Any]:
+    return [c for c in walk(view) if isinstance(c, ft.FilledButton | ft.OutlinedButton) and c.content == label]
+
+
+def ids(controls: list[Any]) -> list[int]:
+    """Control identities (controls are dataclasses: ``==`` would call a rebuilt copy equal)."""
+    return [id(c) for c in controls]
+
+
+def test_a_sync_pass_ending_keeps_home_and_history_buttons_under_her_finger_and_updates_counts_in_place(
+    sqlite_server: LiveServer, phone: Phone
+) -> None:
+    publish_villages(sqlite_server, ("fengjia", "冯家村"), ("shanxia", "山下村"))
+    page, sync = following_app(sqlite_server, phone)
+    [home] = page.views
+    history_button = buttons(home, "历史记录")[0]
+    assert "尚未同步" in texts(home) and not buttons(home, "新建检查")
+
+    sync.run_once()  # the first pass brings the villages: drawn into the same screen
+    assert ids(page.views) == ids([home]) and buttons(home, "历史记录")[0] is history_button
+    assert len(buttons(home, "新建检查")) == 2 and "尚未同步" not in texts(home)
+
+    submit_check(phone, "fengjia")
+    page.navigate("/")  # back home after "submit"
+    [home] = page.views
+    waiting = next(c for c in walk(home) if isinstance(c, ft.Text) and c.value == "待发送 1 条")
+    [new_check] = buttons(home, "新建检查")  # 山下村's; 冯家村 is done
+    history_button = buttons(home, "历史记录")[0]
+    page.sent.clear()
+
+    sync.run_once()  # pushes the check and stores its receipt
+
+    assert ids(page.views) == ids([home]), "the screen was rebuilt under her finger"
+    assert ids(buttons(home, "新建检查")) == ids([new_check]) and buttons(home, "历史记录")[0] is history_button
+    assert waiting.value == "待发送 0 条" and id(waiting) in ids(walk(home))
+    assert page.sent and all(page not in sent for sent in page.sent), "the whole page was sent, not what changed"
+
+    # history: the synced row keeps its controls while a new record goes waiting → sending → synced
+    later = submit_check(phone, "shanxia", note="河边垃圾")
+    page.navigate("/history")
+    listing = page.views[-1]
+    assert texts(listing).count("待发送") == 1 and texts(listing).count("已同步") == 1
+    before = ids(buttons(listing, "详情"))
+    seen: list[list[str]] = []
+    sync.on_change(lambda _: seen.append(texts(listing)))
+
+    sync.run_once()
+
+    assert page.views[-1] is listing and texts(listing).count("已同步") == 2
+    assert any("发送中" in shown for shown in seen), "the row did not show sending while the pass pushed"
+    after = ids(buttons(listing, "详情"))
+    assert len(after) == 2 and len(set(after) & set(before)) == 1, "the unchanged row was rebuilt"
+    assert phone.store.get_record(later)["state"] == "synced"
+
+
+def test_a_sync_pass_never_touches_a_check_form_being_filled_in(sqlite_server: LiveServer, phone: Phone) -> None:
+    publish_villages(sqlite_server, ("fengjia", "冯家村"), ("shanxia", "山下村"))
+    page, sync = following_app(sqlite_server, phone)
+    sync.run_once()
+    submit_check(phone, "fengjia")  # something to send while she fills in the next form
+    page.navigate("/")
+    [new_check] = buttons(page.views[0], "新建检查")
+    new_check.on_click(None)  # 山下村
+    form_view = page.views[-1]
+    assert page.route.startswith("/check/")
+    before = ids(walk(form_view))
+    field = next(c for c in walk(form_view) if isinstance(c, ft.TextField))
+    field.value = "路边有垃圾堆"  # half-typed, not saved yet
+    page.sent.clear()
+
+    sync.run_once()
+
+    assert page.views[-1] is form_view and ids(walk(form_view)) == before and field.value == "路边有垃圾堆"
+    sent = [c for controls in page.sent for c in controls]
+    assert sent and all(c is not page for c in sent), "the whole page was sent while she typed"
+    assert all(id(c) not in before or isinstance(c, ft.ProgressBar) for c in sent), "the form was redrawn"
+    assert phone.store.stats()["outbox"] == 0

@@ -10,6 +10,10 @@ The route is the single source of truth for navigation:
 
 A form that is being edited is remembered in the setting ``editing``, so an app
 killed mid-form opens that form again at the next start.
+
+Sync never redraws a screen: ``AppContext.follow_sync`` changes the indicator and progress
+bar in place, and the top screen's sections (``field_app.ui.live``) only where their data
+changed; a form screen has none, so nothing disturbs what she is typing.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import flet as ft
 
 from field_app.ui import theme
 from field_app.ui.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator
-from field_app.ui.records import pushing
+from field_app.ui.live import LiveScreen, SingleFlight, watch_key
 from field_app.ui.state import open_orders, sync_line
 
 log = logging.getLogger(__name__)
@@ -95,8 +99,10 @@ class AppContext:
         self.store = services.store
         self.tr = Translator(self.store.get_setting("language", DEFAULT_LANGUAGE) or DEFAULT_LANGUAGE)
         self.on_leave: Callable[[], None] | None = None
-        # set by the top view: redraw its records when a sync pass starts or stops pushing, or ends
-        self.on_sync: Callable[[], Awaitable[None]] | None = None
+        # the sections of the top screen that follow sync (render gives each screen a new one)
+        self.live = LiveScreen()
+        self._following = SingleFlight()
+        self._watched: tuple[Any, ...] | None = None
         self.status_text = ft.Text("", size=14, color=theme.PAPER, weight=ft.FontWeight.BOLD)
         self.status_chip = ft.Container(content=self.status_text, padding=ft.Padding.symmetric(horizontal=10, vertical=4),
                                         border_radius=12, bgcolor=theme.OFFLINE)
@@ -130,7 +136,10 @@ class AppContext:
     # -- navigation ----------------------------------------------------------------------
     def go(self, route: str) -> None:
         self.leave()
-        self.page.navigate(route)
+        if (self.page.route or "/") == route:
+            render(self)  # the same route raises no route change (signed in: sign-in → home)
+        else:
+            self.page.navigate(route)
 
     def leave(self) -> None:
         """Let the open form save what was typed before the screen changes."""
@@ -142,6 +151,7 @@ class AppContext:
         if lang in LANGUAGES:
             self.tr.lang = lang
             self.store.set_setting("language", lang)
+            self.leave()  # the form on screen saves what was typed before it is built again
             self.refresh_status()
             render(self)
 
@@ -174,6 +184,35 @@ class AppContext:
         if progress and progress["records_total"] + progress["kb_total"]:
             done = progress["records_done"] + progress["kb_done"]
             self.progress.value = done / (progress["records_total"] + progress["kb_total"])
+
+    async def follow_sync(self) -> None:
+        """A sync status change: the indicator and progress bar change in place; a section of
+        the top screen is redrawn, in place, only when its data changed. Never the whole screen
+        (a tap landing during a redraw would be lost) and never a form being filled in."""
+        if not self._following.request():
+            return
+        while self._following.next():
+            status = self.services.sync_status()
+            self.refresh_status()
+            self.update(self.status_chip, self.progress)
+            key = watch_key(status)
+            if key == self._watched or not self.live.sections:
+                continue
+            self._watched = key
+            live = self.live
+            models = await asyncio.to_thread(live.read_after, self.store, status)
+            if models is not None and live is self.live:  # still the same screen
+                self.update(*live.show(models))
+
+    def update(self, *controls: Any) -> None:
+        """Send these controls' changes to the screen (and nothing else of it)."""
+        controls = tuple(c for c in controls if c is not None)
+        if not controls:
+            return
+        try:
+            self.page.update(*controls)
+        except RuntimeError:  # not on the screen (yet): the next full draw carries the change
+            log.debug("update of a control not on the page", exc_info=True)
 
     # -- chrome --------------------------------------------------------------------------
     def appbar(self, title: str, *, back: bool = False) -> ft.AppBar:
@@ -214,21 +253,26 @@ def render(ctx: AppContext) -> None:
     route = page.route or "/"
     parts = [p for p in route.split("/") if p]
     views: list[ft.View] = []
-    ctx.on_sync = None
+
+    def add(view: Callable[[], ft.View]) -> None:
+        ctx.live = LiveScreen()  # only the top screen's sections follow sync
+        views.append(view())
+
     if not ctx.signed_in:
-        views.append(signin.build(ctx))
+        add(lambda: signin.build(ctx))
     else:
-        views.append(home.build(ctx))
+        add(lambda: home.build(ctx))
         if parts[:1] == ["check"] and len(parts) == 2:
-            views.append(check.build(ctx, parts[1]))
+            add(lambda: check.build(ctx, parts[1]))
         elif parts[:1] == ["recheck"] and len(parts) == 2:
-            views.append(recheck.build(ctx, parts[1]))
+            add(lambda: recheck.build(ctx, parts[1]))
         elif parts[:1] == ["history"]:
-            views.append(history.build(ctx))
+            add(lambda: history.build(ctx))
             if len(parts) == 2:
-                views.append(record.build(ctx, parts[1]))
+                add(lambda: record.build(ctx, parts[1]))
         if len(views) == 1:
             ctx.store.set_setting("editing", None)
+    ctx._watched = None
     page.views.clear()
     page.views.extend(views)
     page.update()
@@ -242,24 +286,8 @@ def make_main(services: Services) -> Callable[[ft.Page], Awaitable[None]]:
         theme.apply(page)
         ctx = AppContext(page, services)
 
-        last: dict[str, Any] = {"state": None, "pushing": False}
-
         def on_sync_change() -> None:
-            async def refresh() -> None:
-                status = services.sync_status() or {}
-                state, push = status.get("state"), pushing(status)
-                finished = last["state"] == "running" and state != "running"
-                turned = push != last["pushing"]
-                last.update(state=state, pushing=push)
-                ctx.refresh_status()
-                if (finished or turned) and ctx.on_sync is not None:
-                    await ctx.on_sync()  # the open list or record: "sending", then receipts
-                elif finished and (page.route or "/") in ("", "/"):
-                    render(ctx)  # new reference data or receipts: redraw home
-                else:
-                    page.update()
-
-            page.run_task(refresh)
+            page.run_task(ctx.follow_sync)
 
         services.listeners.append(on_sync_change)
 

@@ -8,6 +8,7 @@ from typing import Any
 import flet as ft
 
 from field_app.ui import theme
+from field_app.ui.live import KeyedRows
 from field_app.ui.state import history_rows, villages
 from field_app.ui.views import record
 
@@ -58,20 +59,33 @@ def build(ctx: Any) -> ft.View:
         lines.append(ft.Row(actions, wrap=True))
         return theme.card(*lines)
 
-    def rows_of(records: list[dict[str, Any]], month: str | None) -> list[ft.Control]:
-        rows = history_rows(records, village_names=names, village_id=filters["village_id"], month=month,
+    def rows_of(records: list[dict[str, Any]], month: str | None) -> list[dict[str, Any]]:
+        return history_rows(records, village_names=names, village_id=filters["village_id"], month=month,
                             text=filters["text"], sync_status=ctx.services.sync_status())
-        return [row(r) for r in rows] or [theme.body(tr("history.empty"), color=theme.MUTED)]
+
+    rows = KeyedRows(row)
+    empty = theme.body(tr("history.empty"), color=theme.MUTED)
+
+    def load() -> tuple[int, list[dict[str, Any]]]:
+        """(the query's generation, its rows): blocking, off the UI thread."""
+        mine, month = generation[0], filters["month"].strip() or None
+        records = store.history(village_id=filters["village_id"], month=month, limit=PAGE)
+        return mine, rows_of(records, month)
+
+    def draw(model: tuple[int, list[dict[str, Any]]]) -> bool:
+        mine, found = model
+        if mine != generation[0]:
+            return False  # a newer query (the next keystroke) wins over an older one still reading
+        listing.controls = rows.controls((r["record_id"], r) for r in found) or [empty]
+        return True
+
+    # the list follows sync in place: "sending" while the pass pushes, "synced" with its ledger index after
+    section = ctx.live.section(load, draw, target=listing)
 
     async def redraw() -> None:
         generation[0] += 1
-        mine = generation[0]
-        month = filters["month"].strip() or None
-        records = await asyncio.to_thread(store.history, village_id=filters["village_id"], month=month, limit=PAGE)
-        if mine != generation[0]:
-            return
-        listing.controls = rows_of(records, month)
-        ctx.page.update()
+        if section.show(await asyncio.to_thread(load)):
+            ctx.update(listing)
 
     async def set_filter(key: str, value: Any) -> None:
         filters[key] = value
@@ -95,6 +109,5 @@ def build(ctx: Any) -> ft.View:
     )
     month = theme.field(tr("history.month"), on_change=on_month)
     search = theme.field(tr("history.search"), prefix_icon=ft.Icons.SEARCH, on_change=on_text)
-    ctx.on_sync = redraw  # "sending" while the pass pushes, "synced" with its ledger index after
-    listing.controls = rows_of(store.history(limit=PAGE), None)
+    section.show(load())
     return ctx.view("/history", tr("history.title"), [search, ft.Row([village_pick]), month, listing], back=True)

@@ -99,19 +99,30 @@ def build(ctx: Any, record_id: str) -> ft.View:
         if busy["checking"]:
             return
         busy["checking"] = True
-        draw(await asyncio.to_thread(store.get_record, record_id))
+        await refresh()
         try:
             session["verdict"] = await asyncio.to_thread(check_receipt, store, record_id)
         finally:
             busy["checking"] = False
         await refresh()
 
-    async def refresh() -> None:
-        draw(await asyncio.to_thread(store.get_record, record_id))
+    def load() -> tuple[Any, ...]:
+        """Everything the screen shows (blocking: off the UI thread)."""
+        view = store.get_record(record_id)
+        state = shown_state(view.get("state"), ctx.services.sync_status()) if view else None
+        kept = remembered(store, view) if view else None
+        return view, state, busy["checking"], session["verdict"], kept
 
-    def draw(view: dict[str, Any] | None) -> None:
+    def draw(model: tuple[Any, ...]) -> None:
+        view = model[0]
         body.controls = sections(view) if view else [theme.body(tr("history.not_found"), color=theme.DANGER)]
-        ctx.page.update()
+
+    # follows sync in place, only when the record, its shown state or its receipt changed
+    section = ctx.live.section(load, draw, target=body)
+
+    async def refresh() -> None:
+        if section.show(await asyncio.to_thread(load)):
+            ctx.update(body)
 
     def sections(view: dict[str, Any]) -> list[ft.Control]:
         content = view.get("content") or {}
@@ -187,12 +198,7 @@ def build(ctx: Any, record_id: str) -> ft.View:
         draft = store.edit_record(record_id)
         ctx.go(f"/check/{draft['record_id']}")
 
-    async def on_sync() -> None:
-        await refresh()
-
-    ctx.on_sync = on_sync
-    view = store.get_record(record_id)
-    body.controls = sections(view) if view else [theme.body(tr("history.not_found"), color=theme.DANGER)]
+    section.show(load())
     return ctx.view(route, tr("record.title"), [body], back=True)
 
 
