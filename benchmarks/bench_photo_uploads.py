@@ -30,7 +30,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from server.photo_store import inspect_photo  # noqa: E402
+from server.photo_checks import inspect_photo  # noqa: E402
 from server.settings import Settings  # noqa: E402
 from tests.support.live_server import LiveServer, free_port  # noqa: E402
 

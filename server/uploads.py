@@ -14,7 +14,7 @@ The protocol, as the phone sees it:
    from exactly that byte. If a cut PATCH is still writing what reached the server, HEAD
    waits (a few seconds at most) until it has let go, so the offset is not stale.
 4. When the offset reaches the length, the whole is hashed and checked as an image
-   (``server.photo_store``) and kept; on failure the part is deleted and the error says
+   (``server.photo_checks``) and kept (``server.photo_store``); on failure the part is deleted and the error says
    why. An empty PATCH at ``offset == length`` (or a repeated POST) finishes an upload
    whose last step was interrupted.
 
@@ -40,7 +40,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 
-from server import photo_store
+from server import photo_checks, photo_store
 from server import tables as t
 from server.accounts import Actor
 from server.db import read, write
@@ -170,13 +170,13 @@ class PartFile:
 
 def create(engine: Engine, settings: Settings, *, sha256: str, length: int, actor: Actor) -> tuple[UploadState, bool]:
     """Start (or find) the upload of this photo; True when it was created now."""
-    sha = photo_store.normalise_sha256(sha256)
+    sha = photo_checks.normalise_sha256(sha256)
     if length < 1:
         raise ApiError(
             422, "photo.not_an_image", "An empty file (0 bytes) is not a photo.", "空文件（0 字节）不是照片。", {"format": "empty"}
         )
     if length > settings.max_photo_bytes:
-        raise photo_store.too_large(length, settings.max_photo_bytes)
+        raise photo_checks.too_large(length, settings.max_photo_bytes)
     kept = _kept(engine, settings, sha)
     if kept is not None:
         part_path(settings, sha).unlink(missing_ok=True)  # left over if a kill came after the commit
@@ -222,7 +222,7 @@ def _put_row(engine: Engine, sha256: str, length: int, actor: Actor) -> None:
 
 def status(engine: Engine, settings: Settings, *, sha256: str) -> UploadState:
     """The upload's offset (durable bytes received), or the receipt if the photo is kept."""
-    sha = photo_store.normalise_sha256(sha256)
+    sha = photo_checks.normalise_sha256(sha256)
     kept = _kept(engine, settings, sha)
     if kept is not None:
         return kept
@@ -325,7 +325,7 @@ def begin_append(
     actor: Actor,
 ) -> Append | UploadState:
     """Lock the part file for a chunk at ``offset``; an UploadState if the photo is already kept."""
-    sha = photo_store.normalise_sha256(sha256)
+    sha = photo_checks.normalise_sha256(sha256)
     kept = _kept(engine, settings, sha)
     if kept is not None:
         return kept
@@ -359,7 +359,7 @@ def _finish(
 ) -> UploadState:
     """The part is whole: check it, keep the photo, forget the upload. Caller holds the lock."""
     try:
-        photo = photo_store.inspect_photo(part.path, settings=settings, expected_sha256=sha256)
+        photo = photo_checks.inspect_photo(part.path, settings=settings, expected_sha256=sha256)
     except ApiError as exc:
         part.delete()
         with write(engine) as conn:

@@ -1,20 +1,20 @@
 """Photo files on the phone: named by the SHA-256 of their bytes, written atomically.
 
-A file either exists whole under its final name or not at all: it is written to a
-temporary name in the same folder, flushed to disk, renamed over the final name, and the
-folder itself is flushed so the rename survives a power cut. Because the name is the
-content's hash, writing the same photo twice is harmless and a retry needs no cleanup.
+A file either exists whole under its final name or not at all: it is written with
+``xuncha_core.durable`` (temp file in the same folder, fsync, rename, fsync the folder).
+Because the name is the content's hash, writing the same photo twice is harmless and a
+retry needs no cleanup.
 Temporary files left by a killed app are removed by ``remove_leftover_temp_files``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 
+from xuncha_core import durable
+
+# Not durable's ".tmp": phone photo temp files have always ended ".part".
 TEMP_SUFFIX = ".part"
 
 
@@ -37,46 +37,14 @@ def write_atomically(folder: Path, name: str, data: bytes, *, sync_folder: bool 
 
     If the file already exists with the same size it is left alone: names are hashes,
     so it already holds these bytes. ``sync_folder=False`` leaves flushing the rename to
-    the caller, who then calls ``fsync_folder`` once for several files.
+    the caller, who then calls ``durable.fsync_folder`` once for several files.
     """
     target = folder / name
     if target.exists() and target.stat().st_size == len(data):
         return target
-    fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=TEMP_SUFFIX)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
-        raise
-    if sync_folder:
-        fsync_folder(folder)
-    return target
-
-
-def fsync_folder(folder: Path) -> None:
-    """Flush a folder's entries (renames) to disk; a no-op where folders cannot be opened."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    return durable.replace_file(target, data, sync_folder=sync_folder, suffix=TEMP_SUFFIX)
 
 
 def remove_leftover_temp_files(folder: Path) -> list[Path]:
     """Delete temporary files a killed write left in ``folder``; return what was removed."""
-    removed = []
-    for path in folder.glob(f".*{TEMP_SUFFIX}"):
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-            removed.append(path)
-    return removed
+    return durable.remove_temp_files(folder, suffix=TEMP_SUFFIX)

@@ -27,12 +27,12 @@ from field_app.photos.errors import PhotoNotSaved, PhotoTooLarge
 from field_app.photos.exif import UPRIGHT_STEPS, ExifFacts, GpsFix, read_exif
 from field_app.photos.files import (
     evidence_name,
-    fsync_folder,
     sha256_hex,
     thumbnail_name,
     write_atomically,
 )
 from field_app.photos.stamp import StampConfig, StampFacts, burn_stamp, stamp_lines
+from xuncha_core.durable import fsync_folder
 
 MIME = "image/jpeg"
 
@@ -183,9 +183,9 @@ def process_photo(
         thumbnail_path = write_atomically(
             photos_dir, thumbnail_name(sha), thumbnail, sync_folder=False
         )
+        fsync_folder(photos_dir)
     except OSError as error:
         raise _not_saved(error, len(evidence) + len(thumbnail)) from error
-    fsync_folder(photos_dir)
     return EvidencePhoto(
         sha256=sha,
         size=len(evidence),

@@ -1,9 +1,9 @@
 """TinyDB storages that never leave a half-written file, and their in-memory twin.
 
 TinyDB's stock JSONStorage rewrites its file in place: a process killed mid-write
-leaves it truncated. ``AtomicJSONStorage`` writes the whole database to a temp file
-in the same folder, fsyncs it, ``os.replace``s it over the old one and fsyncs the
-folder, so after a crash the file is either the old version or the new one.
+leaves it truncated. ``AtomicJSONStorage`` replaces the whole file with
+``xuncha_core.durable.replace_file`` (temp file in the same folder, fsync, rename,
+fsync the folder), so after a crash the file is either the old version or the new one.
 
 Both storages keep the parsed data in memory (TinyDB reads the storage on every
 query) and offer ``batch()``: the writes inside it reach the disk as one atomic
@@ -15,18 +15,16 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from tinydb.storages import MemoryStorage as _TinyMemoryStorage
 from tinydb.storages import Storage
 
+from xuncha_core.durable import replace_file
 from xuncha_core.errors import IntegrityError
-
-TEMP_SUFFIX = ".tmp"
 
 Tables = dict[str, dict[str, Any]]
 
@@ -52,39 +50,6 @@ def decode(raw: bytes, *, name: str = "store file") -> Tables:
     ):
         raise CorruptStoreFile("store.corrupt_file", f"{name} is JSON but not a table of documents")
     return data
-
-
-def fsync_dir(folder: Path) -> None:
-    """Make a rename in ``folder`` durable (a no-op where folders cannot be opened)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that a crash leaves the old or the new content, never a mix."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with suppress(OSError):
-            os.unlink(tmp)
-        raise
-    fsync_dir(path.parent)
-
-
-def is_temp_file(path: Path) -> bool:
-    """True for a temp file that ``atomic_write_bytes`` left behind when it was killed."""
-    return path.name.startswith(".") and path.name.endswith(TEMP_SUFFIX)
 
 
 class _Batching:
@@ -148,7 +113,7 @@ class AtomicJSONStorage(_Batching, Storage):
 
     def _commit(self) -> None:
         try:
-            atomic_write_bytes(self.path, encode(self._data or {}))
+            replace_file(self.path, encode(self._data or {}))
         except BaseException:
             # TinyDB changed the cached documents in place; the file is the truth now.
             self._data = None

@@ -17,15 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from field_app.store.atomic_storage import (
-    CorruptStoreFile,
-    Tables,
-    atomic_write_bytes,
-    decode,
-    encode,
-    fsync_dir,
-    is_temp_file,
-)
+from field_app.store.atomic_storage import CorruptStoreFile, Tables, decode, encode
+from xuncha_core.durable import fsync_folder, is_temp_file, replace_file
 
 
 @dataclass(frozen=True)
@@ -80,7 +73,7 @@ def remove_temp_files(root: Path, report: RecoveryReport) -> None:
         if path.is_file() and is_temp_file(path):
             path.unlink(missing_ok=True)
             report.temp_files_removed.append(str(path.relative_to(root)))
-            fsync_dir(path.parent)
+            fsync_folder(path.parent)
 
 
 def check_file(path: Path, *, root: Path) -> MovedFile | None:
@@ -96,10 +89,10 @@ def check_file(path: Path, *, root: Path) -> MovedFile | None:
     salvaged = salvage(raw)
     aside = _aside_name(path)
     os.replace(path, aside)
-    fsync_dir(path.parent)
+    fsync_folder(path.parent)
     count = sum(len(docs) for docs in salvaged.values())
     if count:
-        atomic_write_bytes(path, encode(salvaged))
+        replace_file(path, encode(salvaged))
     return MovedFile(
         file=str(path.relative_to(root)),
         moved_to=str(aside.relative_to(root)),

@@ -1,18 +1,16 @@
 """The ledger's Ed25519 signing key, and signed checkpoints of the current tree.
 
 The key is created on first start at ``settings.signing_key_path`` (PKCS#8 PEM,
-mode 0600), atomically: written to a private temporary file, flushed to disk and
-then hard-linked into place, so a crash never leaves a half-written key and a
-second process racing the first never replaces it. An existing key is never
-overwritten: losing it would orphan every checkpoint auditors hold.
+mode 0600) with ``xuncha_core.durable.create_file``: written to a private temporary
+file, flushed to disk and then hard-linked into place, so a crash never leaves a
+half-written key and a second process racing the first never replaces it. An
+existing key is never overwritten: losing it would orphan every checkpoint auditors
+hold.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,6 +24,7 @@ from cryptography.hazmat.primitives.serialization import (
 from sqlalchemy import Connection
 
 from server.ledger import proofs, store
+from xuncha_core import durable
 from xuncha_core.checkpoint import Checkpoint, sign
 
 log = logging.getLogger("xuncha.ledger")
@@ -46,22 +45,8 @@ def load_or_create_key(path: Path) -> Ed25519PrivateKey:
 def _create_key(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     pem = Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(pem)
-            f.flush()
-            os.fsync(f.fileno())
-        with contextlib.suppress(FileExistsError):  # another process created it first: keep theirs
-            os.link(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    # Refuses to replace a key another process created first: theirs is kept.
+    durable.create_file(path, pem, mode=0o600)
 
 
 def current_checkpoint(conn: Connection, key: Ed25519PrivateKey) -> Checkpoint:

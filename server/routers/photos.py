@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
-from server import accounts, photo_store, uploads
+from server import accounts, photo_checks, photo_store, uploads
 from server.db import read
 from server.deps import ActorDep, EngineDep, FieldActor, SettingsDep
 from server.errors import ApiError
@@ -77,10 +77,10 @@ async def put_photo(
 ) -> JSONResponse:
     """The whole photo as the body: 201 kept now, 200 kept already."""
     try:
-        sha = photo_store.normalise_sha256(sha256)
+        sha = photo_checks.normalise_sha256(sha256)
         declared = _content_length(request)
         if declared is not None and declared > settings.max_photo_bytes:
-            raise photo_store.too_large(declared, settings.max_photo_bytes)
+            raise photo_checks.too_large(declared, settings.max_photo_bytes)
     except ApiError:
         await _drain(request, settings)
         raise
@@ -94,7 +94,7 @@ async def put_photo(
                     size += len(chunk)
                     if size > settings.max_photo_bytes:
                         await _drain(request, settings)
-                        raise photo_store.too_large(size, settings.max_photo_bytes)
+                        raise photo_checks.too_large(size, settings.max_photo_bytes)
                     out.write(chunk)
             except ClientDisconnect:
                 return JSONResponse({"error": "client went away"}, 400)
@@ -177,7 +177,7 @@ async def patch_upload(
 @router.get("/photos/{sha256}")
 def get_photo(sha256: str, engine: EngineDep, settings: SettingsDep, actor: ActorDep) -> Any:
     """The photo's bytes, for read roles, its uploader, or the author of a record that cites it."""
-    sha = photo_store.normalise_sha256(sha256)
+    sha = photo_checks.normalise_sha256(sha256)
     with read(engine) as conn:
         receipt = photo_store.find_photo(conn, sha)
         if receipt is None:
