@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -16,7 +18,7 @@ from typing import Any
 
 from field_app.store import LocalStore
 from field_app.store.history_index import Summary, summarize
-from tests.support.store_writer import MONTHS, draft, envelope
+from tests.support.store_writer import MONTHS, draft, envelope, receipt
 
 ROOT = Path(__file__).resolve().parents[1]
 KILLS = 45
@@ -42,7 +44,7 @@ def apply(model: Model, op: dict[str, Any]) -> Model:
         m["outbox"].remove([rid, rev, n])
         m["history"].setdefault(rid, {})[str(rev)] = n
     elif op["op"] == "receipts":
-        for rid, rev, n in op["items"]:
+        for rid, rev, n, _month in op["items"]:
             m["outbox"].remove([rid, rev, n])
             m["history"].setdefault(rid, {})[str(rev)] = n
     elif op["op"] == "uploads":
@@ -81,15 +83,27 @@ def observe(folder: Path) -> tuple[Model, LocalStore]:
     return m, store
 
 
+def subsets(groups: list[list[Any]]) -> list[list[Any]]:
+    """Every union of whole groups (none of them to all of them)."""
+    return [[x for i, g in enumerate(groups) if mask >> i & 1 for x in g] for mask in range(1 << len(groups))]
+
+
 def possible_after(model: Model, pending: dict[str, Any] | None) -> list[Model]:
-    """What the store may hold after a kill during ``pending``: before or after it; for a bulk
-    upload mark (one write per metadata shard, each mark true on its own) any part of it."""
+    """What the store may hold after a kill during ``pending``: before or after it, and for the
+    two bulk writes exactly what LocalStore documents, no more. A bulk upload mark is one write
+    per metadata shard, each mark true on its own: any part of it. A batch of receipts is one
+    atomic write per history month file, receipts before the outbox write: each month's
+    receipts are stored (and leave the outbox at open) together or not at all, any months."""
     if pending is None:
         return [model]
-    if pending["op"] != "uploads":
-        return [model, apply(model, pending)]
-    shas = pending["shas"]
-    return [apply(model, {**pending, "shas": [s for i, s in enumerate(shas) if mask >> i & 1]}) for mask in range(1 << len(shas))]
+    if pending["op"] == "uploads":
+        return [apply(model, {**pending, "shas": part}) for part in subsets([[s] for s in pending["shas"]])]
+    if pending["op"] == "receipts":
+        by_month: dict[str, list[Any]] = {}
+        for item in pending["items"]:
+            by_month.setdefault(item[3], []).append(item)
+        return [apply(model, {**pending, "items": part}) for part in subsets(list(by_month.values()))]
+    return [model, apply(model, pending)]
 
 
 class Child:
@@ -173,7 +187,7 @@ def test_every_acknowledged_save_survives_sigkill_at_random_moments(tmp_path: Pa
     folder = tmp_path / "store"
     rng = random.Random(20250514)
     model = empty_model()
-    acked_total = in_flight_runs = landed = rebuilt_at_start = between_writes = 0
+    acked_total = in_flight_runs = landed = partly = rebuilt_at_start = between_writes = 0
     ops_seen: set[str] = set()
     killed_in: dict[str, int] = {}
     deadline = time.monotonic() + 150
@@ -213,16 +227,67 @@ def test_every_acknowledged_save_survives_sigkill_at_random_moments(tmp_path: Pa
             in_flight_runs += 1
             killed_in[pending["op"]] = killed_in.get(pending["op"], 0) + 1
             landed += actual != model
+            partly += actual not in (model, apply(model, pending))
         model = actual
     assert acked_total > KILLS * 3, "the writer barely saved anything; the test proves little"
     assert in_flight_runs > KILLS // 2, "the kills did not land while saving"
     assert ops_seen >= {"draft", "submit", "receipt", "receipts", "uploads", "review", "reindex"}, ops_seen
     assert between_writes > 0, "no kill landed between a month file and its index write; the test proves little"
     print(
-        f"{KILLS} kills, {acked_total} acknowledged saves, {in_flight_runs} kills mid-save, {landed} of them landed, "
+        f"{KILLS} kills, {acked_total} acknowledged saves, {in_flight_runs} kills mid-save, {landed} of them landed "
+        f"({partly} of a bulk write in part), "
         f"{rebuilt_at_start} starts rebuilt index shards ({between_writes} after a kill between a month file and its index); "
         f"ops: {sorted(ops_seen)}; kills mid-op: {dict(sorted(killed_in.items()))}"
     )
+
+
+def test_a_batch_of_receipts_killed_after_each_file_write_keeps_every_month_whole(tmp_path: Path) -> None:
+    """record_receipts killed right after each file it writes, in turn: the months written
+    keep their receipts (those revisions leave the outbox at open), the rest stay in the
+    outbox untouched; nothing is lost, nothing kept twice, and the index agrees."""
+    ids = [f"00000000-0000-4000-8000-{i:012d}" for i in range(6)]
+    months = ["2025-06", "2025-04", "2025-05", "2025-04", "2025-06"]
+    start = tmp_path / "start"
+    store = LocalStore(start)
+    store.submit(envelope(ids[5], 1, draft(ids[5], 1, 50, "2025-04")["content"]))
+    store.record_receipt(ids[5], 1, receipt(ids[5], 1))
+    for i, (rid, month) in enumerate(zip(ids, months, strict=False)):
+        store.submit(envelope(rid, 1, draft(rid, 1, i, month)["content"]))
+    # revision 2 is about another month: its receipt moves the record from 2025-04 to 2025-05
+    store.submit(envelope(ids[5], 2, draft(ids[5], 2, 51, "2025-05")["content"]))
+    items = [[i["record_id"], i["revision"], i["envelope"]["content"]["n"], i["envelope"]["content"]["month"]]
+             for i in store.outbox()]  # fmt: skip
+    before, _ = observe(start)
+    store.close()
+    batch = {"op": "receipts", "rid": "", "rev": 0, "n": 0, "items": items}
+    everything = apply(before, batch)
+
+    outcomes, wrote = [], []
+    for writes in range(1, 40):
+        folder = tmp_path / f"kill-{writes}"
+        shutil.copytree(start, folder)
+        child = subprocess.run(
+            [sys.executable, "-m", "tests.support.store_writer", str(folder), "--receipts-killed-after", str(writes)],
+            cwd=ROOT, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        finished = "ACK" in child.stdout.split()
+        assert finished or child.returncode == -signal.SIGKILL, child.stderr
+        wrote = [line.split()[1] for line in child.stdout.splitlines() if line.startswith("WROTE")]
+        actual, reopened = observe(folder)
+        assert reopened.recovery_report.ok, reopened.recovery_report.as_dict()
+        assert_index_agrees(folder, reopened)
+        reopened.close()
+        assert actual in possible_after(before, batch), f"killed after {wrote[-1:]}: lost or invented a receipt"
+        outcomes.append(sorted(rid for rid, rev, _, _ in items if str(rev) in actual["history"].get(rid, {})))
+        if finished:
+            break
+    assert finished, "record_receipts never finished"
+    assert actual == everything
+    assert outcomes[-1] == sorted(i[0] for i in items)
+    assert wrote[-1] == "work.json", "the revisions must leave the outbox last, after every receipt is stored"
+    assert any(0 < len(o) < len(items) for o in outcomes), "no kill left the batch in part; the test proves little"
+    assert all(set(a) <= set(b) for a, b in itertools.pairwise(outcomes)), "a later kill kept fewer receipts"
+    print("receipts kept after each kill:", [len(o) for o in outcomes], "files written:", wrote)
 
 
 def test_a_damaged_file_is_moved_aside_reported_and_its_complete_records_recovered(tmp_path: Path) -> None:

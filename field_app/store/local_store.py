@@ -200,9 +200,16 @@ class LocalStore:
 
     def record_receipts(self, receipts: list[tuple[str, int, dict[str, Any]]]) -> None:
         """``record_receipt`` for a batch of (record_id, revision, receipt), with the same order:
-        every receipt is stored in history (one write per month file) before the revisions
-        leave the outbox together in ONE write of work.json. A kill in between leaves them in
-        the outbox with their receipts stored; opening the store drops them from the outbox.
+        every receipt is stored in history (one atomic write per month file) before the
+        revisions leave the outbox together in ONE write of work.json. A kill in between leaves
+        them in the outbox with their receipts stored; opening the store drops them from the outbox.
+
+        The batch is not one atomic step, and need not be: a kill part-way through the month
+        files leaves the receipts of some months stored (those revisions leave the outbox at
+        open) and the others' revisions in the outbox untouched, to be sent again (the server
+        answers an identical replay with the same receipt). Receipts going to the same month
+        file land together. Each receipt stands alone, exactly as with ``record_receipt`` one at
+        a time: nothing is lost and no revision is ever both in the outbox and in history.
         Nothing is written if any revision is neither in the outbox nor in history."""
         checked = []
         for record_id, revision, receipt in receipts:

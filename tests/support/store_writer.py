@@ -2,6 +2,8 @@
 
     python -m tests.support.store_writer FOLDER SEED
 
+    python -m tests.support.store_writer FOLDER --receipts-killed-after K
+
 Prints ``READY`` once the store is open, then for every operation a line
 ``BEGIN {op}`` before it starts and ``ACK {op}`` after the store call returned
 (the moment the app would tell the user "saved"). The parent kills it with
@@ -10,17 +12,23 @@ Besides drafts, submits and receipts (one at a time and a batch in one call, as 
 stores them) it marks photos uploaded in bulk, applies reviews, moves records between
 months (a new revision about another month) and rebuilds the history index, so
 kills also land in index writes and rebuilds.
+
+The second form stores the receipts of the whole outbox with one ``record_receipts``
+call and SIGKILLs itself right after the K-th store file it replaced (printing
+``WROTE <file>`` for each), so a test can kill the bulk write at every step in turn.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import random
+import signal
 import sys
 import uuid
 from typing import Any
 
-from field_app.store import LocalStore
+from field_app.store import LocalStore, atomic_storage
 
 AUTHOR = "zhang.wei"
 DEVICE = "phone-1"
@@ -79,8 +87,10 @@ def choose(store: LocalStore, rng: random.Random) -> dict[str, Any]:
         return {"op": "receipt", "rid": item["record_id"], "rev": item["revision"], "n": content["n"],
                 "month": content["month"]}  # fmt: skip
     if outbox and r < 0.72:
-        # a batch's receipts in one call, as the sync engine stores them
-        items = [[i["record_id"], i["revision"], i["envelope"]["content"]["n"]] for i in outbox[: rng.randint(2, 5)]]
+        # a batch's receipts in one call, as the sync engine stores them; the month is the
+        # history file each receipt goes to (receipts of one month land together)
+        items = [[i["record_id"], i["revision"], i["envelope"]["content"]["n"], i["envelope"]["content"]["month"]]
+                 for i in outbox[: rng.randint(2, 5)]]  # fmt: skip
         return {"op": "receipts", "rid": "", "rev": 0, "n": 0, "items": items}
     if r < 0.9:
         synced = [v for v in store.history() if v["state"] in ("synced", "approved", "sent_back")]
@@ -109,7 +119,7 @@ def perform(store: LocalStore, op: dict[str, Any]) -> None:
     elif op["op"] == "receipt":
         store.record_receipt(rid, rev, receipt(rid, rev))
     elif op["op"] == "receipts":
-        store.record_receipts([(rid, rev, receipt(rid, rev)) for rid, rev, _ in op["items"]])
+        store.record_receipts([(rid, rev, receipt(rid, rev)) for rid, rev, _, _ in op["items"]])
     elif op["op"] == "uploads":
         store.mark_photos_uploaded(op["shas"], {sha: {"sha256": sha, "ledger_index": 7} for sha in op["shas"]})
     elif op["op"] == "review":
@@ -118,7 +128,28 @@ def perform(store: LocalStore, op: dict[str, Any]) -> None:
         store.rebuild_history_index()
 
 
+def receipts_killed_after(folder: str, writes: int) -> None:
+    """Store every outbox revision's receipt in one call; SIGKILL after the ``writes``-th file."""
+    store = LocalStore(folder)
+    replace_file, done = atomic_storage.replace_file, [0]
+
+    def replace_then_maybe_die(path: Any, content: Any, **kwargs: Any) -> Any:
+        result = replace_file(path, content, **kwargs)
+        done[0] += 1
+        print("WROTE", os.path.relpath(path, folder), flush=True)
+        if done[0] == writes:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return result
+
+    atomic_storage.replace_file = replace_then_maybe_die  # the storage's own writes, counted
+    store.record_receipts([(i["record_id"], i["revision"], receipt(i["record_id"], i["revision"])) for i in store.outbox()])
+    print("ACK", flush=True)
+
+
 def main() -> None:
+    if sys.argv[2] == "--receipts-killed-after":
+        receipts_killed_after(sys.argv[1], int(sys.argv[3]))
+        return
     folder, seed = sys.argv[1], int(sys.argv[2])
     rng = random.Random(seed)
     store = LocalStore(folder)
