@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from server import errors, photo_store
 from server.db import make_engine
+from server.group_commit import GroupWriter
 from server.ledger.signing import load_or_create_key
 from server.migrations import migrate
 from server.routers import auth, changes, ledger, photos, records
@@ -21,6 +22,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Xuncha 巡查", version="0.1.0")
     app.state.settings = settings
     app.state.engine = engine
+    app.state.group_writer = GroupWriter(engine)  # record intake: many requests, one commit
     app.state.signing_key = load_or_create_key(settings.signing_key_path)
     errors.install_handlers(app)
     for module in (auth, records, changes, photos, ledger):

@@ -50,10 +50,16 @@ def is_sqlite(conn_or_engine: Connection | Engine) -> bool:
     return conn_or_engine.dialect.name == "sqlite"
 
 
+def writer_connection(engine: Engine) -> Connection:
+    """A connection whose every ``begin()`` is a write transaction (as in ``write``), for a
+    long-lived writer that runs many transactions on it; the caller closes it."""
+    return engine.connect().execution_options(**{_SQLITE_BEGIN: "IMMEDIATE"})
+
+
 @contextmanager
 def write(engine: Engine) -> Iterator[Connection]:
     """A write transaction: committed when the block ends, rolled back if it raises."""
-    with engine.connect().execution_options(**{_SQLITE_BEGIN: "IMMEDIATE"}) as conn, conn.begin():
+    with writer_connection(engine) as conn, conn.begin():
         yield conn
 
 

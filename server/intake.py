@@ -18,9 +18,13 @@ ordering. A record whose photos have not all arrived is accepted ("photos
 pending"): ``photos_missing`` is computed on every read by joining the photo
 references with the stored photos, so there is no counter to drift.
 
-Two requests for the same key at the same moment cannot both write: the primary
-key of ``record_revisions`` refuses the second, and ``retrying`` turns that
-refusal into a fresh judgement (a replay or a 409), never a 500.
+Rules 1 and 2 need no database (``prepare``); rules 3 to 5 (``store``) run in a
+write transaction. The HTTP routes hand ``store`` to ``server.group_commit``, which
+stores the requests of the same moment in one transaction, one after the other,
+so the second of two requests for the same key sees the first (a replay or a
+409). Should another writer take the key first, the primary key of
+``record_revisions`` refuses the insert and the store is judged again
+(``retrying``, or the group writer's own retry), never a 500.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -69,11 +74,20 @@ def check_envelope(data: Any) -> RecordRevision:
     return record
 
 
-def submit(conn: Connection, *, actor: Actor, data: Any, received_at: str | None = None) -> tuple[int, dict[str, Any]]:
-    """Judge one envelope and, if new, store it; answer (HTTP status, receipt).
+@dataclass(frozen=True)
+class Submission:
+    """An envelope judged on its own (rules 1 and 2), ready to be judged against the stored records."""
 
-    201 for a new revision, 200 for an identical replay (the original receipt,
-    nothing written). Every refusal is an ApiError or a ValidationError.
+    record: RecordRevision
+    envelope: dict[str, Any]
+    envelope_text: str  # canonical JSON
+    digest: str  # SHA-256 hex of envelope_text
+
+
+def prepare(*, actor: Actor, data: Any) -> Submission:
+    """Rules 1 and 2, which need no database: the parsed envelope, its canonical text and digest.
+
+    Pure work, so a request does it before it queues for the writer.
     """
     record = check_envelope(data)
     if record.author != actor.username or record.device_id != actor.device_id:
@@ -88,6 +102,22 @@ def submit(conn: Connection, *, actor: Actor, data: Any, received_at: str | None
     envelope = record.as_dict()
     envelope_text = canonical_text(envelope)
     digest = hashlib.sha256(envelope_text.encode("utf-8")).hexdigest()  # == record.digest(), computed once
+    return Submission(record, envelope, envelope_text, digest)
+
+
+def submit(conn: Connection, *, actor: Actor, data: Any, received_at: str | None = None) -> tuple[int, dict[str, Any]]:
+    """Judge one envelope and, if new, store it; answer (HTTP status, receipt).
+
+    201 for a new revision, 200 for an identical replay (the original receipt,
+    nothing written). Every refusal is an ApiError or a ValidationError, raised
+    before anything is written.
+    """
+    return store(conn, prepare(actor=actor, data=data), received_at=received_at)
+
+
+def store(conn: Connection, sub: Submission, *, received_at: str | None = None) -> tuple[int, dict[str, Any]]:
+    """Rules 3 to 5 for a prepared envelope, in the caller's transaction (see ``submit``)."""
+    record, envelope, envelope_text, digest = sub.record, sub.envelope, sub.envelope_text, sub.digest
     existing = conn.execute(_REVISION, {"rid": record.record_id, "rev": record.revision}).first()
     if existing is not None:
         if existing.digest == digest:
@@ -178,20 +208,42 @@ def submit_batch(conn: Connection, *, actor: Actor, items: list[Any]) -> list[di
     Each result is ``{"status", "receipt"}`` or ``{"status", "error"}``. A later
     item may build on an earlier one of the same batch (revision 2 after 1).
     """
-    results: list[dict[str, Any]] = []
+    return store_batch(conn, prepare_batch(actor=actor, items=items))
+
+
+def prepare_batch(*, actor: Actor, items: list[Any]) -> list[Submission | dict[str, Any]]:
+    """``prepare`` for each item: a Submission, or the item's error result."""
+    out: list[Submission | dict[str, Any]] = []
     for data in items:
-        # No savepoint needed: ``submit`` refuses before its first write, never after.
         try:
-            status, receipt = submit(conn, actor=actor, data=data)
-        except ApiError as exc:
-            results.append({"status": exc.status, "error": _error(exc.code, exc.message, exc.message_zh, exc.detail)})
+            out.append(prepare(actor=actor, data=data))
+        except (ApiError, ValidationError) as exc:
+            out.append(_error_result(exc))
+    return out
+
+
+def store_batch(conn: Connection, prepared: list[Submission | dict[str, Any]]) -> list[dict[str, Any]]:
+    """``store`` for each prepared item in order; error results pass through."""
+    results: list[dict[str, Any]] = []
+    for sub in prepared:
+        if not isinstance(sub, Submission):
+            results.append(sub)
             continue
-        except ValidationError as exc:
-            zh = exc.detail.get("message_zh") or exc.message
-            results.append({"status": 422, "error": _error(exc.code, exc.message, zh, exc.detail)})
+        # No savepoint needed: ``store`` refuses before its first write, never after.
+        try:
+            status, receipt = store(conn, sub)
+        except (ApiError, ValidationError) as exc:
+            results.append(_error_result(exc))
             continue
         results.append({"status": status, "receipt": receipt})
     return results
+
+
+def _error_result(exc: ApiError | ValidationError) -> dict[str, Any]:
+    if isinstance(exc, ApiError):
+        return {"status": exc.status, "error": _error(exc.code, exc.message, exc.message_zh, exc.detail)}
+    zh = exc.detail.get("message_zh") or exc.message
+    return {"status": 422, "error": _error(exc.code, exc.message, zh, exc.detail)}
 
 
 def retrying(engine: Engine, work: Callable[[Connection], _T], *, attempts: int = 3) -> _T:

@@ -253,3 +253,77 @@ def test_only_the_author_may_send_a_new_revision(server: LiveServer) -> None:
     with li.client() as c:
         r = c.post("/api/v1/records", json=li.envelope(record_id=env["record_id"], revision=2))
     assert r.status_code == 403 and r.json()["error"]["code"] == "record.not_author"
+
+
+def test_sixteen_phones_sending_at_once_each_get_the_right_answer_and_nothing_else_is_stored(
+    server: LiveServer,
+) -> None:
+    """Singles sent together are stored together (group commit), yet each is judged alone:
+    replays, conflicts and refusals mixed in change nothing for their neighbours."""
+    wang = member(server, "wang", "supervisor")
+    threads_n = 16
+    same = [wang.envelope() for _ in range(2)]  # every thread sends these, identical
+    contested = [wang.envelope() for _ in range(2)]  # every thread sends these, in one of 4 versions
+    unique = [[wang.envelope() for _ in range(5)] for _ in range(threads_n)]
+    answers: dict[int, list[tuple[str, dict[str, Any], int, dict[str, Any]]]] = {}
+    gate = threading.Barrier(threads_n)
+
+    def version(env: dict[str, Any], i: int) -> dict[str, Any]:
+        return {**env, "content": remediation_content(note=f"version {i % 4}")}
+
+    def send(i: int) -> None:
+        bodies = [("same", e) for e in same] + [("contested", version(e, i)) for e in contested]
+        bodies += [("unique", e) for e in unique[i]]
+        bodies += [("invalid", {**wang.envelope(), "content": {"village_id": "v-lianhe"}}),
+                   ("not_mine", {**wang.envelope(), "author": "li"})]
+        bodies = bodies[i % len(bodies):] + bodies[:i % len(bodies)]  # each thread in its own order
+        out = []
+        with wang.client() as c:
+            gate.wait()
+            for kind, body in bodies:
+                r = c.post("/api/v1/records", json=body)
+                out.append((kind, body, r.status_code, r.json()))
+        answers[i] = out
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(threads_n)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(60)
+    assert len(answers) == threads_n
+    flat = [a for out in answers.values() for a in out]
+
+    by_key: dict[str, list[tuple[str, dict[str, Any], int, dict[str, Any]]]] = {}
+    for kind, body, status, answer in flat:
+        if kind == "invalid":
+            assert (status, answer["error"]["code"]) == (422, "record.invalid")
+        elif kind == "not_mine":
+            assert (status, answer["error"]["code"]) == (403, "record.author_mismatch")
+        else:
+            by_key.setdefault(body["record_id"], []).append((kind, body, status, answer))
+
+    stored_receipts: list[dict[str, Any]] = []
+    for sends in by_key.values():
+        winners = [(body, answer) for _k, body, status, answer in sends if status == 201]
+        assert len(winners) == 1, [s for _k, _b, s, _a in sends]
+        won, receipt = winners[0]
+        stored_receipts.append(receipt)
+        for _kind, body, status, answer in sends:
+            if body == won:
+                assert status in (200, 201) and {**answer, "replayed": False} == receipt
+            else:
+                assert status == 409 and answer["error"]["code"] == "record.revision_conflict"
+                assert answer["error"]["detail"]["server_envelope"] == won
+    assert len(by_key) == 2 + 2 + threads_n * 5
+    assert sorted(len(s) for s in by_key.values()) == [1] * (threads_n * 5) + [threads_n] * 4
+
+    # Exactly the winners are stored, each under the ledger entry its receipt names.
+    assert _count(server, "SELECT COUNT(*) FROM record_revisions") == len(by_key)
+    assert _count(server, "SELECT COUNT(*) FROM records") == len(by_key)
+    assert _count(server, "SELECT COUNT(*) FROM ledger_entries WHERE entry LIKE '%record.accepted%'") == len(by_key)
+    assert len({r["ledger_index"] for r in stored_receipts}) == len(by_key)
+    winners_by_id = {b["record_id"]: b for s in by_key.values() for _k, b, st, _a in s if st == 201}
+    for receipt in stored_receipts:
+        text, leaf = _ledger_entry(server, receipt["ledger_index"])
+        assert leaf.hex() == receipt["leaf_hash"] == leaf_hash(text.encode()).hex()
+        assert json.loads(text)["record"] == winners_by_id[receipt["record_id"]]

@@ -8,8 +8,8 @@ UTF-8, strings escaped only where JSON requires it, numbers in ECMAScript form.
 
 from __future__ import annotations
 
-import json
 import math
+from json.encoder import encode_basestring
 from typing import Any
 
 _MAX_SAFE_INT = 2**53 - 1
@@ -40,16 +40,18 @@ def _write(value: Any, out: list[str]) -> None:
     elif isinstance(value, float):
         out.append(_number(value))
     elif isinstance(value, str):
-        out.append(json.dumps(value, ensure_ascii=False))
+        out.append(encode_basestring(value))  # exactly what json.dumps(value, ensure_ascii=False) writes
     elif isinstance(value, dict):
         out.append("{")
-        keys = sorted(value, key=_utf16_key)
-        for i, key in enumerate(keys):
+        for key in value:
             if not isinstance(key, str):
                 raise TypeError(f"object keys must be strings, got {key!r}")
+        # Code-point order is UTF-16 order for ASCII keys (nearly all): skip the re-encoding then.
+        keys = sorted(value) if all(key.isascii() for key in value) else sorted(value, key=_utf16_key)
+        for i, key in enumerate(keys):
             if i:
                 out.append(",")
-            out.append(json.dumps(key, ensure_ascii=False))
+            out.append(encode_basestring(key))
             out.append(":")
             _write(value[key], out)
         out.append("}")

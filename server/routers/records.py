@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, Response
@@ -9,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from server import accounts, intake, reviews
 from server.db import read
-from server.deps import ActorDep, EngineDep, FieldActor, ReviewerActor
+from server.deps import ActorDep, EngineDep, FieldActor, GroupWriterDep, ReviewerActor
 from server.errors import ApiError
 
 router = APIRouter(prefix="/api/v1", tags=["records"])
@@ -30,20 +31,25 @@ class ReviewRequest(BaseModel):
 
 
 @router.post("/records", status_code=201)
-def push_record(
-    envelope: Annotated[dict[str, Any], Body()], actor: FieldActor, engine: EngineDep, response: Response
+async def push_record(
+    envelope: Annotated[dict[str, Any], Body()], actor: FieldActor, writer: GroupWriterDep, response: Response
 ) -> dict[str, Any]:
-    """Push one record revision. 201 new; 200 an identical replay, answering the original receipt."""
-    status, receipt = intake.retrying(engine, lambda conn: intake.submit(conn, actor=actor, data=envelope))
+    """Push one record revision. 201 new; 200 an identical replay, answering the original receipt.
+
+    The envelope is judged on its own here; the writer then stores it together with the
+    other requests of the moment, and this answers only after that commit.
+    """
+    sub = intake.prepare(actor=actor, data=envelope)
+    status, receipt = await asyncio.wrap_future(writer.submit(lambda conn: intake.store(conn, sub)))
     response.status_code = status
     return receipt
 
 
 @router.post("/records/batch")
-def push_batch(batch: Batch, actor: FieldActor, engine: EngineDep) -> dict[str, Any]:
+def push_batch(batch: Batch, actor: FieldActor, writer: GroupWriterDep) -> dict[str, Any]:
     """Push up to 200 revisions; each is judged alone, the accepted ones are stored together."""
-    results = intake.retrying(engine, lambda conn: intake.submit_batch(conn, actor=actor, items=batch.records))
-    return {"results": results}
+    prepared = intake.prepare_batch(actor=actor, items=batch.records)
+    return {"results": writer.run(lambda conn: intake.store_batch(conn, prepared))}
 
 
 @router.get("/records")
