@@ -76,26 +76,22 @@ def _number(x: float) -> str:
         raise ValueError("NaN and Infinity have no JSON form")
     if x == 0:
         return "0"
-    if x.is_integer() and abs(x) < 1e21:
-        return str(int(x))
-    r = repr(x)  # shortest round-trip digits, as ECMAScript requires
-    if "e" not in r:
-        return r
-    mantissa, exp = r.split("e")
-    exponent = int(exp)
-    digits = mantissa.replace("-", "").replace(".", "")
-    digits = digits.rstrip("0") or "0"
-    sign = "-" if x < 0 else ""
+    # repr gives the shortest digits that round-trip, which is what ECMAScript asks for;
+    # only the layout (where the point goes, when to use an exponent) differs.
+    mantissa, _, exp = repr(abs(x)).partition("e")
+    whole, _, frac = mantissa.partition(".")
+    all_digits = whole + frac
+    significant = all_digits.lstrip("0")
+    point = len(whole) + int(exp or 0) - (len(all_digits) - len(significant))
+    digits = significant.rstrip("0")
     k = len(digits)
-    n = exponent + (len(mantissa.replace("-", "").split(".")[0]))  # position of decimal point
-    if k <= n <= 21:
-        return sign + digits + "0" * (n - k)
-    if 0 < n <= 21:
-        return sign + digits[:n] + "." + digits[n:]
-    if -6 < n <= 0:
-        return sign + "0." + "0" * (-n) + digits
-    e = n - 1
-    esign = "+" if e >= 0 else "-"
-    if k == 1:
-        return f"{sign}{digits}e{esign}{abs(e)}"
-    return f"{sign}{digits[0]}.{digits[1:]}e{esign}{abs(e)}"
+    sign = "-" if x < 0 else ""
+    if k <= point <= 21:
+        return sign + digits + "0" * (point - k)
+    if 0 < point <= 21:
+        return sign + digits[:point] + "." + digits[point:]
+    if -6 < point <= 0:
+        return sign + "0." + "0" * (-point) + digits
+    e = point - 1
+    tail = f"e{'+' if e >= 0 else '-'}{abs(e)}"
+    return sign + (digits if k == 1 else f"{digits[0]}.{digits[1:]}") + tail
