@@ -56,15 +56,26 @@ class _Sink(BaseHTTPRequestHandler):
         pass
 
 
-def raw_puts(url: str, photos: list[bytes], path: str = "/sink/{sha}", token: str | None = None) -> float:
+def raw_puts(
+    url: str, photos: list[bytes], path: str = "/sink/{sha}", token: str | None = None, workers: int = 1
+) -> float:
+    """Seconds to PUT every photo, ``workers`` connections at once (each takes every n-th photo)."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
-        started = time.perf_counter()
-        for data in photos:
-            sha = hashlib.sha256(data).hexdigest()
-            r = client.put(path.format(sha=sha), content=data)
-            assert r.status_code in (200, 201), r.text
-        return time.perf_counter() - started
+
+    def send(share: list[bytes]) -> None:
+        with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
+            for data in share:
+                sha = hashlib.sha256(data).hexdigest()
+                r = client.put(path.format(sha=sha), content=data)
+                assert r.status_code in (200, 201), r.text
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=send, args=(photos[i::workers],)) for i in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - started
 
 
 def main() -> None:
@@ -80,11 +91,13 @@ def main() -> None:
 
     server = LiveServer(tmp / "srv", f"sqlite:///{tmp / 'srv.sqlite3'}").start()
     raw_server = LiveServer(tmp / "raw", f"sqlite:///{tmp / 'raw.sqlite3'}").start()
+    raw_server4 = LiveServer(tmp / "raw4", f"sqlite:///{tmp / 'raw4.sqlite3'}").start()
     sink = ThreadingHTTPServer(("127.0.0.1", 0), _Sink)
     threading.Thread(target=sink.serve_forever, daemon=True).start()
     try:
         server.add_user("bench", "supervisor")
         raw_server.add_user("bench", "supervisor")
+        raw_server4.add_user("bench", "supervisor")
         phone = Phone(server, tmp / "phone", "bench")
         print("saving records to the phone's outbox …", flush=True)
         envelopes = [phone.save_recheck([p]) for p in photos]
@@ -105,6 +118,11 @@ def main() -> None:
         raw_token = raw_server.enroll("bench")["token"]
         with FaultyProxy(raw_server.port) as proxy:
             real_put_s = raw_puts(proxy.url, photos, "/api/v1/photos/{sha}", raw_token)
+        raw4_token = raw_server4.enroll("bench")["token"]
+        with FaultyProxy(raw_server4.port) as proxy:
+            real_put4_s = raw_puts(
+                proxy.url, photos, "/api/v1/photos/{sha}", raw4_token, workers=UPLOADS_AT_ONCE
+            )
 
         mb = photo_bytes / 1e6
         print()
@@ -114,6 +132,10 @@ def main() -> None:
         print(f"sync (records + photos, real server, via proxy): {sync_s:7.2f} s  {mb / sync_s:7.1f} MB/s of photos")
         print(f"raw PUTs to a trivial sink (via proxy):          {sink_s:7.2f} s  {mb / sink_s:7.1f} MB/s   sync/raw throughput = {sink_s / sync_s:.2f}")
         print(f"raw PUTs to the real server's PUT /photos (via proxy): {real_put_s:7.2f} s  {mb / real_put_s:7.1f} MB/s   sync/raw throughput = {real_put_s / sync_s:.2f}")
+        print(
+            f"raw PUTs to the real server, {UPLOADS_AT_ONCE} connections at once: {real_put4_s:7.2f} s"
+            f"  {mb / real_put4_s:7.1f} MB/s   sync/raw throughput = {real_put4_s / sync_s:.2f}"
+        )
         print(f"bytes on the wire, phone → server: {sync_up} = {sync_up / payload:.4f} × payload ({payload} B); raw PUTs {sink_up / photo_bytes:.4f} × photos")
         print(f"bytes on the wire, both ways: {sync_up + sync_down} = {(sync_up + sync_down) / payload:.4f} × payload")
 
@@ -141,6 +163,7 @@ def main() -> None:
         sink.shutdown()
         server.stop()
         raw_server.stop()
+        raw_server4.stop()
 
 
 if __name__ == "__main__":
