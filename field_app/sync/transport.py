@@ -76,6 +76,15 @@ class ServerApi:
 
     def put_photo(self, sha256: str, data: bytes, on_bytes: ByteCounter, slice_size: int = SLICE) -> dict[str, Any]:
         """Send a whole photo in one request."""
+        if slice_size >= len(data):  # one slice: hand httpx the bytes, count them once sent
+            answer = self._json(
+                "PUT",
+                f"/api/v1/photos/{sha256}",
+                content=data,
+                headers={"Content-Type": "application/octet-stream"},
+            )
+            on_bytes(len(data))
+            return answer
         return self._json(
             "PUT",
             f"/api/v1/photos/{sha256}",

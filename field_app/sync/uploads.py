@@ -20,7 +20,7 @@ from field_app.sync.errors import Offline, Refused, SyncError
 from field_app.sync.transport import ServerApi
 
 MIN_CHUNK = 16 * 1024
-MIN_SLICE, MAX_SLICE = 16 * 1024, 256 * 1024
+MIN_SLICE, MAX_SLICE = 16 * 1024, 1024 * 1024
 MAX_CHUNK = 1024 * 1024
 SECONDS_PER_CHUNK = 4.0
 # How many cuts one photo may suffer within a pass before the pass gives up (and backs off).
