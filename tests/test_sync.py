@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import random
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from field_app.sync.engine import Progress
+from field_app.sync.engine import BATCH, FAST_BATCH_SECONDS, Progress
 from field_app.sync.errors import DeviceRevoked, ProofFailed
 from field_app.sync.receipts import PINNED_KEY_SETTING, prove_record
 from field_app.sync.scheduler import SyncScheduler, backoff
@@ -286,3 +287,60 @@ def test_backoff_grows_with_failures_is_capped_and_jittered() -> None:
     assert all(1 <= d <= 2 for d in first)
     assert all(1 <= d <= 60 for d in tenth) and max(tenth) > 40
     assert len({round(d, 3) for d in tenth}) > 150  # phones do not come back in lockstep
+
+
+class _SlowBatches(httpx.HTTPTransport):
+    """A link whose answers to record batches take ``delays[n]`` seconds (the last delay for
+    later batches); logs when each request starts and when its answer is back."""
+
+    def __init__(self, delays: list[float]) -> None:
+        super().__init__()
+        self.delays = delays
+        self.batches = 0
+        self.log: list[tuple[str, str]] = []
+        self._lock = threading.Lock()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        kind = "batch" if request.url.path.endswith("/records/batch") else "photo" if "/photos/" in request.url.path else "other"
+        with self._lock:
+            self.log.append(("start", kind))
+            delay = self.delays[min(self.batches, len(self.delays) - 1)] if kind == "batch" else 0.0
+            self.batches += kind == "batch"
+        response = super().handle_request(request)
+        time.sleep(delay)
+        with self._lock:
+            self.log.append(("end", kind))
+        return response
+
+
+def _save_two_batches(phone: Phone) -> list[dict]:
+    """A full first batch of records without photos, then a few records with photos."""
+    return [phone.save_recheck([]) for _ in range(BATCH)] + [phone.save_recheck([small_jpeg(900 + i)]) for i in range(3)]
+
+
+def test_on_a_fast_link_photos_start_before_the_last_records_are_answered(server: LiveServer, phone: Phone) -> None:
+    saved = _save_two_batches(phone)
+    link = _SlowBatches([0.0, 2.0])  # the first batch flies; the second one's answer lingers
+
+    result = phone.sync(transport=link)
+
+    assert result.receipts == len(saved) and result.photos_sent == 3
+    first_photo = link.log.index(("start", "photo"))
+    last_batch_back = max(i for i, event in enumerate(link.log) if event == ("end", "batch"))
+    assert first_photo < last_batch_back
+    assert phone.leftovers() == {"outbox": 0, "photos_pending": 0}
+    assert_exactly_once(server, saved)
+
+
+def test_on_a_slow_link_every_record_is_answered_before_any_photo_goes(server: LiveServer, phone: Phone) -> None:
+    saved = _save_two_batches(phone)
+    link = _SlowBatches([FAST_BATCH_SECONDS + 0.2])  # every batch as slow as on 2G
+
+    result = phone.sync(transport=link)
+
+    assert result.receipts == len(saved) and result.photos_sent == 3
+    first_photo = link.log.index(("start", "photo"))
+    last_batch_back = max(i for i, event in enumerate(link.log) if event == ("end", "batch"))
+    assert last_batch_back < first_photo
+    assert phone.leftovers() == {"outbox": 0, "photos_pending": 0}
+    assert_exactly_once(server, saved)

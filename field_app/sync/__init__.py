@@ -31,7 +31,10 @@ revision of each record, so a revision is never sent before its base has a recei
 it at once and its receipt lists ``photos_missing``; the office sees a "photos pending"
 badge until every photo has arrived. The phone keeps the hashes still owed in its store and
 keeps uploading them, pass after pass, until the server reports none missing. Records go
-first because they are small and are what the office needs first on a 2G link.
+first because they are small and are what the office needs first on a 2G link: photos
+wait until every batch is answered and the pull is done. On a fast link (a full batch
+answered in under a second) records cannot hold up the office, so photos start as soon as
+the first batch is answered, alongside the remaining batches and the pull.
 
 **Photo uploads.** The phone asks ``POST /api/v1/photos/missing`` which hashes the server
 lacks, and uploads only those. A photo no bigger than one chunk goes in one

@@ -1,5 +1,8 @@
 """One sync pass: push the outbox, pull the server's changes, send the photos it lacks.
 
+Records and the pull run on one thread, photos on the calling thread: after the records
+and the pull, or, on a fast link, from the moment the first batch is answered.
+
 ``run_pass`` promises: every outbox revision it hears a receipt for is receipted in the
 store (and so leaves the outbox) before it goes on; a conflict is stored as a conflict with
 both versions; a refusal is stored with the server's message; each pulled page is stored
@@ -14,6 +17,7 @@ from __future__ import annotations
 import functools
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
@@ -30,6 +34,9 @@ PAGE = 500
 # Photos on the wire at once: while one waits for the server to check and store it, the
 # others' bytes keep the link busy. Bounded so a phone never floods a weak server or link.
 UPLOADS_AT_ONCE = 4
+# A full batch answered this fast means a fast link: the photos need not wait for the rest
+# of the records (on 2G a full batch takes many seconds, and records keep the link first).
+FAST_BATCH_SECONDS = 1.0
 SENDABLE = ("waiting", "sending")
 
 
@@ -99,13 +106,15 @@ class SyncPass:
         self._receipts: list[tuple[str, int, dict[str, Any]]] = []
         self._lock = threading.RLock()
         self._writer = _Writer()
+        self._stop = threading.Event()  # one side of the pass failed: the other stops too
+        self._first_batch = threading.Event()
+        self._photos_early = False
 
     def run(self) -> PassResult:
         self._writer = _Writer()
+        self._stop, self._first_batch, self._photos_early = threading.Event(), threading.Event(), False
         try:
-            self.push_records()
-            self.pull_changes()
-            self.send_photos()
+            self._records_then_photos()
         finally:
             self._writer.close()  # every receipt heard is stored before the pass returns or raises
         if self.api.server_time:
@@ -113,16 +122,55 @@ class SyncPass:
         self._report(phase="done")
         return self.result
 
+    def _records_then_photos(self) -> None:
+        """Records, then the pull, on their own thread; the photos after them, or on a fast
+        link as soon as the first batch is answered. A failure on either side stops both and
+        is raised once both have stopped (the records' first)."""
+        failed: list[BaseException] = []
+
+        def records() -> None:
+            try:
+                self.push_records()
+                self.pull_changes()
+            except BaseException as exc:
+                failed.append(exc)
+                self._stop.set()
+            finally:
+                self._first_batch.set()
+
+        thread = threading.Thread(target=records, name="xuncha-sync-records", daemon=True)
+        thread.start()
+        self._first_batch.wait()
+        if not self._photos_early:
+            thread.join()
+        try:
+            if not failed:
+                self.send_photos()
+        except BaseException:
+            self._stop.set()
+            thread.join()
+            if failed:
+                raise failed[0] from None
+            raise
+        thread.join()
+        if failed:
+            raise failed[0]
+
+    def _stopped(self) -> bool:
+        return self.cancel.is_set() or self._stop.is_set()
+
     # records ------------------------------------------------------------------------
     def push_records(self) -> None:
         total = sum(1 for item in self.store.outbox() if item["state"] in SENDABLE)
         self._report(phase="push", records_total=total, records_done=0)
-        while not self.cancel.is_set():
+        while not self._stopped():
             batch = self._next_batch()
             if not batch:
                 return
             faults.point("before_send")
+            started = time.monotonic()
             results = self.api.push_batch([item["envelope"] for item in batch])
+            fast = len(batch) == BATCH and time.monotonic() - started < FAST_BATCH_SECONDS
             faults.point("after_commit")
             progressed = False
             self._receipts: list[tuple[str, int, dict[str, Any]]] = []
@@ -133,6 +181,9 @@ class SyncPass:
             else:
                 for receipt in self._receipts:
                     self._writer.put(self.store.record_receipt, *receipt)
+            if not self._first_batch.is_set():
+                self._photos_early = fast
+                self._first_batch.set()
             if not progressed:
                 return  # everything left waits on something (a base, a person)
 
@@ -180,7 +231,7 @@ class SyncPass:
     def pull_changes(self) -> None:
         self._report(phase="pull")
         cursor = self.store.cursor()
-        while not self.cancel.is_set():
+        while not self._stopped():
             page = self.api.changes(after=cursor, limit=PAGE)
             changes = list(page.get("changes") or [])
             next_cursor = int(page.get("next", cursor))
@@ -220,7 +271,7 @@ class SyncPass:
         with ThreadPoolExecutor(max_workers=UPLOADS_AT_ONCE, thread_name_prefix="xuncha-upload") as pool:
             running = set()
             for sha, path in todo:
-                if self.cancel.is_set():
+                if self._stopped():
                     break
                 running.add(pool.submit(self._upload, sha, path))
                 if len(running) >= UPLOADS_AT_ONCE:
