@@ -157,7 +157,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "receipt.none": ("还没有回执：同步后，服务器的回执会显示在这里。", "No receipt yet: after a sync the server's receipt shows here."),
     "receipt.of_revision": ("第 {revision} 版的回执", "Receipt of revision {revision}"),
     "receipt.index": ("台账序号 #{index}", "Ledger entry #{index}"),
-    "receipt.leaf": ("叶哈希", "Leaf hash"),
+    "receipt.leaf": ("存证哈希（台账叶节点）", "Leaf hash"),
     "receipt.received": ("服务器接收时间 {at}", "Received by the server {at}"),
     "receipt.verify": ("核验存证", "Verify receipt"),
     "receipt.checking": ("正在向服务器取证明并核验…", "Fetching the proof from the server and checking it…"),
