@@ -132,21 +132,8 @@ def record_photo(conn: Connection, photo: CheckedPhoto, *, uploaded_by: str) -> 
         "uploaded_by": uploaded_by,
         "received_at": received_at,
     }
-    receipt = ledger.append(conn, entry)
-    conn.execute(
-        t.photos.insert().values(
-            sha256=photo.sha256,
-            size=photo.size,
-            mime=photo.mime,
-            width=photo.width,
-            height=photo.height,
-            uploaded_by=uploaded_by,
-            received_at=received_at,
-            ledger_index=receipt.index,
-            leaf_hash=receipt.leaf_hash,
-        )
-    )
-    return PhotoReceipt(
+    appended = ledger.append(conn, entry)
+    receipt = PhotoReceipt(
         sha256=photo.sha256,
         size=photo.size,
         mime=photo.mime,
@@ -154,9 +141,12 @@ def record_photo(conn: Connection, photo: CheckedPhoto, *, uploaded_by: str) -> 
         height=photo.height,
         uploaded_by=uploaded_by,
         received_at=received_at,
-        ledger_index=receipt.index,
-        leaf_hash=receipt.leaf_hash,
+        ledger_index=appended.index,
+        leaf_hash=appended.leaf_hash,
     )
+    row = {name: value for name, value in asdict(receipt).items() if name != "replayed"}
+    conn.execute(t.photos.insert().values(**row))
+    return receipt
 
 
 def _replay(settings: Settings, existing: PhotoReceipt, source: Source) -> PhotoReceipt:
