@@ -289,25 +289,53 @@ def test_backoff_grows_with_failures_is_capped_and_jittered() -> None:
     assert len({round(d, 3) for d in tenth}) > 150  # phones do not come back in lockstep
 
 
-class _SlowBatches(httpx.HTTPTransport):
-    """A link whose answers to record batches take ``delays[n]`` seconds (the last delay for
-    later batches); logs when each request starts and when its answer is back."""
+class _ManualClock:
+    """A monotonic clock that only the link moves: the phone's idea of how long a batch took."""
 
-    def __init__(self, delays: list[float]) -> None:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self._lock:
+            return self.now
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self.now += seconds
+
+
+class _SteeredBatches(httpx.HTTPTransport):
+    """A link on which record batch ``n`` takes ``durations[n]`` seconds of its manual clock (the
+    last duration for later batches), whatever the machine's load. With
+    ``hold_later_batches_until_a_photo``, the answer to every batch after the first is held
+    until a photo upload has started (or a minute has passed, so that a phone which never
+    starts one fails the test instead of hanging it). Logs when each request starts and when
+    its answer is back."""
+
+    def __init__(self, durations: list[float], *, hold_later_batches_until_a_photo: bool = False) -> None:
         super().__init__()
-        self.delays = delays
+        self.durations = durations
+        self.hold = hold_later_batches_until_a_photo
+        self.clock = _ManualClock()
         self.batches = 0
         self.log: list[tuple[str, str]] = []
+        self._photo_started = threading.Event()
         self._lock = threading.Lock()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         kind = "batch" if request.url.path.endswith("/records/batch") else "photo" if "/photos/" in request.url.path else "other"
         with self._lock:
             self.log.append(("start", kind))
-            delay = self.delays[min(self.batches, len(self.delays) - 1)] if kind == "batch" else 0.0
+            number = self.batches
             self.batches += kind == "batch"
+        if kind == "photo":
+            self._photo_started.set()
         response = super().handle_request(request)
-        time.sleep(delay)
+        if kind == "batch":
+            if self.hold and number > 0:
+                self._photo_started.wait(timeout=60)
+            self.clock.advance(self.durations[min(number, len(self.durations) - 1)])
         with self._lock:
             self.log.append(("end", kind))
         return response
@@ -320,9 +348,11 @@ def _save_two_batches(phone: Phone) -> list[dict]:
 
 def test_on_a_fast_link_photos_start_before_the_last_records_are_answered(server: LiveServer, phone: Phone) -> None:
     saved = _save_two_batches(phone)
-    link = _SlowBatches([0.0, 2.0])  # the first batch flies; the second one's answer lingers
+    # The first batch is answered at once; the second one's answer is held back until a photo
+    # has started, which happens only if the phone took the link for a fast one.
+    link = _SteeredBatches([0.0], hold_later_batches_until_a_photo=True)
 
-    result = phone.sync(transport=link)
+    result = phone.sync(transport=link, clock=link.clock)
 
     assert result.receipts == len(saved) and result.photos_sent == 3
     first_photo = link.log.index(("start", "photo"))
@@ -334,9 +364,9 @@ def test_on_a_fast_link_photos_start_before_the_last_records_are_answered(server
 
 def test_on_a_slow_link_every_record_is_answered_before_any_photo_goes(server: LiveServer, phone: Phone) -> None:
     saved = _save_two_batches(phone)
-    link = _SlowBatches([FAST_BATCH_SECONDS + 0.2])  # every batch as slow as on 2G
+    link = _SteeredBatches([FAST_BATCH_SECONDS + 0.2])  # every batch as slow as on 2G
 
-    result = phone.sync(transport=link)
+    result = phone.sync(transport=link, clock=link.clock)
 
     assert result.receipts == len(saved) and result.photos_sent == 3
     first_photo = link.log.index(("start", "photo"))
