@@ -23,6 +23,10 @@ from sqlalchemy import Connection, bindparam, select
 
 from server import ledger
 from server import tables as t
+from server.access import FIELD_ROLES as FIELD_ROLES
+from server.access import OFFICE_ROLES as OFFICE_ROLES
+from server.access import READ_ALL_ROLES as READ_ALL_ROLES
+from server.access import code_target
 from server.errors import ApiError
 
 ROLES: dict[str, str] = {
@@ -33,9 +37,6 @@ ROLES: dict[str, str] = {
     "admin": "管理员",
     "auditor": "审计（只读）",
 }
-FIELD_ROLES = ("supervisor", "officer")
-OFFICE_ROLES = ("office_reviewer", "legal_reviewer", "admin")
-READ_ALL_ROLES = ("office_reviewer", "legal_reviewer", "admin", "auditor")
 DEVICE_KINDS = ("phone", "browser", "cli")
 ENROLLMENT_CODE_TTL = timedelta(days=7)
 
@@ -184,9 +185,9 @@ def enroll_with_password(
 
 
 def issue_enrollment_code(conn: Connection, *, username: str, issued_by: Actor | None) -> dict[str, Any]:
-    user = conn.execute(select(t.users).where(t.users.c.username == username)).first()
-    if user is None or not user.active:
-        raise ApiError(404, "user.not_found", f"no active user {username!r}", f"没有启用的用户 {username}")
+    """A one-time code for ``username``, if ``issued_by`` may issue it (``access.code_target``);
+    ``issued_by`` None is the server's CLI, run by whoever runs the server."""
+    user = code_target(conn, issuer=issued_by, username=username)
     # 10 digits in two groups: easy to read aloud and type on a phone keypad.
     digits = "".join(secrets.choice("0123456789") for _ in range(10))
     code = f"{digits[:5]}-{digits[5:]}"

@@ -11,14 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
+
+from xuncha_core import durable
 
 _SQLITE_BEGIN = "sqlite_begin"
 
 
 def make_engine(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:
     if url.startswith("sqlite"):
+        _private_sqlite_file(url)
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
@@ -44,6 +48,25 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:
 
         return engine
     return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+def _private_sqlite_file(url: str) -> None:
+    """Make the database file 0600 (and its folder 0700) before SQLite opens it.
+
+    SQLite creates a new database 0644 less the umask, and its -wal and -shm files with
+    the database's own mode: a file made here first keeps all three private. A file
+    from before, and its -wal and -shm, are tightened to match.
+    """
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    durable.private_folder(path.parent)
+    try:
+        durable.new_private_file(path).close()
+    except FileExistsError:
+        for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            durable.restrict(name)
 
 
 def is_sqlite(conn_or_engine: Connection | Engine) -> bool:

@@ -328,6 +328,11 @@ class Town:
             "gps_time": (when - timedelta(minutes=1)).isoformat(timespec="seconds"),
             "content": content, "photos": shas,
         }
+        if plan["revision"] > 1:  # built on the revision the server holds, named by its digest
+            rv = t.record_revisions
+            envelope["base_digest"] = self.conn.execute(
+                select(rv.c.digest).where(rv.c.record_id == plan["record_id"], rv.c.revision == plan["revision"] - 1)
+            ).scalar_one()
         intake.submit(self.conn, actor=actor, data=envelope, received_at=when.isoformat(timespec="microseconds"))
 
     def _review(self, step: dict[str, Any], when: datetime) -> None:

@@ -5,12 +5,15 @@ The rules, in the order they are judged for one envelope:
 1. it parses (``xuncha_core.records.parse_record``) and its content is valid for its
    kind (``xuncha_core.content.validate_content``): else 422 ``record.invalid``;
 2. its author and device are the caller's: else 403 ``record.author_mismatch``;
-3. the same (record_id, revision) is already stored: an identical envelope (same
+3. the record, if the server has it, is the caller's (``access.check_record_writer``):
+   else 403 ``record.not_author``, judged before anything of it is compared or echoed;
+4. the same (record_id, revision) is already stored: an identical envelope (same
    digest) answers the original receipt and writes nothing; a different one is
-   409 ``record.revision_conflict`` carrying the server's envelope;
-4. a revision > 1 needs its base on the server (409 ``record.base_missing``), from
-   the same author and of the same kind;
-5. otherwise the revision row, the record head, its photo references and one
+   409 ``record.revision_conflict`` carrying the server's envelope (hers to see);
+5. a revision > 1 needs its base on the server (409 ``record.base_missing``), the very
+   base it was built on (its ``base_digest`` is the stored base's digest, else 409
+   ``record.base_mismatch`` with the server's version), and the same kind;
+6. otherwise the revision row, the record head, its photo references and one
    ``record.accepted`` ledger entry are written in the caller's transaction.
 
 The server stamps ``received_at``; ``device_time`` is kept and never used for
@@ -18,7 +21,7 @@ ordering. A record whose photos have not all arrived is accepted ("photos
 pending"): ``photos_missing`` is computed on every read by joining the photo
 references with the stored photos, so there is no counter to drift.
 
-Rules 1 and 2 need no database (``prepare``); rules 3 to 5 (``store``) run in a
+Rules 1 and 2 need no database (``prepare``); rules 3 to 6 (``store``) run in a
 write transaction. The HTTP routes hand ``store`` to ``server.group_commit``, which
 stores the requests of the same moment in one transaction, one after the other,
 so the second of two requests for the same key sees the first (a replay or a
@@ -39,7 +42,7 @@ from typing import Any, TypeVar
 import sqlalchemy.exc
 from sqlalchemy import Connection, Engine, and_, bindparam, select
 
-from server import ledger
+from server import access, ledger
 from server import tables as t
 from server.accounts import Actor
 from server.db import write
@@ -116,21 +119,24 @@ def submit(conn: Connection, *, actor: Actor, data: Any, received_at: str | None
 
 
 def store(conn: Connection, sub: Submission, *, received_at: str | None = None) -> tuple[int, dict[str, Any]]:
-    """Rules 3 to 5 for a prepared envelope, in the caller's transaction (see ``submit``)."""
+    """Rules 3 to 6 for a prepared envelope, in the caller's transaction (see ``submit``)."""
     record, envelope, envelope_text, digest = sub.record, sub.envelope, sub.envelope_text, sub.digest
-    existing = conn.execute(_REVISION, {"rid": record.record_id, "rev": record.revision}).first()
-    if existing is not None:
-        if existing.digest == digest:
-            return 200, _receipt(conn, existing, replayed=True)
-        raise ApiError(
-            409,
-            "record.revision_conflict",
-            f"Revision {record.revision} of record {record.record_id} is already on the server with "
-            "different content. Keep yours as a new revision, or take the server's.",
-            f"该记录的第 {record.revision} 版已在服务器上且内容不同。请把您的修改另存为新版本，或采用服务器上的版本。",
-            {"server_revision": existing.revision, "server_envelope": json.loads(existing.envelope)},
-        )
     head = conn.execute(_HEAD, {"rid": record.record_id}).first()
+    if head is not None:
+        access.check_record_writer(author=record.author, head_author=head.author)
+        # A head row is written with the record's first revision: without one there is none.
+        existing = conn.execute(_REVISION, {"rid": record.record_id, "rev": record.revision}).first()
+        if existing is not None:
+            if existing.digest == digest:
+                return 200, _receipt(conn, existing, replayed=True)
+            raise ApiError(
+                409,
+                "record.revision_conflict",
+                f"Revision {record.revision} of record {record.record_id} is already on the server with "
+                "different content. Keep yours as a new revision, or take the server's.",
+                f"该记录的第 {record.revision} 版已在服务器上且内容不同。请把您的修改另存为新版本，或采用服务器上的版本。",
+                {"server_revision": existing.revision, "server_envelope": json.loads(existing.envelope)},
+            )
     if record.revision > 1:
         _check_base(conn, record, head)
     received_at = received_at or now()
@@ -285,15 +291,13 @@ def missing_photos_of(conn: Connection, keys: Iterable[tuple[str, int]]) -> dict
     return out
 
 
-def get_record(conn: Connection, *, record_id: str, actor: Actor, read_all: bool) -> dict[str, Any]:
+def get_record(conn: Connection, *, record_id: str, actor: Actor) -> dict[str, Any]:
     """The record's head, every revision (envelope and receipt), its reviews and missing photos."""
     head = conn.execute(select(t.records).where(t.records.c.record_id == record_id)).first()
     if head is None:
         raise ApiError(404, "record.not_found", f"No record {record_id} on the server.", "服务器上没有该记录。")
-    if not read_all and head.author != actor.username:
-        raise ApiError(
-            403, "record.forbidden", "You may see only the records you made.", "您只能查看自己制作的记录。"
-        )
+    if not access.may_read_record(actor, author=head.author):
+        raise access.record_forbidden()
     revisions = conn.execute(
         select(t.record_revisions)
         .where(t.record_revisions.c.record_id == record_id)
@@ -388,14 +392,10 @@ def review_dict(row: Any) -> dict[str, Any]:
 
 
 def _check_base(conn: Connection, record: RecordRevision, head: Any) -> None:
+    """Rule 5, for a revision > 1 of a record that is the caller's if the server has it."""
     base = None
     if head is not None:
-        base = conn.execute(
-            select(t.record_revisions.c.revision).where(
-                t.record_revisions.c.record_id == record.record_id,
-                t.record_revisions.c.revision == record.base_revision,
-            )
-        ).first()
+        base = conn.execute(_REVISION, {"rid": record.record_id, "rev": record.base_revision}).first()
     if base is None:
         raise ApiError(
             409,
@@ -405,12 +405,22 @@ def _check_base(conn: Connection, record: RecordRevision, head: Any) -> None:
             f"第 {record.revision} 版基于第 {record.base_revision} 版，但服务器上还没有该版本，请先提交它。",
             {"base_revision": record.base_revision, "server_head": head.head_revision if head else None},
         )
-    if head.author != record.author:
+    if base.digest != record.base_digest:
         raise ApiError(
-            403,
-            "record.not_author",
-            "Only the author of a record may send new revisions of it.",
-            "只有记录的作者可以提交新版本。",
+            409,
+            "record.base_mismatch",
+            f"Revision {record.revision} was built on a revision {record.base_revision} other than the one the "
+            "server kept (one it refused, or another phone's). Compare it with the server's version: keep yours "
+            "as a new revision on top of it, or take the server's.",
+            f"第 {record.revision} 版所依据的第 {record.base_revision} 版不是服务器保存的那一版（可能是被拒绝的版本或"
+            "另一部手机上的版本）。请对照服务器上的版本：把您的修改另存为其上的新版本，或采用服务器上的版本。",
+            {
+                "base_revision": record.base_revision,
+                "your_base_digest": record.base_digest,
+                "server_base_digest": base.digest,
+                "server_revision": base.revision,
+                "server_envelope": json.loads(base.envelope),
+            },
         )
     if head.kind != record.kind:
         raise ApiError(

@@ -1,4 +1,4 @@
-"""Evidence photos kept: content-addressed blobs, their rows and ledger entries, and read access.
+"""Evidence photos kept: content-addressed blobs, their rows and ledger entries.
 
 A photo is named by the SHA-256 of its bytes and is first proven to be that
 photo and a real image within limits (``server.photo_checks``; each failure a
@@ -9,7 +9,7 @@ folder, fsync, rename, fsync folder) and, after that, the ``photos`` row and the
 first so a row never exists without its file; a file without a row (a crash
 between the two) is harmless, since the same bytes will be written under the
 same name again. Storing a photo that is already kept returns its original
-receipt.
+receipt. Who may read a kept photo is ``server.access``'s to say.
 """
 
 from __future__ import annotations
@@ -60,10 +60,9 @@ def write_blob(settings: Settings, sha256: str, source: Source) -> Path:
     """Write the bytes to the photo's path atomically and durably; returns the path."""
     final = photo_path(settings, sha256)
     if not final.parent.is_dir():
-        final.parent.mkdir(parents=True, exist_ok=True)
+        durable.private_folder(final.parent)
         durable.fsync_folder(final.parent.parent)
-    # 0o666 less the umask, as blobs have always been created (not durable's private 0o600).
-    return durable.replace_file(final, source, mode=0o666)
+    return durable.replace_file(final, source)  # 0600: evidence is the server's alone to serve
 
 
 def sweep_temp_files(settings: Settings) -> int:
@@ -187,24 +186,3 @@ def keep_photo(
     write_blob(settings, sha, source)
     with write(engine) as conn:
         return record_photo(conn, photo, uploaded_by=uploaded_by)
-
-
-def may_read(conn: Connection, *, sha256: str, username: str, role: str, read_roles: tuple[str, ...]) -> bool:
-    """Whether this user may see the photo: a read role, its uploader, or the author of a record citing it."""
-    if role in read_roles:
-        return True
-    if conn.execute(
-        select(t.photos.c.sha256).where(t.photos.c.sha256 == sha256, t.photos.c.uploaded_by == username)
-    ).first():
-        return True
-    cited = (
-        select(t.record_photos.c.sha256)
-        .join(
-            t.record_revisions,
-            (t.record_revisions.c.record_id == t.record_photos.c.record_id)
-            & (t.record_revisions.c.revision == t.record_photos.c.revision),
-        )
-        .where(t.record_photos.c.sha256 == sha256, t.record_revisions.c.author == username)
-        .limit(1)
-    )
-    return conn.execute(cited).first() is not None

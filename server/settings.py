@@ -16,6 +16,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from xuncha_core import durable
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -53,5 +55,7 @@ class Settings:
         )
 
     def ensure_dirs(self) -> None:
+        """Make the data folders, 0700: only the server's account may enter them (one that
+        exists from before is tightened, so its files are out of others' reach too)."""
         for d in (self.data_dir, self.photos_dir, self.uploads_dir):
-            d.mkdir(parents=True, exist_ok=True)
+            durable.private_folder(d, tighten=True)

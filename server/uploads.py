@@ -47,6 +47,7 @@ from server.db import read, write
 from server.errors import ApiError
 from server.photo_store import PhotoReceipt
 from server.settings import Settings
+from xuncha_core import durable
 
 SETTLE_SECONDS = 3.0
 
@@ -185,7 +186,7 @@ def create(engine: Engine, settings: Settings, *, sha256: str, length: int, acto
         current = status(engine, settings, sha256=sha)
         if current.offset < length:  # the common retry: no lock needed to report it
             return current, False
-    settings.uploads_dir.mkdir(parents=True, exist_ok=True)
+    durable.private_folder(settings.uploads_dir)
     part = PartFile(part_path(settings, sha))
     try:
         known = _row_length(engine, sha)

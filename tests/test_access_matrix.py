@@ -7,16 +7,26 @@ decide who may call it, then list it.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from fastapi.routing import iter_route_contexts
 
 from server.settings import Settings
+from tests.conftest import PHOTOS
 from tests.support.live_server import LiveServer
-from tests.support.records import Member, one_of_each_role
+from tests.support.records import (
+    ROLES,
+    Member,
+    member,
+    one_of_each_role,
+    recheck_content,
+    remediation_content,
+)
 
 FIELD = frozenset({"supervisor", "officer"})
 READ = frozenset({"office_reviewer", "legal_reviewer", "admin", "auditor"})
@@ -168,3 +178,158 @@ def test_a_revoked_device_is_refused_everywhere_saying_it_was_revoked(
         assert r.status_code == 401, f"{method} {path}"
         if method != "HEAD":
             assert r.json()["error"]["code"] == "auth.device_revoked", f"{method} {path}"
+
+
+# -- for whom: the row decides (issue 7) ---------------------------------------------------
+
+CODE_ISSUERS = frozenset({"office_reviewer", "admin"})
+
+
+def _may_issue_for(issuer: str, target: str) -> bool:
+    """The rule: an office reviewer for field staff only; an admin for anyone (never themselves)."""
+    return issuer == "admin" or (issuer == "office_reviewer" and target in FIELD)
+
+
+def _rows(server: LiveServer, sql: str) -> int:
+    eng = sa.create_engine(server.database_url)
+    try:
+        with eng.connect() as conn:
+            return int(conn.execute(sa.text(sql)).scalar_one())
+    finally:
+        eng.dispose()
+
+
+def test_enrollment_codes_are_issued_only_for_whom_the_issuers_role_allows_and_never_for_oneself(
+    sqlite_server: LiveServer, town: dict[str, Member]
+) -> None:
+    """Issue 7, hole 1: an office reviewer got a code for "admin" and enrolled as admin with it."""
+    with town["admin"].client() as c:
+        for role in ROLES:
+            r = c.post("/api/v1/users", json={"username": f"t_{role}", "role": role, "password": "password-123"})
+            assert r.status_code == 201, r.text
+    wrong: list[str] = []
+    for issuer, m in town.items():
+        targets = [(f"t_{role}", role) for role in ROLES] + [(m.username, "self")]
+        for username, target in targets:
+            codes, ledger = _rows(sqlite_server, "SELECT COUNT(*) FROM enrollment_codes"), sqlite_server_size(sqlite_server)
+            with m.client() as c:
+                r = c.post("/api/v1/auth/enrollment-codes", json={"username": username})
+            allowed = issuer in CODE_ISSUERS and target != "self" and _may_issue_for(issuer, target)
+            if allowed:
+                if r.status_code != 201 or not r.json().get("code"):
+                    wrong.append(f"{issuer} for {target}: {r.status_code}, expected 201")
+                continue
+            expected = "enrollment_code.forbidden" if issuer in CODE_ISSUERS else "auth.forbidden"
+            error = r.json().get("error") or {}
+            if r.status_code != 403 or error.get("code") != expected or "code" in r.json():
+                wrong.append(f"{issuer} for {target}: {r.status_code} {error.get('code')}, expected 403 {expected}")
+            elif not (error.get("message") and error.get("message_zh")):
+                wrong.append(f"{issuer} for {target}: the refusal must say why in both languages")
+            if (_rows(sqlite_server, "SELECT COUNT(*) FROM enrollment_codes"), sqlite_server_size(sqlite_server)) != (
+                codes, ledger
+            ):
+                wrong.append(f"{issuer} for {target}: a refused code wrote something")
+    assert wrong == []
+
+
+def test_an_office_reviewer_cannot_enroll_as_the_admin_with_a_code_issued_for_the_admin(
+    sqlite_server: LiveServer, town: dict[str, Member]
+) -> None:
+    """Issue 7, hole 1, end to end: the code is refused, so there is nothing to enroll with."""
+    with town["office_reviewer"].client() as c:
+        r = c.post("/api/v1/auth/enrollment-codes", json={"username": town["admin"].username})
+    assert r.status_code == 403 and r.json()["error"]["code"] == "enrollment_code.forbidden"
+    assert "code" not in r.json()
+    assert _rows(sqlite_server, "SELECT COUNT(*) FROM enrollment_codes") == 0
+
+
+def test_an_office_reviewer_learns_nothing_about_accounts_it_may_not_issue_codes_for(
+    sqlite_server: LiveServer, town: dict[str, Member]
+) -> None:
+    """Unknown, disabled-or-not and office accounts answer the same refusal; an admin is told "not found"."""
+    with town["office_reviewer"].client() as c:
+        unknown = c.post("/api/v1/auth/enrollment-codes", json={"username": "no-such-user"})
+        office = c.post("/api/v1/auth/enrollment-codes", json={"username": town["legal_reviewer"].username})
+    assert unknown.status_code == office.status_code == 403
+    assert unknown.json()["error"]["code"] == office.json()["error"]["code"] == "enrollment_code.forbidden"
+    assert unknown.json()["error"]["detail"] == office.json()["error"]["detail"]
+    with town["admin"].client() as c:
+        r = c.post("/api/v1/auth/enrollment-codes", json={"username": "no-such-user"})
+    assert r.status_code == 404 and r.json()["error"]["code"] == "user.not_found"
+
+
+def sqlite_server_size(server: LiveServer) -> int:
+    return _rows(server, "SELECT COUNT(*) FROM ledger_entries")
+
+
+def _put_photo(m: Member, data: bytes) -> str:
+    digest = hashlib.sha256(data).hexdigest()
+    with m.client() as c:
+        r = c.put(f"/api/v1/photos/{digest}", content=data)
+    assert r.status_code == 201, r.text
+    return digest
+
+
+def _photo_status(m: Member, digest: str) -> tuple[int, str | None]:
+    with m.client() as c:
+        r = c.get(f"/api/v1/photos/{digest}")
+    return r.status_code, (r.json()["error"]["code"] if r.status_code >= 400 else None)
+
+
+def test_a_photo_is_read_by_its_uploader_and_read_roles_never_by_citing_its_hash(
+    sqlite_server: LiveServer, town: dict[str, Member]
+) -> None:
+    """Issue 7, hole 4: a field user read anyone's photo by pushing a re-check citing its hash."""
+    wang, li = town["supervisor"], town["officer"]
+    zhou = member(sqlite_server, "u_zhou", "supervisor", admin=town["admin"])
+    cited = _put_photo(wang, (PHOTOS / "gps_DSCN0010.jpg").read_bytes())  # cited by wang's own check
+    loose = _put_photo(li, (PHOTOS / "mobile_jolla.jpg").read_bytes())  # uploaded, cited by nobody
+    with wang.client() as c:
+        assert c.post("/api/v1/records", json=wang.envelope(photos=[cited])).status_code == 201
+    assert _photo_status(zhou, cited) == (403, "photo.forbidden")
+    with zhou.client() as c:  # the hash is public; citing it must not open the photo
+        r = c.post("/api/v1/records", json=zhou.envelope(kind="recheck", content=recheck_content([cited]), photos=[cited]))
+    assert r.status_code == 201, r.text
+
+    assert _photo_status(zhou, cited) == (403, "photo.forbidden")  # cited, but not hers to read
+    assert _photo_status(wang, cited) == (200, None)  # her own record, her upload
+    assert _photo_status(li, loose) == (200, None)  # the uploader, with no record yet
+    assert _photo_status(li, cited) == (403, "photo.forbidden")
+    assert _photo_status(wang, loose) == (403, "photo.forbidden")
+    for role in READ:  # the office reads every record, so every photo
+        assert _photo_status(town[role], cited) == (200, None), role
+        assert _photo_status(town[role], loose) == (200, None), role
+    never = hashlib.sha256(b"never sent").hexdigest()
+    assert _photo_status(town["auditor"], never) == (404, "photo.not_found")
+    assert _photo_status(zhou, never) == (403, "photo.forbidden")  # as for a photo kept but not hers
+
+
+def test_a_conflict_answer_shows_the_servers_version_only_to_the_records_author(
+    sqlite_server: LiveServer, town: dict[str, Member]
+) -> None:
+    """Issue 7, hole 3: a push under another's record id and revision answered her whole record."""
+    wang = town["supervisor"]
+    other_phone = sqlite_server.enroll(wang.username)
+    wang2 = Member(wang.username, wang.role, other_phone["device_id"], other_phone["token"], sqlite_server)
+    ran = member(sqlite_server, "u_ran", "officer", admin=town["admin"])
+    secret = "王翠云家后院堆放建筑垃圾"
+    mine = wang.envelope(content=remediation_content(note=secret))
+    with wang.client() as c:
+        assert c.post("/api/v1/records", json=mine).status_code == 201
+
+    with wang2.client() as c:  # her own record from her other phone: she sees both versions
+        own = c.post("/api/v1/records", json=wang2.envelope(record_id=mine["record_id"]))
+    assert own.status_code == 409 and own.json()["error"]["code"] == "record.revision_conflict"
+    assert own.json()["error"]["detail"]["server_envelope"] == mine
+
+    probes = [ran.envelope(record_id=mine["record_id"]), ran.envelope(base=mine)]
+    with ran.client() as c:
+        answers = [c.post("/api/v1/records", json=p) for p in probes]
+        answers += [
+            httpx.Response(r["status"], json={"error": r["error"]})
+            for r in c.post("/api/v1/records/batch", json={"records": probes}).json()["results"]
+        ]
+    for r in answers:
+        assert r.status_code == 403 and r.json()["error"]["code"] == "record.not_author", r.text
+        assert secret not in r.text and "server_envelope" not in r.text and "server_head" not in r.text
+    assert _rows(sqlite_server, "SELECT COUNT(*) FROM record_revisions") == 1

@@ -46,7 +46,7 @@ def _populate(server: LiveServer) -> Town:
             photos.append(sha)
         a1 = wang.envelope(photos=photos[:1])
         assert c.post("/api/v1/records", json=a1).status_code == 201
-        a2 = wang.envelope(record_id=a1["record_id"], revision=2, photos=photos)
+        a2 = wang.envelope(base=a1, photos=photos)
         assert c.post("/api/v1/records", json=a2).status_code == 201
         b = wang.envelope()
         rb = c.post("/api/v1/records", json=b)

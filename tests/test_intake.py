@@ -80,7 +80,7 @@ def test_different_content_under_the_same_revision_is_a_conflict_showing_the_ser
 def test_an_edit_whose_base_is_not_on_the_server_is_refused_until_the_base_arrives(server: LiveServer) -> None:
     wang = member(server, "wang", "supervisor")
     first = wang.envelope()
-    second = wang.envelope(record_id=first["record_id"], revision=2, content=remediation_content(note="fixed"))
+    second = wang.envelope(base=first, content=remediation_content(note="fixed"))
     with wang.client() as c:
         early = c.post("/api/v1/records", json=second)
         assert early.status_code == 409 and early.json()["error"]["code"] == "record.base_missing"
@@ -172,7 +172,7 @@ def test_a_batch_judges_each_record_alone_and_a_replayed_batch_gets_the_same_rec
     first = wang.envelope()
     items: list[Any] = [
         first,
-        wang.envelope(record_id=first["record_id"], revision=2, content=remediation_content(note="2")),
+        wang.envelope(base=first, content=remediation_content(note="2")),
         {**wang.envelope(), "author": "somebody"},
         {"kind": "nonsense"},
         wang.envelope(),
@@ -239,7 +239,7 @@ def test_a_new_revision_after_send_back_is_submitted_for_review_again(server: Li
         assert r.status_code == 201
     with wang.client() as c:
         assert c.get(f"/api/v1/records/{env['record_id']}").json()["review_state"] == "sent_back"
-        fix = wang.envelope(record_id=env["record_id"], revision=2, content=remediation_content(note="重拍"))
+        fix = wang.envelope(base=env, content=remediation_content(note="重拍"))
         assert c.post("/api/v1/records", json=fix).status_code == 201
         assert c.get(f"/api/v1/records/{env['record_id']}").json()["review_state"] == "submitted"
 
@@ -251,7 +251,7 @@ def test_only_the_author_may_send_a_new_revision(server: LiveServer) -> None:
     with wang.client() as c:
         c.post("/api/v1/records", json=env)
     with li.client() as c:
-        r = c.post("/api/v1/records", json=li.envelope(record_id=env["record_id"], revision=2))
+        r = c.post("/api/v1/records", json=li.envelope(base=env))
     assert r.status_code == 403 and r.json()["error"]["code"] == "record.not_author"
 
 

@@ -269,7 +269,7 @@ def _members(server: LiveServer, admin: Member, wanted: list[tuple[str, str]]) -
 
 def test_who_may_see_a_photo(server: LiveServer) -> None:
     admin = member(server, "boss", "admin")
-    uploader, author, stranger, *readers = _members(
+    uploader, citer, stranger, *readers = _members(
         server,
         admin,
         [("wang", "supervisor"), ("li", "officer"), ("zhou", "supervisor")]
@@ -279,8 +279,9 @@ def test_who_may_see_a_photo(server: LiveServer) -> None:
     digest = sha(CAMERA_PHOTO)
     with uploader.client() as c:
         assert c.put(f"/api/v1/photos/{digest}", content=CAMERA_PHOTO).status_code == 201
-    with author.client() as c:
-        record = c.post("/api/v1/records", json=author.envelope(photos=[digest]))
+        assert c.post("/api/v1/records", json=uploader.envelope(photos=[digest])).status_code == 201
+    with citer.client() as c:  # the hash is public in the ledger: citing it opens nothing (issue 7)
+        record = c.post("/api/v1/records", json=citer.envelope(photos=[digest]))
     assert record.status_code == 201, record.text
 
     def status(who: object | None) -> int:
@@ -289,13 +290,15 @@ def test_who_may_see_a_photo(server: LiveServer) -> None:
             return c.get(f"/api/v1/photos/{digest}").status_code
 
     assert status(uploader) == 200
-    assert status(author) == 200
+    assert status(citer) == 403
     assert [status(r) for r in readers] == [200, 200, 200, 200]
     assert status(stranger) == 403
     assert status(None) == 401
     with readers[0].client() as c:
         unknown = c.get(f"/api/v1/photos/{sha(b'never sent')}")
     assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "photo.not_found"
+    with stranger.client() as c:  # a field user is refused alike, kept or not
+        assert c.get(f"/api/v1/photos/{sha(b'never sent')}").json()["error"]["code"] == "photo.forbidden"
 
 
 def test_store_photo_rolled_back_leaves_only_a_harmless_blob_and_can_be_done_again(

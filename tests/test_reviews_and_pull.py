@@ -82,7 +82,7 @@ def test_a_review_of_an_older_revision_is_refused_as_stale(server: LiveServer) -
     clerk = member(server, "zhao", "office_reviewer")
     env = _submitted(wang)
     with wang.client() as c:
-        fix = wang.envelope(record_id=env["record_id"], revision=2, content=remediation_content(note="补充"))
+        fix = wang.envelope(base=env, content=remediation_content(note="补充"))
         assert c.post("/api/v1/records", json=fix).status_code == 201
     with clerk.client() as c:
         r = c.post(f"/api/v1/records/{env['record_id']}/reviews", json={"revision": 1, "action": "approve"})

@@ -13,6 +13,10 @@ crosses a filesystem), which is flushed and fsynced, then renamed over ``path``
 new name itself is durable. ``sync_folder=False`` leaves that last step to a caller
 that writes several files into one folder and calls ``fsync_folder`` once.
 
+Files are private: ``mode`` (0600 unless a caller asks otherwise) is set exactly, not
+narrowed or widened by the umask, and ``private_folder`` makes folders 0700 the same way,
+so nothing another account on the machine could read is ever created.
+
 Temporary files are named ``.<name>.<random><suffix>`` (a leading dot, the target's
 name, 16 random hex digits, then ``suffix``, ``.tmp`` unless the caller picks
 another), so a start-up sweep (``remove_temp_files``) finds exactly the ones a
@@ -70,7 +74,7 @@ def replace_file(
     """Replace ``path`` with ``content`` crash-safely (see the module doc); returns the path.
 
     A path or stream is copied in blocks, never read whole into memory. ``mode`` is
-    the new file's permission bits (the umask applies). On any error the temporary
+    the new file's permission bits, whatever the umask. On any error the temporary
     file is removed and ``path`` is untouched.
     """
     target = Path(path)
@@ -112,6 +116,49 @@ def create_file(
     if sync_folder:
         fsync_folder(target.parent)
     return created
+
+
+def private_folder(path: str | os.PathLike[str], *, tighten: bool = False) -> Path:
+    """``path`` as a folder; each folder this makes (``path`` and any missing parents) is 0700,
+    whatever the umask. An existing ``path`` keeps its mode unless ``tighten``, which takes
+    away what its group and others may do (for the folders an app owns outright)."""
+    target = Path(path)
+    missing = []
+    folder = target
+    while not folder.is_dir() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:
+            if not folder.is_dir():
+                raise
+            continue  # another process made it first: theirs, as it is
+        os.chmod(folder, 0o700)  # mkdir's mode is narrowed by the umask
+    if tighten:
+        restrict(target)
+    return target
+
+
+def new_private_file(path: str | os.PathLike[str]) -> BinaryIO:
+    """A new file at ``path`` (FileExistsError if there is one), 0600 whatever the umask,
+    open for writing bytes. Not crash-safe by itself: for scratch files the caller removes."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+    out = os.fdopen(fd, "wb")
+    if hasattr(os, "fchmod"):
+        os.fchmod(fd, 0o600)
+    return out
+
+
+def restrict(path: str | os.PathLike[str]) -> None:
+    """Take away whatever the group and others may do with ``path``, if it exists."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return
+    if mode & 0o077:
+        os.chmod(path, mode & 0o7700)
 
 
 def temp_name(name: str, suffix: str = TEMP_SUFFIX) -> str:
@@ -158,6 +205,8 @@ def _write_temp(target: Path, content: Content, *, suffix: str, mode: int) -> Pa
         break
     try:
         with os.fdopen(fd, "wb") as out:
+            if hasattr(os, "fchmod"):
+                os.fchmod(out.fileno(), mode)  # open's mode is narrowed by the umask
             if isinstance(content, bytes | bytearray | memoryview):
                 out.write(content)
             elif isinstance(content, str | os.PathLike):

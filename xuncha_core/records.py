@@ -2,7 +2,12 @@
 
 A record is identified by a client-generated UUID. Each change is a new
 *revision* (1, 2, 3, …) that names the revision it was based on, so nothing is
-ever overwritten: a correction points to what it corrects. The envelope carries
+ever overwritten: a correction points to what it corrects. It names its base twice:
+``base_revision`` (the number) and ``base_digest`` (``envelope_digest`` of the base
+revision as the phone holds it, the ``digest`` its receipt carries), so a revision
+built on a version the server refused is told apart from one built on the version
+the server kept. Revision 1 has neither (``base_digest`` is left out of its
+envelope, so revision 1 envelopes are what they always were). The envelope carries
 who recorded it, on which device, and the three clocks that matter in the
 field (device time, GPS time where known, and the server's receive time, which
 only the server stamps and which is the only one it orders by).
@@ -16,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -39,6 +45,7 @@ ENVELOPE_FIELDS = (
     "kind",
     "revision",
     "base_revision",
+    "base_digest",
     "author",
     "device_id",
     "device_time",
@@ -60,9 +67,11 @@ class RecordRevision:
     gps_time: str | None
     content: dict[str, Any]
     photos: tuple[str, ...] = field(default_factory=tuple)
+    base_digest: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        """The envelope as it is stored and hashed (``base_digest`` only when there is a base)."""
+        out: dict[str, Any] = {
             "record_id": self.record_id,
             "kind": self.kind,
             "revision": self.revision,
@@ -74,18 +83,29 @@ class RecordRevision:
             "content": self.content,
             "photos": list(self.photos),
         }
+        if self.base_digest is not None:
+            out["base_digest"] = self.base_digest
+        return out
 
     def digest(self) -> str:
         """SHA-256 (hex) of the canonical envelope: equal digests mean an identical replay."""
-        return hashlib.sha256(canonical_bytes(self.as_dict())).hexdigest()
+        return envelope_digest(self.as_dict())
+
+
+def envelope_digest(envelope: dict[str, Any]) -> str:
+    """SHA-256 (hex) of an envelope's canonical JSON, as stored (``RecordRevision.as_dict``).
+
+    The ``digest`` of the revision's receipt, and what the next revision names as ``base_digest``.
+    """
+    return hashlib.sha256(canonical_bytes(envelope)).hexdigest()
 
 
 def parse_record(data: Any) -> RecordRevision:
     """Check an envelope as received and return it, or raise ValidationError naming every problem."""
     problems: list[Problem] = []
 
-    def bad(path: str, code: str, message: str) -> None:
-        problems.append(Problem(path, code, message))
+    def bad(path: str, code: str, message: str, message_zh: str = "") -> None:
+        problems.append(Problem(path, code, message, message_zh))
 
     if not isinstance(data, dict):
         raise ValidationError.of([Problem("", "record.not_object", "a record must be a JSON object")])
@@ -102,15 +122,9 @@ def parse_record(data: Any) -> RecordRevision:
     revision = data.get("revision")
     if not _is_int(revision) or revision < 1:
         bad("revision", "record.bad_revision", "revision must be an integer ≥ 1")
-    base = data.get("base_revision")
+    base, base_digest = data.get("base_revision"), data.get("base_digest")
     if _is_int(revision) and revision >= 1:
-        expected = None if revision == 1 else revision - 1
-        if base != expected:
-            bad(
-                "base_revision",
-                "record.bad_base",
-                f"revision {revision} must be based on {expected!r}, not {base!r}",
-            )
+        _check_base(bad, revision, base, base_digest)
     for name in ("author", "device_id"):
         value = data.get(name)
         if not isinstance(value, str) or not value.strip() or len(value) > 128:
@@ -157,7 +171,30 @@ def parse_record(data: Any) -> RecordRevision:
         gps_time=gps_time,
         content=content,
         photos=tuple(photos),
+        base_digest=base_digest,
     )
+
+
+def _check_base(bad: Callable[..., None], revision: int, base: Any, base_digest: Any) -> None:
+    """The base of ``revision``: the one before it, named by number and (after 1) by digest."""
+    expected = None if revision == 1 else revision - 1
+    if base != expected:
+        bad("base_revision", "record.bad_base", f"revision {revision} must be based on {expected!r}, not {base!r}")
+    if revision == 1 and base_digest is not None:
+        bad(
+            "base_digest",
+            "record.bad_base_digest",
+            "revision 1 has no base: leave base_digest out (or null)",
+            "第 1 版没有基础版本，请不要填写 base_digest",
+        )
+    elif revision > 1 and (not isinstance(base_digest, str) or not SHA256_RE.match(base_digest)):
+        bad(
+            "base_digest",
+            "record.bad_base_digest",
+            f"revision {revision} needs base_digest: the lowercase hex SHA-256 of revision {revision - 1}'s "
+            "canonical envelope (the digest of its receipt)",
+            f"第 {revision} 版须填写 base_digest：第 {revision - 1} 版规范化记录的 SHA-256（即其回执中的摘要），小写十六进制",
+        )
 
 
 def new_record_id() -> str:

@@ -1,9 +1,10 @@
 """Conflicts: the server holds another version of a record she submitted.
 
 The server's version is kept beside her outbox revision until she chooses:
-keep_mine sends her content again as the server's head + 1, take_server keeps
-the server's. Either way both versions go to ``conflicts.json`` first, so a kill
-before the outbox write is finished at start (``is_unfinished``).
+keep_mine sends her content again as the server's head + 1 (its base named by
+the digest of the server's version she saw), take_server keeps the server's.
+Either way both versions go to ``conflicts.json`` first, so a kill before the
+outbox write is finished at start (``is_unfinished``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from field_app.store.history import HistoryBook
 from field_app.store.inputs import StoreError, copy_json, invalid, now_iso
 from field_app.store.store_file import StoreFile
 from field_app.store.work import DRAFTS, ITEMS, WorkItems, item_key
+from xuncha_core.records import envelope_digest
 
 CHOICES = ("keep_mine", "take_server")
 ARCHIVE = "archive"
@@ -46,7 +48,13 @@ class ConflictDesk:
         head = int(server["revision"])
         new_envelope = None
         if choice == "keep_mine":
-            new_envelope = {**items[-1]["envelope"], "revision": head + 1, "base_revision": head, "device_time": now_iso()}
+            new_envelope = {
+                **items[-1]["envelope"],
+                "revision": head + 1,
+                "base_revision": head,
+                "base_digest": envelope_digest(server),
+                "device_time": now_iso(),
+            }
         resolution = {
             "record_id": record_id,
             "choice": choice,
@@ -63,12 +71,14 @@ class ConflictDesk:
         record_id, server = resolution["record_id"], resolution["server_envelope"]
         new_envelope = resolution["new_envelope"]
         new_head = int((new_envelope or server)["revision"])
+        # Her newer draft goes on top of the head she now has, named by its digest.
+        on_head = {"revision": new_head + 1, "base_revision": new_head, "base_digest": envelope_digest(new_envelope or server)}
         self._history.store_revision(server, None, source="server")
         work = self._work.file
         with work.batch():
             draft = work.get(DRAFTS, record_id)
             if draft is not None and draft["revision"] <= new_head:
-                work.put(DRAFTS, record_id, {**draft, "revision": new_head + 1, "base_revision": new_head})
+                work.put(DRAFTS, record_id, {**draft, **on_head})
             for key in resolution["local_keys"]:
                 work.delete(ITEMS, key)
             if new_envelope is not None:

@@ -37,7 +37,9 @@ from field_app.store.recovery import RecoveryReport, remove_temp_files
 from field_app.store.reference import ReferenceCache, check_changes
 from field_app.store.store_file import Shelf
 from field_app.store.work import OUTBOX_STATES, WorkItems, check_draft
+from xuncha_core.durable import private_folder
 from xuncha_core.errors import ConflictError
+from xuncha_core.records import envelope_digest
 
 __all__ = ["CHOICES", "OUTBOX_STATES", "LocalStore", "StoreError"]
 
@@ -52,7 +54,7 @@ class LocalStore:
         self._lock = threading.RLock()
         self.recovery_report = RecoveryReport()
         if self.folder is not None:
-            self.folder.mkdir(parents=True, exist_ok=True)
+            private_folder(self.folder)
             remove_temp_files(self.folder, self.recovery_report)
         shelf = Shelf(self.folder, self.recovery_report)
         self._settings = shelf.open("settings.json")
@@ -83,6 +85,7 @@ class LocalStore:
             if self._conflicts.is_unfinished(resolution):
                 self._conflicts.finish(resolution)
                 notes.append(f"finished resolving the conflict on record {resolution['record_id']}")
+        notes += self._work.name_bases_by_digest()
         for item in self._work.outbox():
             if self._receipted(item["record_id"], item["revision"]):
                 self._work.remove(item["record_id"], item["revision"])
@@ -138,7 +141,8 @@ class LocalStore:
             return self._work.discard_draft(record_id)
 
     def edit_record(self, record_id: str) -> dict[str, Any]:
-        """The record's draft, or a new one: the latest revision's content as revision + 1."""
+        """The record's draft, or a new one: the latest revision's content as revision + 1,
+        naming that revision as its base by number and by digest (as this phone holds it)."""
         with self._lock:
             current = self.get_record(record_id)
             if current is None:
@@ -153,6 +157,7 @@ class LocalStore:
                 "kind": envelope.get("kind"),
                 "revision": current["revision"] + 1,
                 "base_revision": current["revision"],
+                "base_digest": envelope_digest(envelope),
                 "content": envelope.get("content") or {},
                 "photos": list(envelope.get("photos") or []),
                 "updated_at": now_iso(),

@@ -19,6 +19,7 @@ from tinydb.table import Table
 
 from field_app.store.atomic_storage import AtomicJSONStorage, CorruptStoreFile, MemoryStorage
 from field_app.store.recovery import RecoveryReport, check_file
+from xuncha_core.durable import private_folder
 
 
 def plain(value: Any) -> Any:
@@ -147,7 +148,7 @@ class Shelf:
         self.root = root
         self.report = report if report is not None else RecoveryReport()
         if root is not None:
-            root.mkdir(parents=True, exist_ok=True)
+            private_folder(root)
 
     def open(self, name: str, *, rebuildable: bool = False) -> StoreFile:
         """The named file; a damaged one is moved aside and salvaged, or, if ``rebuildable``
@@ -155,7 +156,7 @@ class Shelf:
         if self.root is None:
             return StoreFile(None)
         path = self.root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(path.parent)
         return StoreFile(path, self, rebuildable=rebuildable)
 
     def identity(self, name: str) -> list[int] | None:

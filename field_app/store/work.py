@@ -13,7 +13,7 @@ from field_app.store.history import HistoryBook
 from field_app.store.inputs import StoreError, copy_json, invalid, revision_exists
 from field_app.store.store_file import StoreFile
 from xuncha_core.errors import ConflictError, Problem, ValidationError
-from xuncha_core.records import ENVELOPE_FIELDS, parse_record
+from xuncha_core.records import ENVELOPE_FIELDS, envelope_digest, parse_record
 
 OUTBOX_STATES = ("waiting", "sending", "conflict", "error", "refused")
 ITEMS, COUNTER, DRAFTS = "items", "counter", "drafts"
@@ -93,7 +93,7 @@ class WorkItems:
         if not isinstance(envelope, dict):
             raise invalid("", "record.not_object", "a record must be a JSON object")
         local = copy_json({k: v for k, v in envelope.items() if k not in ENVELOPE_FIELDS}, "envelope")
-        record = parse_record({k: envelope[k] for k in ENVELOPE_FIELDS if k in envelope})
+        record = parse_record(self._with_base_digest({k: envelope[k] for k in ENVELOPE_FIELDS if k in envelope}))
         env = copy_json(record.as_dict(), "envelope")
         rid, rev = record.record_id, record.revision
         existing = self.file.get(ITEMS, item_key(rid, rev))
@@ -110,6 +110,38 @@ class WorkItems:
                 existing = self.enqueue(env, local)
             self.drop_draft(rid, rev)
         return existing
+
+    def _with_base_digest(self, envelope: dict[str, Any]) -> dict[str, Any]:
+        """The envelope naming its base by digest: as given, or, for one made without (a draft
+        from before base digests), the digest of the base revision this phone holds."""
+        revision, base = envelope.get("revision"), envelope.get("base_revision")
+        if envelope.get("base_digest") is not None or not isinstance(revision, int) or revision < 2:
+            return envelope
+        held = self.held_envelope(envelope.get("record_id"), base) if isinstance(base, int) else None
+        return envelope if held is None else {**envelope, "base_digest": envelope_digest(held)}
+
+    def held_envelope(self, record_id: Any, revision: int) -> dict[str, Any] | None:
+        """The revision as this phone holds it: in the outbox, else accepted; None if neither."""
+        if not isinstance(record_id, str):
+            return None
+        item = self.file.get(ITEMS, item_key(record_id, revision))
+        if item is not None:
+            return item["envelope"]
+        if self._history.has_revision(record_id, revision):
+            return (self._history.get(record_id) or {})["revisions"][str(revision)]["envelope"]
+        return None
+
+    def name_bases_by_digest(self) -> list[str]:
+        """Give outbox revisions queued before base digests existed the digest of their base
+        (the server refuses a revision > 1 without one); answers a note for each."""
+        notes = []
+        for item in self.outbox():
+            envelope = item["envelope"]
+            named = self._with_base_digest(envelope)
+            if named is not envelope:
+                self.replace({**item, "envelope": named})
+                notes.append(f"record {item['record_id']} revision {item['revision']} now names its base by digest")
+        return notes
 
     def enqueue(self, envelope: dict[str, Any], local: dict[str, Any]) -> dict[str, Any]:
         """Add a waiting outbox item with the next local sequence number."""

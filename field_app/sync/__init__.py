@@ -12,7 +12,8 @@ opens. A kill at any moment therefore leaves the revision either in the outbox (
 sent again, answered as a replay) or receipted (it is not).
 
 **Records** are pushed with ``POST /api/v1/records/batch``, idempotently keyed by
-``record_id`` + ``revision``; an edit names its ``base_revision``. The server answers an
+``record_id`` + ``revision``; an edit names its base by number and by digest
+(``base_revision``, ``base_digest``). The server answers an
 identical replay with the receipt it gave the first time (``replayed: true``), so sending a
 revision twice (a retry after a cut, a kill after the server committed but before the
 receipt was stored, a duplicated request) never makes two copies. A batch holds at most one
@@ -23,6 +24,9 @@ revision of each record, so a revision is never sent before its base has a recei
     envelope beside its own and shows the record as **conflict**. The user chooses *keep
     mine* (the store makes a new revision on top of the server's, carrying her content) or
     *take the server's*. Nothing is discarded until she chooses.
+  * ``409 record.base_mismatch`` (the revision was built on a version of its base that the
+    server does not hold, e.g. her own edit that lost a conflict): the same, with the
+    server's head as the other version.
   * ``409 record.base_missing``: the base has not reached the server; the revision waits.
   * ``422`` / ``403``: the server will never accept this revision as it is; it is kept and
     shown as **refused** with the server's message, never retried in a loop.

@@ -219,7 +219,9 @@ class SyncPass:
             return True
         error = answer.get("error") or {}
         code = error.get("code", "")
-        if code == "record.revision_conflict":
+        # Either the server holds another version of this revision, or the revision was built
+        # on a version of its base the server does not hold: both are hers to choose between.
+        if code in ("record.revision_conflict", "record.base_mismatch"):
             self._writer.put(self.store.record_conflict, rid, rev, (error.get("detail") or {}).get("server_envelope") or {})
             self.result.conflicts.append(rid)
         elif code == "record.base_missing":

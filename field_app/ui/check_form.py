@@ -1,7 +1,7 @@
 """The remediation check and the re-check being filled in: plain data, no Flet.
 
 A form wraps the draft dict the local store keeps (``record_id``, ``kind``,
-``revision``, ``base_revision``, ``content``, ``photos``) and keeps its content
+``revision``, ``base_revision``, ``base_digest``, ``content``, ``photos``) and keeps its content
 valid for ``xuncha_core.content`` at every step: the points, the cleaners'
 scores and the total are recomputed from the scoring sheet after each change,
 so what is saved as a draft is exactly what would be submitted. ``problems()``
@@ -337,6 +337,7 @@ def build_envelope(
         "kind": draft["kind"],
         "revision": draft.get("revision", 1),
         "base_revision": draft.get("base_revision"),
+        "base_digest": draft.get("base_digest"),
         "author": author,
         "device_id": device_id,
         "device_time": device_time or device_now(),

@@ -43,7 +43,7 @@ def load_or_create_key(path: Path) -> Ed25519PrivateKey:
 
 
 def _create_key(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    durable.private_folder(path.parent)
     pem = Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
     # Refuses to replace a key another process created first: theirs is kept.
     durable.create_file(path, pem, mode=0o600)

@@ -71,6 +71,10 @@ def me(actor: ActorDep) -> dict[str, Any]:
 
 @router.post("/auth/enrollment-codes", status_code=201)
 def new_enrollment_code(req: CodeRequest, actor: OfficeActor, engine: EngineDep) -> dict[str, Any]:
+    """A one-time code for ``username``. The route lets office reviewers and admins through;
+    for whom each may issue is decided by the row (``access.code_target``): an office reviewer
+    for supervisors and officers, an admin for anyone, nobody for their own account
+    (403 ``enrollment_code.forbidden``, before anything is written)."""
     with write(engine) as conn:
         return accounts.issue_enrollment_code(conn, username=req.username, issued_by=actor)
 

@@ -17,11 +17,12 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
-from server import accounts, photo_checks, photo_store, uploads
+from server import access, photo_checks, photo_store, uploads
 from server.db import read
 from server.deps import ActorDep, EngineDep, FieldActor, SettingsDep
 from server.errors import ApiError
 from server.settings import Settings
+from xuncha_core import durable
 
 router = APIRouter(prefix="/api/v1", tags=["photos"])
 
@@ -84,11 +85,11 @@ async def put_photo(
     except ApiError:
         await _drain(request, settings)
         raise
-    settings.uploads_dir.mkdir(parents=True, exist_ok=True)
+    durable.private_folder(settings.uploads_dir)
     tmp = settings.uploads_dir / f"put-{uuid.uuid4().hex}.tmp"
     try:
         size = 0
-        with open(tmp, "xb") as out:
+        with durable.new_private_file(tmp) as out:
             try:
                 async for chunk in request.stream():
                     size += len(chunk)
@@ -176,22 +177,17 @@ async def patch_upload(
 
 @router.get("/photos/{sha256}")
 def get_photo(sha256: str, engine: EngineDep, settings: SettingsDep, actor: ActorDep) -> Any:
-    """The photo's bytes, for read roles, its uploader, or the author of a record that cites it."""
+    """The photo's bytes, for read roles, its uploader, or who may read a record its uploader made citing it.
+
+    Who may read is judged first: a field user is refused alike whether or not the photo is kept.
+    """
     sha = photo_checks.normalise_sha256(sha256)
     with read(engine) as conn:
+        if not access.may_read_photo(conn, actor=actor, sha256=sha):
+            raise access.photo_forbidden()
         receipt = photo_store.find_photo(conn, sha)
-        if receipt is None:
-            raise ApiError(404, "photo.not_found", "The server does not keep this photo.", "服务器上没有这张照片。")
-        allowed = photo_store.may_read(
-            conn, sha256=sha, username=actor.username, role=actor.role, read_roles=accounts.READ_ALL_ROLES
-        )
-    if not allowed:
-        raise ApiError(
-            403,
-            "photo.forbidden",
-            "You may see only photos you uploaded or that your own records cite.",
-            "您只能查看自己上传的照片或自己记录中引用的照片。",
-        )
+    if receipt is None:
+        raise ApiError(404, "photo.not_found", "The server does not keep this photo.", "服务器上没有这张照片。")
     path = photo_store.photo_path(settings, sha)
     if not os.path.isfile(path):
         raise ApiError(

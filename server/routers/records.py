@@ -8,10 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Query, Response
 from pydantic import BaseModel, Field
 
-from server import accounts, intake, reviews
+from server import access, intake, reviews
 from server.db import read
 from server.deps import ActorDep, EngineDep, FieldActor, GroupWriterDep, ReviewerActor
-from server.errors import ApiError
 
 router = APIRouter(prefix="/api/v1", tags=["records"])
 
@@ -65,9 +64,9 @@ def list_records(
     after: Annotated[str | None, Query(max_length=250, pattern=r"^[^\x00-\x1f\x7f]*$")] = None,
 ) -> dict[str, Any]:
     """Record heads, newest change first; field roles see only their own. Page with ``after=next``."""
-    if actor.role not in accounts.READ_ALL_ROLES:
+    if not access.reads_every_record(actor):
         if author not in (None, actor.username):
-            raise ApiError(403, "record.forbidden", "You may see only the records you made.", "您只能查看自己制作的记录。")
+            raise access.record_forbidden()
         author = actor.username
     with read(engine) as conn:
         return intake.list_records(
@@ -86,9 +85,7 @@ def list_records(
 def get_record(record_id: RecordId, actor: ActorDep, engine: EngineDep) -> dict[str, Any]:
     """The head, every revision with its receipt, the reviews and the photos still missing."""
     with read(engine) as conn:
-        return intake.get_record(
-            conn, record_id=record_id, actor=actor, read_all=actor.role in accounts.READ_ALL_ROLES
-        )
+        return intake.get_record(conn, record_id=record_id, actor=actor)
 
 
 @router.post("/records/{record_id}/reviews", status_code=201)

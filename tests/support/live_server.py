@@ -22,13 +22,25 @@ def free_port() -> int:
 
 
 class LiveServer:
-    def __init__(self, data_dir: Path, database_url: str, *, port: int | None = None, env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        data_dir: Path,
+        database_url: str,
+        *,
+        port: int | None = None,
+        env: dict[str, str] | None = None,
+        umask: int | None = None,
+        log_path: Path | None = None,
+    ):
+        """``umask``: the server's and the CLI's own (else this process's); ``log_path``: where
+        the server's output goes (default ``server.log`` in the data folder, made if need be)."""
         self.data_dir = data_dir
         self.database_url = database_url
         self.port = port or free_port()
         self.extra_env = env or {}
+        self.umask = umask if umask is not None else -1
         self.proc: subprocess.Popen[bytes] | None = None
-        self.log_path = data_dir / "server.log"
+        self.log_path = log_path or data_dir / "server.log"
 
     @property
     def url(self) -> str:
@@ -56,10 +68,11 @@ class LiveServer:
             capture_output=True,
             text=True,
             timeout=300,
+            umask=self.umask,
         )
 
     def start(self, timeout: float = 30.0) -> LiveServer:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")  # noqa: SIM115 - the process owns it
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "server", "serve", "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"],
@@ -67,6 +80,7 @@ class LiveServer:
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
+            umask=self.umask,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -32,6 +32,7 @@ from field_app.sync.errors import Offline
 from field_app.sync.transport import ServerApi, build_client
 from field_app.sync.uploads import ChunkSizer
 from tests.support.live_server import ROOT, LiveServer
+from xuncha_core.records import envelope_digest
 
 
 def small_jpeg(seed: int, size: int = 48) -> bytes:
@@ -140,6 +141,7 @@ class Phone:
             **envelope,
             "revision": envelope["revision"] + 1,
             "base_revision": envelope["revision"],
+            "base_digest": envelope_digest(envelope),
             "device_id": self.device_id,
             "device_time": device_time or datetime.now(UTC).isoformat(),
             "content": content,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -9,6 +10,12 @@ from typing import Any
 import httpx
 
 from tests.support.live_server import LiveServer
+from xuncha_core.canonical import canonical_bytes
+
+
+def digest(envelope: dict[str, Any]) -> str:
+    """The SHA-256 of an envelope's canonical JSON: what receipts carry and ``base_digest`` names."""
+    return hashlib.sha256(canonical_bytes(envelope)).hexdigest()
 
 
 @dataclass
@@ -33,8 +40,12 @@ class Member:
         photos: list[str] | None = None,
         kind: str = "remediation_check",
         device_time: str = "2025-05-14T09:30:00+08:00",
+        base: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        return {
+        """Revision 1 of a new record, or, with ``base``, the next revision built on that one."""
+        if base is not None:
+            record_id, revision, kind = base["record_id"], base["revision"] + 1, base["kind"]
+        envelope = {
             "record_id": record_id or str(uuid.uuid4()),
             "kind": kind,
             "revision": revision,
@@ -46,6 +57,9 @@ class Member:
             "content": content if content is not None else remediation_content(),
             "photos": photos or [],
         }
+        if base is not None:
+            envelope["base_digest"] = digest(base)
+        return envelope
 
 
 def remediation_content(village_id: str = "v-lianhe", month: str = "2025-05", **more: Any) -> dict[str, Any]:
@@ -63,6 +77,22 @@ def remediation_content(village_id: str = "v-lianhe", month: str = "2025-05", **
         "total_score": 100,
         "orders": [],
         **more,
+    }
+
+
+def recheck_content(after_photos: list[str], village_id: str = "v-lianhe", month: str = "2025-05") -> dict[str, Any]:
+    """A re-check that closes an order with these "after" photos."""
+    return {
+        "order_id": str(uuid.uuid4()),
+        "check_record_id": str(uuid.uuid4()),
+        "village_id": village_id,
+        "month": month,
+        "rechecked_at": f"{month}-20T10:00:00+08:00",
+        "recorder": "复查人",
+        "location": None,
+        "after_photos": after_photos,
+        "resolved": bool(after_photos),
+        "note": "" if after_photos else "仍未整改",
     }
 
 
