@@ -18,6 +18,11 @@ last failure.
 
 The failures live in ``sign_in_failures`` so that a restart does not reset them
 and every server process shares them. The clock is the caller's: pass ``now``.
+
+The address is the connection's, or, behind a reverse proxy, the one the proxy
+names in ``X-Forwarded-For``: uvicorn believes that header only from the
+addresses in ``FORWARDED_ALLOW_IPS`` (by default 127.0.0.1 and ::1, a proxy on the same
+machine); a proxy elsewhere must be listed there, or every client looks alike.
 """
 
 from __future__ import annotations
