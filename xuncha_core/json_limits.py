@@ -54,28 +54,34 @@ def document_problems(
     Walks the value without recursion, so no depth of input can exhaust the stack.
     """
     problems: list[Problem] = []
-    stack: list[tuple[Any, str, int]] = [(value, path, 1)]
+    # A node's place is (its parent's place, its key or index): the dotted path is spelled
+    # out only for a problem, so a clean document costs no string building.
+    stack: list[tuple[Any, _Place, int]] = [(value, None, 1)]
     while stack and len(problems) < _MAX_PROBLEMS:
-        item, where, depth = stack.pop()
-        if isinstance(item, (dict, list)):
-            if depth > max_depth:
-                problems.append(_too_deep(where, max_depth))
-                continue
-            stack.extend(reversed(_children(item, where, depth, problems)))  # in document order
-        elif isinstance(item, str):
+        item, place, depth = stack.pop()
+        if isinstance(item, str):
             if not _is_unicode(item):
-                problems.append(_bad_text(where))
+                problems.append(_bad_text(_path(path, place)))
+        elif isinstance(item, (dict, list)):
+            if depth > max_depth:
+                problems.append(_too_deep(_path(path, place), max_depth))
+            elif isinstance(item, list):
+                stack.extend((item[i], (place, i), depth + 1) for i in range(len(item) - 1, -1, -1))
+            else:
+                stack.extend(reversed(_members(item, place, depth, path, problems)))  # in document order
         elif item is None or isinstance(item, bool):
             continue
         elif isinstance(item, int):
             if abs(item) > MAX_SAFE_INTEGER:
-                problems.append(_big_integer(where))
+                problems.append(_big_integer(_path(path, place)))
         elif isinstance(item, float):
             if not math.isfinite(item):
-                problems.append(_not_finite(where))
+                problems.append(_not_finite(_path(path, place)))
         else:
             problems.append(
-                Problem(where, "json.bad_type", f"{type(item).__name__} is not a JSON value", "该值不是 JSON 数据。")
+                Problem(
+                    _path(path, place), "json.bad_type", f"{type(item).__name__} is not a JSON value", "该值不是 JSON 数据。"
+                )
             )
     if problems or max_bytes is None:
         return problems[:_MAX_PROBLEMS]
@@ -92,29 +98,42 @@ def document_problems(
     return []
 
 
-def _children(item: dict[Any, Any] | list[Any], where: str, depth: int, problems: list[Problem]) -> list[tuple[Any, str, int]]:
-    if isinstance(item, list):
-        return [(child, _join(where, str(i)), depth + 1) for i, child in enumerate(item)]
-    out = []
+_Place = tuple[Any, "str | int"] | None
+
+
+def _members(
+    item: dict[Any, Any], place: _Place, depth: int, base: str, problems: list[Problem]
+) -> list[tuple[Any, _Place, int]]:
+    out: list[tuple[Any, _Place, int]] = []
     for key, child in item.items():
         if not isinstance(key, str):
-            problems.append(Problem(where, "json.bad_key", "object keys must be text", "对象的键必须是文本。"))
-            continue
-        if not _is_unicode(key):
-            problems.append(_bad_text(_join(where, shown(key))))
-            continue
-        if len(key) > MAX_KEY_CHARS:
+            problems.append(Problem(_path(base, place), "json.bad_key", "object keys must be text", "对象的键必须是文本。"))
+        elif not _is_unicode(key):
+            problems.append(_bad_text(_path(base, (place, key))))
+        elif len(key) > MAX_KEY_CHARS:
             problems.append(
                 Problem(
-                    _join(where, shown(key)),
+                    _path(base, (place, key)),
                     "json.key_too_long",
                     f"a key is {len(key)} characters; the limit is {MAX_KEY_CHARS}",
                     f"键长 {len(key)} 个字符，超过上限 {MAX_KEY_CHARS}。",
                 )
             )
-            continue
-        out.append((child, _join(where, key), depth + 1))
+        else:
+            out.append((child, (place, key), depth + 1))
     return out
+
+
+def _path(base: str, place: _Place) -> str:
+    """The dotted path of ``place`` under ``base``, safe to echo (see ``shown``)."""
+    names: list[str] = []
+    while place is not None:
+        place, name = place
+        names.append(shown(str(name), 40))
+        if len(names) > 12:  # the deep end of a deep path says enough
+            names.append("…")
+            break
+    return shown(".".join(n for n in [base, *reversed(names)] if n))
 
 
 def text_problem(value: str, *, path: str = "") -> Problem | None:
@@ -147,11 +166,6 @@ def _is_unicode(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
-
-
-def _join(where: str, name: str) -> str:
-    joined = f"{where}.{name}" if where else name
-    return shown(joined)
 
 
 def _too_deep(where: str, limit: int) -> Problem:
