@@ -167,21 +167,39 @@ def _issue_device(conn: Connection, *, user: Any, device_name: str, kind: str, v
 def enroll_with_password(
     conn: Connection, *, username: str, password: str, device_name: str, kind: str = "phone"
 ) -> dict[str, Any]:
-    user = conn.execute(select(t.users).where(t.users.c.username == username)).first()
-    stored = user.password_hash if user is not None and user.active else None
-    try:
-        _hasher.verify(stored or _DUMMY_HASH, password)
-        ok = stored is not None
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        ok = False
-    if not ok:
-        raise ApiError(
-            401,
-            "auth.bad_credentials",
-            "Wrong username or password. Check both, or ask the office for an enrollment code.",
-            "用户名或密码错误。请检查，或向办公室索取注册码。",
-        )
+    user = password_user(conn, username)
+    if not password_matches(user, password):
+        raise bad_credentials()
     return _issue_device(conn, user=user, device_name=device_name, kind=kind, via="password")
+
+
+def password_user(conn: Connection, username: str) -> Any:
+    """The active user who may sign in by password as ``username``, or None."""
+    user = conn.execute(select(t.users).where(t.users.c.username == username)).first()
+    return user if user is not None and user.active and user.password_hash else None
+
+
+def password_matches(user: Any, password: str) -> bool:
+    """Run the argon2 check (also for no user, so timing does not reveal who exists)."""
+    try:
+        _hasher.verify(user.password_hash if user is not None else _DUMMY_HASH, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+    return user is not None
+
+
+def bad_credentials() -> ApiError:
+    return ApiError(
+        401,
+        "auth.bad_credentials",
+        "Wrong username or password. Check both, or ask the office for an enrollment code.",
+        "用户名或密码错误。请检查，或向办公室索取注册码。",
+    )
+
+
+def issue_device(conn: Connection, *, user: Any, device_name: str, kind: str, via: str) -> dict[str, Any]:
+    """Enroll a device for ``user`` (already judged) and answer its token."""
+    return _issue_device(conn, user=user, device_name=device_name, kind=kind, via=via)
 
 
 def issue_enrollment_code(conn: Connection, *, username: str, issued_by: Actor | None) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from server import tables as t
 from server.accounts import Actor
 from server.errors import ApiError
 from server.intake import now
+from xuncha_core import json_limits
 from xuncha_core.canonical import canonical_bytes, canonical_text
 
 REFERENCE_TOPICS: dict[str, str] = {
@@ -42,7 +43,7 @@ REFERENCE_TOPICS: dict[str, str] = {
     "setting": "设置",
 }
 FEED_TOPICS = (*REFERENCE_TOPICS, "review")
-MAX_PAYLOAD_BYTES = 256 * 1024
+MAX_PAYLOAD_BYTES = json_limits.MAX_DOCUMENT_BYTES
 MAX_KEY = 128
 DEFAULT_LIMIT = 500
 MAX_LIMIT = 1000
@@ -196,7 +197,13 @@ def _check_topic(topic: str) -> None:
 
 
 def _check_key(key: str) -> None:
-    if not key or len(key) > MAX_KEY or any(ord(ch) < 32 or ch == "\x7f" for ch in key) or key != key.strip():
+    if (
+        not key
+        or len(key) > MAX_KEY
+        or json_limits.text_problem(key) is not None
+        or any(ord(ch) < 32 or ch == "\x7f" for ch in key)
+        or key != key.strip()
+    ):
         raise ApiError(
             422,
             "reference.bad_key",
@@ -206,16 +213,23 @@ def _check_key(key: str) -> None:
 
 
 def _check_payload(payload: Any) -> None:
-    problem = None
+    """Refuse, before anything is written, a payload that could not be stored, hashed or served
+    back in the pull feed: not an object, too deep, too large, or holding text that is not Unicode."""
     if not isinstance(payload, dict):
-        problem = "the payload must be a JSON object"
-    else:
-        try:
-            size = len(canonical_bytes(payload))
-        except (TypeError, ValueError) as exc:
-            problem = f"the payload cannot be stored: {exc}"
-        else:
-            if size > MAX_PAYLOAD_BYTES:
-                problem = f"the payload is {size} bytes; the limit is {MAX_PAYLOAD_BYTES}"
-    if problem:
-        raise ApiError(422, "reference.bad_payload", f"{problem.capitalize()}.", "基础数据内容格式不正确或过大。")
+        raise ApiError(
+            422,
+            "reference.bad_payload",
+            "The payload must be a JSON object.",
+            "基础数据内容必须是 JSON 对象。",
+        )
+    problems = json_limits.document_problems(payload, max_bytes=MAX_PAYLOAD_BYTES)
+    if problems:
+        summary = "; ".join(f"{p.path or 'payload'}: {p.message}" for p in problems[:3])
+        summary_zh = "；".join(f"{p.path or '内容'}：{p.message_zh}" for p in problems[:3])
+        raise ApiError(
+            422,
+            "reference.bad_payload",
+            f"The payload cannot be kept: {summary}. Nothing was changed.",
+            f"基础数据内容无法保存：{summary_zh}。未做任何更改。",
+            {"problems": [p.as_dict() for p in problems]},
+        )

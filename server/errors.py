@@ -4,11 +4,18 @@ Every error answers ``{"error": {"code", "message", "message_zh", "detail"}}``.
 ``code`` is stable (clients branch on it); the two messages say what is wrong and
 what to do, in English and Chinese. Domain errors from ``xuncha_core.errors``
 map to HTTP statuses here, so domain code never imports FastAPI.
+
+An error answer can always be written (``ErrorResponse``): whatever it echoes,
+text that is not valid Unicode is shown with ``\\udXXX`` escapes, values that are
+not JSON become text, nesting is cut off, and it never grows with the input
+(messages, paths and problem lists are cut short; an oversized detail is dropped).
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -17,6 +24,12 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from xuncha_core.errors import ConflictError, IntegrityError, ValidationError, XunchaError
+from xuncha_core.json_limits import shown
+
+MAX_MESSAGE_CHARS = 2000
+MAX_PROBLEMS = 50
+MAX_ERROR_BYTES = 2 * 1024 * 1024  # a conflict carries the server's envelope: up to ~300 KB
+_MAX_ECHO_DEPTH = 80
 
 log = logging.getLogger("xuncha.server")
 
@@ -43,7 +56,87 @@ class ApiError(Exception):
 
 
 def body(code: str, message: str, message_zh: str, detail: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "message_zh": message_zh, "detail": detail or {}}}
+    return {"error": error_dict(code, message, message_zh, detail)}
+
+
+def error_dict(code: str, message: str, message_zh: str, detail: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One error's fields, bounded: long messages are cut, at most ``MAX_PROBLEMS`` problems kept."""
+    detail = dict(detail or {})
+    problems = detail.get("problems")
+    if isinstance(problems, list) and len(problems) > MAX_PROBLEMS:
+        detail["problems"] = problems[:MAX_PROBLEMS]
+        detail["problems_omitted"] = len(problems) - MAX_PROBLEMS
+    return {
+        "code": code,
+        "message": shown(message, MAX_MESSAGE_CHARS),
+        "message_zh": shown(message_zh, MAX_MESSAGE_CHARS),
+        "detail": detail,
+    }
+
+
+class ErrorResponse(JSONResponse):
+    """A JSON answer that renders whatever it holds (see the module docstring)."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return _dumps(content)
+        except (ValueError, TypeError, RecursionError):  # a lone surrogate, NaN, a non-JSON value
+            return _dumps(writable(content))
+
+    @classmethod
+    def of(cls, status: int, content: dict[str, Any], headers: dict[str, str] | None = None) -> ErrorResponse:
+        response = cls(content, status, headers=headers)
+        if len(response.body) > MAX_ERROR_BYTES:
+            error = content.get("error", {})
+            error["detail"] = {"omitted": "the detail was too large to send"}
+            response = cls(content, status, headers=headers)
+        return response
+
+
+def _dumps(content: Any) -> bytes:
+    return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
+
+
+def writable(value: Any) -> Any:
+    """``value`` with everything JSON cannot carry replaced: text made valid, the rest as text."""
+    if isinstance(value, str):
+        return shown(value, MAX_MESSAGE_CHARS) if not _encodable(value) else value
+    if value is None or isinstance(value, (bool, int)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    return _writable_container(value)
+
+
+def _writable_container(value: Any) -> Any:
+    # Without recursion: what an error echoes may be nested as deep as a hostile input.
+    root: list[Any] = [None]
+    stack: list[tuple[Any, list[Any] | dict[str, Any], Any, int]] = [(value, root, 0, 0)]
+    while stack:
+        item, parent, slot, depth = stack.pop()
+        if isinstance(item, dict) and depth < _MAX_ECHO_DEPTH:
+            made: Any = {}
+            for k, v in item.items():
+                stack.append((v, made, writable(str(k)), depth + 1))
+        elif isinstance(item, (list, tuple)) and depth < _MAX_ECHO_DEPTH:
+            made = [None] * len(item)
+            stack.extend((v, made, i, depth + 1) for i, v in enumerate(item))
+        elif isinstance(item, (dict, list, tuple)):
+            made = "…"
+        elif isinstance(item, (str, bool, int, float)) or item is None:
+            made = writable(item)
+        else:
+            made = shown(str(item), MAX_MESSAGE_CHARS)
+        parent[slot] = made
+    return root[0]
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _status_for(exc: XunchaError) -> int:
@@ -59,41 +152,60 @@ def _status_for(exc: XunchaError) -> int:
 def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_req: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(
-            body(exc.code, exc.message, exc.message_zh, exc.detail), exc.status, headers=exc.headers
-        )
+        return response_for(exc)
 
     @app.exception_handler(XunchaError)
     async def _domain_error(_req: Request, exc: XunchaError) -> JSONResponse:
         zh = exc.detail.get("message_zh") if isinstance(exc.detail, dict) else None
-        return JSONResponse(body(exc.code, exc.message, zh or exc.message, exc.detail), _status_for(exc))
+        return ErrorResponse.of(_status_for(exc), body(exc.code, exc.message, zh or exc.message, exc.detail))
 
     @app.exception_handler(RequestValidationError)
     async def _request_invalid(_req: Request, exc: RequestValidationError) -> JSONResponse:
         problems = [
             {
-                "path": ".".join(str(p) for p in err.get("loc", ()) if p != "body"),
-                "code": f"request.{err.get('type', 'invalid')}",
-                "message": str(err.get("msg", "invalid")),
+                "path": shown(".".join(str(p) for p in err.get("loc", ()) if p != "body")),
+                "code": f"request.{shown(str(err.get('type', 'invalid')))}",
+                "message": shown(str(err.get("msg", "invalid")), 300),
             }
-            for err in exc.errors()
+            for err in exc.errors()[:MAX_PROBLEMS]
         ]
-        summary = "; ".join(f"{p['path']}: {p['message']}" for p in problems)
-        return JSONResponse(
-            body("request.invalid", f"The request is malformed: {summary}", f"请求格式不正确：{summary}", {"problems": problems}),
+        summary = "; ".join(f"{p['path']}: {p['message']}" for p in problems[:5])
+        return ErrorResponse.of(
             422,
+            body("request.invalid", f"The request is malformed: {summary}", f"请求格式不正确：{summary}", {"problems": problems}),
         )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_req: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == _FASTAPI_BODY_ERROR:
+            return response_for(unreadable_body())
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, f"http.{exc.status_code}")
         zh = {404: "找不到该资源", 405: "不支持该请求方法"}.get(exc.status_code, str(exc.detail))
-        return JSONResponse(body(code, str(exc.detail), zh), exc.status_code, headers=getattr(exc, "headers", None))
+        return ErrorResponse.of(exc.status_code, body(code, str(exc.detail), zh), getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
     async def _unexpected(_req: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error", exc_info=exc)
-        return JSONResponse(
-            body("internal", "The server failed; nothing was changed. Try again later.", "服务器出错，未做任何更改，请稍后重试。"),
+        # Answered outside every middleware, so it carries the header all answers carry.
+        return ErrorResponse.of(
             500,
+            body("internal", "The server failed; nothing was changed. Try again later.", "服务器出错，未做任何更改，请稍后重试。"),
+            {"X-Content-Type-Options": "nosniff"},
         )
+
+
+_FASTAPI_BODY_ERROR = "There was an error parsing the body"
+
+
+def response_for(exc: ApiError) -> ErrorResponse:
+    """The answer to an ApiError, for handlers and for middleware that answers on its own."""
+    return ErrorResponse.of(exc.status, body(exc.code, exc.message, exc.message_zh, exc.detail), exc.headers)
+
+
+def unreadable_body() -> ApiError:
+    return ApiError(
+        422,
+        "request.bad_json",
+        "The request body is not readable JSON (it must be UTF-8 JSON text). Check what is sent.",
+        "请求内容不是可读的 JSON（须为 UTF-8 编码的 JSON 文本），请检查发送的内容。",
+    )

@@ -46,7 +46,7 @@ from server import access, ledger
 from server import tables as t
 from server.accounts import Actor
 from server.db import write
-from server.errors import ApiError
+from server.errors import ApiError, error_dict
 from xuncha_core.canonical import canonical_text
 from xuncha_core.content import validate_content
 from xuncha_core.errors import ValidationError
@@ -456,4 +456,4 @@ def _short_text(value: Any, limit: int) -> str | None:
 
 
 def _error(code: str, message: str, message_zh: str, detail: dict[str, Any]) -> dict[str, Any]:
-    return {"code": code, "message": message, "message_zh": message_zh, "detail": detail}
+    return error_dict(code, message, message_zh, detail)  # bounded: a batch answers up to 200 of these

@@ -67,8 +67,13 @@ def _refuse_changes(conn: Connection, table: str) -> None:
     )
 
 
+def _m0003_sign_in_failures(conn: Connection) -> None:
+    t.sign_in_failures.create(conn)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "initial schema with append-only ledger", _m0001_initial),
+    (3, "sign-in throttle: failures per account and address", _m0003_sign_in_failures),
 ]
 
 

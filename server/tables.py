@@ -196,3 +196,14 @@ changes = Table(
     Column("created_at", String(40), nullable=False),
     Index("ix_changes_topic_key", "topic", "key"),
 )
+
+# Failed sign-ins and enrollments, per key ("account:<username>", "address:<ip or /64>"),
+# so back-off survives a restart and binds every server process (see server.throttle).
+sign_in_failures = Table(
+    "sign_in_failures",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failed_at", String(40), nullable=False),
+    Index("ix_sign_in_failures_last", "last_failed_at"),
+)

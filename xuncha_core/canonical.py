@@ -4,6 +4,11 @@ Ledger entries and record contents are hashed over these bytes, so the phone,
 the server and an auditor's verifier must produce exactly the same ones:
 object keys sorted by their UTF-16 code units, no insignificant whitespace,
 UTF-8, strings escaped only where JSON requires it, numbers in ECMAScript form.
+
+A value nested deeper than ``MAX_NESTING`` is refused with ValueError, like any
+other value that has no canonical form, never with RecursionError: the limit is
+four times what an accepted document may nest (``xuncha_core.json_limits``), so
+a document wrapped in a ledger entry or a response always fits.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from json.encoder import encode_basestring
 from typing import Any
 
 _MAX_SAFE_INT = 2**53 - 1
+MAX_NESTING = 128
 
 
 def canonical_bytes(value: Any) -> bytes:
@@ -22,11 +28,11 @@ def canonical_bytes(value: Any) -> bytes:
 
 def canonical_text(value: Any) -> str:
     parts: list[str] = []
-    _write(value, parts)
+    _write(value, parts, 1)
     return "".join(parts)
 
 
-def _write(value: Any, out: list[str]) -> None:
+def _write(value: Any, out: list[str], depth: int) -> None:
     if value is None:
         out.append("null")
     elif value is True:
@@ -41,6 +47,8 @@ def _write(value: Any, out: list[str]) -> None:
         out.append(_number(value))
     elif isinstance(value, str):
         out.append(encode_basestring(value))  # exactly what json.dumps(value, ensure_ascii=False) writes
+    elif isinstance(value, (dict, list, tuple)) and depth > MAX_NESTING:
+        raise ValueError(f"the value is nested more than {MAX_NESTING} deep; flatten it")
     elif isinstance(value, dict):
         out.append("{")
         for key in value:
@@ -53,14 +61,14 @@ def _write(value: Any, out: list[str]) -> None:
                 out.append(",")
             out.append(encode_basestring(key))
             out.append(":")
-            _write(value[key], out)
+            _write(value[key], out, depth + 1)
         out.append("}")
     elif isinstance(value, (list, tuple)):
         out.append("[")
         for i, item in enumerate(value):
             if i:
                 out.append(",")
-            _write(item, out)
+            _write(item, out, depth + 1)
         out.append("]")
     else:
         raise TypeError(f"cannot canonicalise {type(value).__name__}")

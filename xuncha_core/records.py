@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from xuncha_core import json_limits
 from xuncha_core.canonical import canonical_bytes
 from xuncha_core.errors import Problem, ValidationError
 
@@ -37,7 +38,7 @@ RECORD_KINDS: tuple[str, ...] = (
 )
 
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
-MAX_CONTENT_BYTES = 256 * 1024
+MAX_CONTENT_BYTES = json_limits.MAX_DOCUMENT_BYTES
 MAX_PHOTOS_PER_RECORD = 200
 
 ENVELOPE_FIELDS = (
@@ -109,9 +110,14 @@ def parse_record(data: Any) -> RecordRevision:
 
     if not isinstance(data, dict):
         raise ValidationError.of([Problem("", "record.not_object", "a record must be a JSON object")])
+    # First, what no later rule may echo or store: bad text, absurd nesting, inexact numbers.
+    limits = json_limits.document_problems(data, max_bytes=None)
+    if limits:
+        raise ValidationError.of(limits, code="record.invalid")
     unknown = sorted(set(data) - set(ENVELOPE_FIELDS))
     for name in unknown:
-        bad(name, "record.unknown_field", f"unknown field {name!r}; remove it")
+        shown = json_limits.shown(name)
+        bad(shown, "record.unknown_field", f"unknown field {shown!r}; remove it")
 
     record_id = data.get("record_id")
     if not isinstance(record_id, str) or not _is_canonical_uuid(record_id):

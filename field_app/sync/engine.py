@@ -28,8 +28,12 @@ from field_app.sync import faults
 from field_app.sync.errors import Refused
 from field_app.sync.transport import ServerApi
 from field_app.sync.uploads import ChunkSizer, find_photo, read_photo, upload_photo
+from xuncha_core.canonical import canonical_bytes
+from xuncha_core.json_limits import MAX_BATCH_BODY_BYTES
 
 BATCH = 200  # the server's limit per /records/batch
+# Half the server's cap on a batch's body: room for JSON that is not canonical (escapes).
+BATCH_BYTES = MAX_BATCH_BODY_BYTES // 2
 PAGE = 500
 # Photos on the wire at once: while one waits for the server to check and store it, the
 # others' bytes keep the link busy. Bounded so a phone never floods a weak server or link.
@@ -94,8 +98,10 @@ class SyncPass:
         sizer: ChunkSizer | None = None,
         cancel: threading.Event | None = None,
         clock: Callable[[], float] = time.monotonic,
+        batch_bytes: int = BATCH_BYTES,
     ) -> None:
         self.store = store
+        self.batch_bytes = batch_bytes
         self.clock = clock  # times a batch's round trip, to tell a fast link
         self.api = api
         self.data_dir = Path(data_dir)
@@ -190,10 +196,11 @@ class SyncPass:
                 return  # everything left waits on something (a base, a person)
 
     def _next_batch(self) -> list[dict[str, Any]]:
-        """Up to BATCH sendable revisions in save order; a revision whose earlier revision
-        is stuck (conflict, refused) waits behind it."""
+        """Up to BATCH sendable revisions in save order, at most ``batch_bytes`` of them (but
+        always one); a revision whose earlier revision is stuck (conflict, refused) waits behind it."""
         batch: list[dict[str, Any]] = []
         blocked: set[str] = set()
+        size = 0
         for item in self.store.outbox():
             rid = item["record_id"]
             if (rid, item["revision"]) in self._settled:
@@ -201,6 +208,9 @@ class SyncPass:
             if item["state"] not in SENDABLE:
                 blocked.add(rid)
             elif rid not in blocked:
+                size += len(canonical_bytes(item["envelope"])) + 1
+                if batch and size > self.batch_bytes:
+                    break  # it leads the next batch
                 batch.append(item)
                 if len(batch) == BATCH:
                     break

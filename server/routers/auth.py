@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, Field
 
-from server import accounts
+from server import accounts, sign_in
 from server.db import read, write
-from server.deps import ActorDep, AdminActor, EngineDep, OfficeActor, require_roles
+from server.deps import ActorDep, AdminActor, ClockDep, EngineDep, OfficeActor, require_roles
 from server.errors import ApiError
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
@@ -45,17 +45,27 @@ class UserCreate(BaseModel):
 
 
 @router.post("/auth/enroll", status_code=201)
-def enroll(req: EnrollRequest, engine: EngineDep) -> dict[str, Any]:
-    """Enroll this device; answers a device token to send as ``Authorization: Bearer``."""
-    with write(engine) as conn:
-        if req.enrollment_code:
-            return accounts.enroll_with_code(
-                conn, code=req.enrollment_code, device_name=req.device_name, kind=req.kind
-            )
-        if req.username and req.password:
-            return accounts.enroll_with_password(
-                conn, username=req.username, password=req.password, device_name=req.device_name, kind=req.kind
-            )
+def enroll(req: EnrollRequest, request: Request, engine: EngineDep, clock: ClockDep) -> dict[str, Any]:
+    """Enroll this device; answers a device token to send as ``Authorization: Bearer``.
+
+    Repeated failures back off per account and per address: 429 ``auth.throttled``
+    with ``Retry-After`` (see ``server.throttle``).
+    """
+    address = request.client.host if request.client else None
+    if req.enrollment_code:
+        return sign_in.with_code(
+            engine, code=req.enrollment_code, device_name=req.device_name, kind=req.kind, address=address, now=clock()
+        )
+    if req.username and req.password:
+        return sign_in.with_password(
+            engine,
+            username=req.username,
+            password=req.password,
+            device_name=req.device_name,
+            kind=req.kind,
+            address=address,
+            now=clock(),
+        )
     raise ApiError(
         422,
         "auth.enroll_incomplete",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
@@ -28,12 +28,12 @@ router = APIRouter(prefix="/api/v1", tags=["photos"])
 
 
 class MissingRequest(BaseModel):
-    hashes: list[str] = Field(max_length=1000)
+    hashes: list[Annotated[str, Field(max_length=128)]] = Field(max_length=1000)
 
 
 class UploadCreate(BaseModel):
     sha256: str = Field(max_length=128)
-    length: int = Field(ge=0)
+    length: int = Field(ge=0, le=2**53 - 1)
 
 
 def _drain_limit(settings: Settings) -> int:
