@@ -34,35 +34,34 @@ sys.path.insert(0, str(ROOT))
 from server.db import make_engine, write  # noqa: E402
 from server.ledger import store  # noqa: E402
 from server.migrations import migrate  # noqa: E402
-from xuncha_core import checkpoint  # noqa: E402
+from xuncha_core import checkpoint, ledger_entries  # noqa: E402
+from xuncha_core.ledger_entries import NewEntry  # noqa: E402
 from xuncha_core.merkle import verify_inclusion  # noqa: E402
 
 
-def _entry(i: int) -> dict:
-    """A record.accepted entry of realistic size (about 600 bytes of canonical JSON)."""
-    return {
-        "type": "record.accepted",
-        "digest": f"{i:064x}",
-        "received_at": f"2025-05-{1 + i % 28:02d}T08:{i % 60:02d}:00+00:00",
-        "record": {
-            "record_id": f"00000000-0000-4000-8000-{i:012d}",
-            "kind": "remediation_check",
-            "revision": 1,
-            "base_revision": None,
-            "author": f"supervisor{i % 40}",
-            "device_id": f"device-{i % 97}",
-            "device_time": "2025-05-14T09:30:00+08:00",
-            "gps_time": None,
-            "content": {
-                "village_id": f"v-{i % 6}",
-                "month": "2025-05",
-                "recorder": "王队长",
-                "total_score": 100 - i % 7,
-                "deductions": [{"item_id": "public_areas", "rule_id": "litter", "count": i % 3}],
-            },
-            "photos": [],
+def _entry(i: int) -> NewEntry:
+    """A record.accepted entry whose envelope is of realistic size (about 600 bytes of canonical JSON)."""
+    envelope = {
+        "record_id": f"00000000-0000-4000-8000-{i:012d}",
+        "kind": "remediation_check",
+        "revision": 1,
+        "base_revision": None,
+        "author": f"supervisor{i % 40}",
+        "device_id": f"device-{i % 97}",
+        "device_time": "2025-05-14T09:30:00+08:00",
+        "gps_time": None,
+        "content": {
+            "village_id": f"v-{i % 6}",
+            "month": "2025-05",
+            "recorder": "王队长",
+            "total_score": 100 - i % 7,
+            "deductions": [{"item_id": "public_areas", "rule_id": "litter", "count": i % 3}],
         },
+        "photos": [],
     }
+    return ledger_entries.record_accepted(
+        envelope=envelope, received_at=f"2025-05-{1 + i % 28:02d}T08:{i % 60:02d}:00+00:00"
+    )
 
 
 def _free_port() -> int:

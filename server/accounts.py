@@ -28,6 +28,7 @@ from server.access import OFFICE_ROLES as OFFICE_ROLES
 from server.access import READ_ALL_ROLES as READ_ALL_ROLES
 from server.access import code_target
 from server.errors import ApiError
+from xuncha_core import ledger_entries
 
 ROLES: dict[str, str] = {
     "supervisor": "保洁队长",
@@ -112,15 +113,14 @@ def create_user(
     ).inserted_primary_key[0]
     ledger.append(
         conn,
-        {
-            "type": "user.created",
-            "username": username,
-            "display_name": display_name or username,
-            "role": role,
-            "cert_no": cert_no,
-            "by": created_by,
-            "at": now(),
-        },
+        ledger_entries.user_created(
+            username=username,
+            display_name=display_name or username,
+            role=role,
+            cert_no=cert_no,
+            by=created_by,
+            at=now(),
+        ),
     )
     return int(user_id)
 
@@ -142,15 +142,9 @@ def _issue_device(conn: Connection, *, user: Any, device_name: str, kind: str, v
     )
     ledger.append(
         conn,
-        {
-            "type": "device.enrolled",
-            "device_id": device_id,
-            "username": user.username,
-            "name": device_name[:100],
-            "kind": kind,
-            "via": via,
-            "at": now(),
-        },
+        ledger_entries.device_enrolled(
+            device_id=device_id, username=user.username, name=device_name[:100], kind=kind, via=via, at=now()
+        ),
     )
     return {
         "device_id": device_id,
@@ -221,13 +215,12 @@ def issue_enrollment_code(conn: Connection, *, username: str, issued_by: Actor |
     )
     ledger.append(
         conn,
-        {
-            "type": "enrollment_code.issued",
-            "username": username,
-            "by": issued_by.username if issued_by else "cli",
-            "expires_at": expires.isoformat(),
-            "at": now(),
-        },
+        ledger_entries.enrollment_code_issued(
+            username=username,
+            by=issued_by.username if issued_by else "cli",
+            expires_at=expires.isoformat(),
+            at=now(),
+        ),
     )
     return {"code": code, "username": username, "expires_at": expires.isoformat()}
 
@@ -321,13 +314,9 @@ def revoke_device(conn: Connection, *, device_id: str, reason: str, by: Actor | 
     )
     ledger.append(
         conn,
-        {
-            "type": "device.revoked",
-            "device_id": device_id,
-            "reason": reason[:200],
-            "by": by.username if by else "cli",
-            "at": at,
-        },
+        ledger_entries.device_revoked(
+            device_id=device_id, reason=reason[:200], by=by.username if by else "cli", at=at
+        ),
     )
 
 

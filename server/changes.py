@@ -30,7 +30,7 @@ from server import tables as t
 from server.accounts import Actor
 from server.errors import ApiError
 from server.intake import now
-from xuncha_core import json_limits
+from xuncha_core import json_limits, ledger_entries
 from xuncha_core.canonical import canonical_bytes, canonical_text
 
 REFERENCE_TOPICS: dict[str, str] = {
@@ -159,15 +159,9 @@ def delete_reference(conn: Connection, *, topic: str, key: str, by: Actor | None
 def _record(conn: Connection, *, topic: str, key: str, payload: dict[str, Any] | None, by: Actor | None) -> int:
     ledger.append(
         conn,
-        {
-            "type": "reference.changed",
-            "topic": topic,
-            "key": key,
-            "payload": payload,
-            "deleted": payload is None,
-            "by": by.username if by else "cli",
-            "at": now(),
-        },
+        ledger_entries.reference_changed(
+            topic=topic, key=key, payload=payload, by=by.username if by else "cli", at=now()
+        ),
     )
     return publish(conn, topic=topic, key=key, payload=payload)
 

@@ -47,6 +47,7 @@ from server import tables as t
 from server.accounts import Actor
 from server.db import write
 from server.errors import ApiError, error_dict
+from xuncha_core import ledger_entries
 from xuncha_core.canonical import canonical_text
 from xuncha_core.content import validate_content
 from xuncha_core.errors import ValidationError
@@ -141,7 +142,7 @@ def store(conn: Connection, sub: Submission, *, received_at: str | None = None) 
         _check_base(conn, record, head)
     received_at = received_at or now()
     receipt = ledger.append(
-        conn, {"type": "record.accepted", "record": envelope, "digest": digest, "received_at": received_at}
+        conn, ledger_entries.record_accepted(envelope=envelope, envelope_text=envelope_text, received_at=received_at)
     )
     conn.execute(
         _INSERT_REVISION,

@@ -6,8 +6,10 @@ own transaction. Never edit a migration that has shipped; add the next one.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
@@ -67,12 +69,54 @@ def _refuse_changes(conn: Connection, table: str) -> None:
     )
 
 
+def _m0002_ledger_contents(conn: Connection) -> None:
+    """Entries commit to their content by digest; contents are kept beside the ledger.
+
+    Entries already in the ledger cannot change (their leaf hashes are in receipts, and
+    the triggers refuse it): each one's whole text is copied here as its content, marked
+    legacy, and the public endpoint withholds it from now on.
+    """
+    t.ledger_contents.create(conn)
+    _refuse_changes(conn, "ledger_contents")
+    e = t.ledger_entries.c
+    start = 0
+    while True:
+        rows = conn.execute(select(e.idx, e.entry).where(e.idx >= start).order_by(e.idx).limit(2000)).all()
+        if not rows:
+            return
+        conn.execute(t.ledger_contents.insert(), [_legacy_content(int(r.idx), r.entry) for r in rows])
+        start = int(rows[-1].idx) + 1
+
+
+def _legacy_content(index: int, text: str) -> dict[str, Any]:
+    try:
+        entry = json.loads(text)
+    except ValueError:
+        entry = None
+    entry = entry if isinstance(entry, dict) else {}
+    kind = entry.get("type")
+    record_id = None
+    if kind == "record.accepted" and isinstance(entry.get("record"), dict):
+        record_id = entry["record"].get("record_id")
+    elif kind == "review.recorded":
+        record_id = entry.get("record_id")
+    return {
+        "idx": index,
+        "type": kind[:40] if isinstance(kind, str) else "unknown",
+        "record_id": record_id if isinstance(record_id, str) and len(record_id) <= 36 else None,
+        "content": text,
+        "salt": None,
+        "legacy": True,
+    }
+
+
 def _m0003_sign_in_failures(conn: Connection) -> None:
     t.sign_in_failures.create(conn)
 
 
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "initial schema with append-only ledger", _m0001_initial),
+    (2, "ledger entries commit to contents kept beside the ledger", _m0002_ledger_contents),
     (3, "sign-in throttle: failures per account and address", _m0003_sign_in_failures),
 ]
 

@@ -26,7 +26,7 @@ from server import tables as t
 from server.db import is_sqlite, read, write
 from server.photo_checks import CheckedPhoto, Source, check_hash, inspect_photo, normalise_sha256
 from server.settings import Settings
-from xuncha_core import durable
+from xuncha_core import durable, ledger_entries
 
 
 @dataclass(frozen=True)
@@ -121,16 +121,15 @@ def record_photo(conn: Connection, photo: CheckedPhoto, *, uploaded_by: str) -> 
     if existing is not None:
         return replace(existing, replayed=True)
     received_at = datetime.now(UTC).isoformat(timespec="microseconds")
-    entry = {
-        "type": "photo.received",
-        "sha256": photo.sha256,
-        "size": photo.size,
-        "mime": photo.mime,
-        "width": photo.width,
-        "height": photo.height,
-        "uploaded_by": uploaded_by,
-        "received_at": received_at,
-    }
+    entry = ledger_entries.photo_received(
+        sha256=photo.sha256,
+        size=photo.size,
+        mime=photo.mime,
+        width=photo.width,
+        height=photo.height,
+        uploaded_by=uploaded_by,
+        received_at=received_at,
+    )
     appended = ledger.append(conn, entry)
     receipt = PhotoReceipt(
         sha256=photo.sha256,

@@ -20,6 +20,7 @@ from server import tables as t
 from server.accounts import Actor
 from server.errors import ApiError
 from server.intake import now, review_dict
+from xuncha_core import ledger_entries
 
 ACTIONS: dict[str, str] = {"approve": "approved", "send_back": "sent_back", "reject": "rejected"}
 ACTIONS_ZH = {"approve": "通过", "send_back": "退回", "reject": "不予通过"}
@@ -88,15 +89,9 @@ def record_review(
     at = at or now()
     receipt = ledger.append(
         conn,
-        {
-            "type": "review.recorded",
-            "record_id": record_id,
-            "revision": revision,
-            "action": action,
-            "reason": reason,
-            "reviewer": reviewer.username,
-            "at": at,
-        },
+        ledger_entries.review_recorded(
+            record_id=record_id, revision=revision, action=action, reason=reason, reviewer=reviewer.username, at=at
+        ),
     )
     review_id = conn.execute(
         t.reviews.insert().values(

@@ -170,6 +170,22 @@ ledger_entries = Table(
     Column("created_at", String(40), nullable=False),
 )
 
+# What each ledger entry commits to, kept beside the ledger for those who may read it
+# (xuncha_core.ledger_entries): the public sees only the committed form. Triggers refuse
+# UPDATE and DELETE. A legacy entry (written before commitments) holds its content in its
+# own text; its row repeats that text, with no salt.
+ledger_contents = Table(
+    "ledger_contents",
+    metadata,
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),  # the entry's index
+    Column("type", String(40), nullable=False),
+    Column("record_id", String(36)),  # the record a record.accepted or review.recorded entry is about
+    Column("content", Text, nullable=False),  # canonical JSON
+    Column("salt", String(32)),  # lowercase hex; null for unsalted types and legacy entries
+    Column("legacy", Boolean, nullable=False),
+    Index("ix_ledger_contents_record", "record_id"),
+)
+
 # Hashes of every complete, aligned subtree: level L, position P covers
 # leaves [P * 2**L, (P + 1) * 2**L). Level 0 repeats the leaf hashes.
 ledger_nodes = Table(

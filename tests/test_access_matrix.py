@@ -47,6 +47,7 @@ EXPECTED: dict[tuple[str, str], object] = {
     ("GET", "/api/v1/ledger/entries/{index}"): PUBLIC,
     ("GET", "/api/v1/ledger/proof/inclusion"): PUBLIC,
     ("GET", "/api/v1/ledger/proof/consistency"): PUBLIC,
+    ("GET", "/api/v1/ledger/entries/{index}/content"): (READ, FIELD),
     ("GET", "/api/v1/auth/me"): SIGNED_IN,
     ("POST", "/api/v1/auth/sign-out"): SIGNED_IN,
     ("POST", "/api/v1/auth/enrollment-codes"): frozenset({"office_reviewer", "admin"}),

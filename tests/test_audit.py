@@ -19,6 +19,7 @@ from tests.conftest import PHOTOS, ROOT
 from tests.support.live_server import LiveServer
 from tests.support.records import Member, member
 from xuncha_core import checkpoint
+from xuncha_core.canonical import canonical_text
 from xuncha_core.merkle import leaf_hash, node_hash
 
 
@@ -30,6 +31,7 @@ class Town:
     record_b: str
     photos: list[str]
     b_index: int
+    review_index: int
     supervisor: Member
 
 
@@ -57,7 +59,7 @@ def _populate(server: LiveServer) -> Town:
             json={"revision": 2, "action": "send_back", "reason": "照片看不清，请补拍"},
         )
         assert r.status_code == 201, r.text
-    return Town(a1["record_id"], b["record_id"], photos, rb.json()["ledger_index"], wang)
+    return Town(a1["record_id"], b["record_id"], photos, rb.json()["ledger_index"], r.json()["ledger_index"], wang)
 
 
 def _audit(server: LiveServer, *args: str) -> subprocess.CompletedProcess[str]:
@@ -94,20 +96,25 @@ def _sql(server: LiveServer, *statements: str, params: list[dict] | None = None)
         eng.dispose()
 
 
+APPEND_ONLY = ("ledger_entries", "ledger_nodes", "ledger_contents")
+
+
 def _drop_append_only_triggers(server: LiveServer) -> None:
     """What an attacker with database access does first."""
     if server.database_url.startswith("sqlite"):
-        names = [f"{t}_no_{op}" for t in ("ledger_entries", "ledger_nodes") for op in ("update", "delete")]
+        names = [f"{t}_no_{op}" for t in APPEND_ONLY for op in ("update", "delete")]
         _sql(server, *[f"DROP TRIGGER {n}" for n in names])
     else:
-        _sql(server, *[f"DROP TRIGGER {t}_no_change ON {t}" for t in ("ledger_entries", "ledger_nodes")])
+        _sql(server, *[f"DROP TRIGGER {t}_no_change ON {t}" for t in APPEND_ONLY])
 
 
-def _entry_text(server: LiveServer, index: int) -> str:
+def _stored(server: LiveServer, column: str, index: int) -> str:
+    """The hashed text (``entry``) of a ledger entry, or its kept ``content`` or ``salt``."""
+    table = "ledger_entries" if column == "entry" else "ledger_contents"
     eng = sa.create_engine(server.database_url)
     try:
         with eng.connect() as conn:
-            return conn.execute(sa.text("SELECT entry FROM ledger_entries WHERE idx = :i"), {"i": index}).scalar_one()
+            return conn.execute(sa.text(f"SELECT {column} FROM {table} WHERE idx = :i"), {"i": index}).scalar_one()
     finally:
         eng.dispose()
 
@@ -117,6 +124,16 @@ def _one_byte_changed(text: str) -> str:
     changed = text.replace('"total_score":100', '"total_score":900', 1)
     assert len(changed.encode()) == len(text.encode())
     return changed
+
+
+def _one_hex_digit_changed(text: str, before: str) -> str:
+    """``text`` with the hex digit after ``before`` changed (a digest or a salt)."""
+    at = text.index(before) + len(before)
+    return text[:at] + ("0" if text[at] != "0" else "1") + text[at + 1 :]
+
+
+def _failures(result: subprocess.CompletedProcess[str]) -> list[str]:
+    return [line for line in result.stdout.splitlines() if line.startswith("FAIL")]
 
 
 def test_a_full_export_of_an_untouched_ledger_verifies_offline(server: LiveServer, tmp_path: Path) -> None:
@@ -132,7 +149,7 @@ def test_a_full_export_of_an_untouched_ledger_verifies_offline(server: LiveServe
         names = set(zf.namelist())
         manifest = json.loads(zf.read("manifest.json"))
     assert {f"photos/{sha}" for sha in town.photos} <= names
-    assert manifest["format"] == "xuncha-audit-bundle/v1" and manifest["scope"] == "full"
+    assert manifest["format"] == "xuncha-audit-bundle/v2" and manifest["scope"] == "full"
     assert manifest["entry_count"] == manifest["tree_size"]
 
 
@@ -149,10 +166,13 @@ def test_a_record_export_holds_its_revisions_review_and_photos_only(server: Live
     assert kinds == ["photo.received", "photo.received", "record.accepted", "record.accepted", "review.recorded"]
     assert all(x["inclusion"] is not None for x in lines)
     assert town.record_b not in "".join(x["entry"] for x in lines)
+    review = next(x for x, e in zip(lines, entries, strict=True) if e["type"] == "review.recorded")
+    assert review["content"]["reason"] == "照片看不清，请补拍" and len(review["salt"]) == 32
     assert {n for n in names if n.startswith("photos/")} == {f"photos/{s}" for s in town.photos}
     result = _verify(out)
     assert result.returncode == 0, result.stdout
     assert "inclusion proofs of 5 entries" in result.stdout
+    assert "the contents of 5 entries match the digests they commit to" in result.stdout
 
 
 def test_one_changed_byte_in_a_stored_entry_fails_verify_and_names_the_entry(
@@ -160,11 +180,8 @@ def test_one_changed_byte_in_a_stored_entry_fails_verify_and_names_the_entry(
 ) -> None:
     town = _populate(server)
     _drop_append_only_triggers(server)
-    _sql(
-        server,
-        "UPDATE ledger_entries SET entry = :e WHERE idx = :i",
-        params=[{"e": _one_byte_changed(_entry_text(server, town.b_index)), "i": town.b_index}],
-    )
+    changed = _one_hex_digit_changed(_stored(server, "entry", town.b_index), '"digest":"')
+    _sql(server, "UPDATE ledger_entries SET entry = :e WHERE idx = :i", params=[{"e": changed, "i": town.b_index}])
     for name, extra in (("full.zip", []), ("record.zip", ["--record", town.record_b])):
         out = tmp_path / name
         assert _audit(server, "export", "--out", str(out), *extra).returncode == 0
@@ -172,6 +189,48 @@ def test_one_changed_byte_in_a_stored_entry_fails_verify_and_names_the_entry(
         assert result.returncode == 1, result.stdout
         assert f"FAIL  entry {town.b_index}: its text hashes to leaf" in result.stdout
         assert "NOT VERIFIED" in result.stdout
+
+
+def test_one_changed_byte_in_a_kept_content_fails_verify_and_names_the_entry(server: LiveServer, tmp_path: Path) -> None:
+    town = _populate(server)
+    _drop_append_only_triggers(server)
+    changed = _one_byte_changed(_stored(server, "content", town.b_index))
+    _sql(server, "UPDATE ledger_contents SET content = :c WHERE idx = :i", params=[{"c": changed, "i": town.b_index}])
+    for name, extra in (("full.zip", []), ("record.zip", ["--record", town.record_b])):
+        out = tmp_path / name
+        assert _audit(server, "export", "--out", str(out), *extra).returncode == 0
+        result = _verify(out)
+        assert result.returncode == 1, result.stdout
+        [failure] = _failures(result)  # that entry, and nothing else
+        assert failure.startswith(f"FAIL  entry {town.b_index}: its content does not match the digest it commits to")
+        assert "was altered" in failure
+
+
+def test_a_kept_content_cut_short_fails_verify_and_names_the_entry(sqlite_server: LiveServer, tmp_path: Path) -> None:
+    town = _populate(sqlite_server)
+    _drop_append_only_triggers(sqlite_server)
+    cut = _stored(sqlite_server, "content", town.b_index)[:-10]
+    _sql(sqlite_server, "UPDATE ledger_contents SET content = :c WHERE idx = :i", params=[{"c": cut, "i": town.b_index}])
+    out = tmp_path / "full.zip"
+    assert _audit(sqlite_server, "export", "--out", str(out)).returncode == 0
+    result = _verify(out)
+    assert result.returncode == 1, result.stdout
+    assert any(f.startswith(f"FAIL  entry {town.b_index}: entries.jsonl line") for f in _failures(result))
+
+
+def test_a_changed_salt_fails_verify_and_names_the_entry(server: LiveServer, tmp_path: Path) -> None:
+    town = _populate(server)
+    _drop_append_only_triggers(server)
+    salt = _stored(server, "salt", town.review_index)
+    _sql(server, "UPDATE ledger_contents SET salt = :s WHERE idx = :i",
+         params=[{"s": _one_hex_digit_changed(salt, ""), "i": town.review_index}])
+    for name, extra in (("full.zip", []), ("record.zip", ["--record", town.record_a])):
+        out = tmp_path / name
+        assert _audit(server, "export", "--out", str(out), *extra).returncode == 0
+        result = _verify(out)
+        assert result.returncode == 1, result.stdout
+        [failure] = _failures(result)
+        assert failure.startswith(f"FAIL  entry {town.review_index}: its content does not match the digest")
 
 
 def test_one_changed_byte_in_a_photo_file_fails_verify_and_names_the_photo(
@@ -243,8 +302,14 @@ def _rewrite_history(server: LiveServer, index: int) -> None:
     eng = sa.create_engine(server.database_url)
     try:
         with eng.begin() as conn:
-            text = conn.execute(sa.text("SELECT entry FROM ledger_entries WHERE idx = :i"), {"i": index}).scalar_one()
-            forged = _one_byte_changed(text)
+            # The record's content and the digest committing to it are both rewritten, consistently.
+            content = _one_byte_changed(
+                conn.execute(sa.text("SELECT content FROM ledger_contents WHERE idx = :i"), {"i": index}).scalar_one()
+            )
+            entry = json.loads(conn.execute(sa.text("SELECT entry FROM ledger_entries WHERE idx = :i"), {"i": index}).scalar_one())
+            entry["digest"] = hashlib.sha256(content.encode()).hexdigest()
+            forged = canonical_text(entry)
+            conn.execute(sa.text("UPDATE ledger_contents SET content = :c WHERE idx = :i"), {"c": content, "i": index})
             conn.execute(
                 sa.text("UPDATE ledger_entries SET entry = :e, leaf_hash = :h WHERE idx = :i"),
                 {"e": forged, "h": leaf_hash(forged.encode()), "i": index},

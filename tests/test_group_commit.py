@@ -12,7 +12,17 @@ from sqlalchemy import Connection, Engine
 
 from server import ledger
 from server.group_commit import GroupWriter
+from xuncha_core import ledger_entries
 from xuncha_core.canonical import canonical_text
+from xuncha_core.ledger_entries import NewEntry
+
+
+def _entry(name: object) -> NewEntry:
+    """A ledger entry named ``name``, the same every time it is built (its salt is fixed)."""
+    return ledger_entries.device_revoked(
+        device_id=f"d-{name}", reason="test", by="test", at="2025-05-01T08:00:00+00:00",
+        salt=str(name).encode().hex().ljust(32, "0")[:32],
+    )
 
 
 def _entries(engine: Engine) -> list[str]:
@@ -32,7 +42,7 @@ def test_a_failing_job_is_rolled_back_alone_while_the_rest_of_its_group_is_commi
     def append(name: str, *, then_fail: bool = False):  # type: ignore[no-untyped-def]
         def job(conn: Connection) -> int:
             transactions.append(conn.get_transaction())
-            receipt = ledger.append(conn, {"type": "test", "name": name})
+            receipt = ledger.append(conn, _entry(name))
             if then_fail:
                 raise ValueError(f"{name} failed after writing")
             return receipt.index
@@ -58,7 +68,7 @@ def test_a_failing_job_is_rolled_back_alone_while_the_rest_of_its_group_is_commi
         b.result(10)
     with pytest.raises(sqlalchemy.exc.IntegrityError):
         dup.result(10)
-    assert _entries(engine) == [canonical_text({"type": "test", "name": n}) for n in ("a", "c")]
+    assert _entries(engine) == [canonical_text(_entry(n).committed) for n in ("a", "c")]
     assert len(transactions) >= 4 and all(tx is transactions[0] for tx in transactions)  # one transaction
     writer.close()
 
@@ -69,7 +79,7 @@ def test_many_threads_each_get_their_own_answer_and_every_answer_is_committed(en
     lock = threading.Lock()
 
     def work(i: int) -> None:
-        index = writer.run(lambda conn: ledger.append(conn, {"type": "test", "n": i}).index)
+        index = writer.run(lambda conn: ledger.append(conn, _entry(i)).index)
         with lock:
             answers[i] = index
 
@@ -82,12 +92,12 @@ def test_many_threads_each_get_their_own_answer_and_every_answer_is_committed(en
     stored = _entries(engine)
     assert len(stored) == 40 == len(answers)
     for i, index in answers.items():
-        assert stored[index] == canonical_text({"type": "test", "n": i})
+        assert stored[index] == canonical_text(_entry(i).committed)
 
 
 def test_a_closed_writer_refuses_new_jobs(engine: Engine) -> None:
     writer = GroupWriter(engine)
-    assert writer.run(lambda conn: ledger.append(conn, {"type": "test"}).index) == 0
+    assert writer.run(lambda conn: ledger.append(conn, _entry("only")).index) == 0
     writer.close()
     with pytest.raises(RuntimeError, match="closed"):
         writer.submit(lambda conn: None)

@@ -23,12 +23,17 @@ def _count(server: LiveServer, sql: str) -> int:
         eng.dispose()
 
 
-def _ledger_entry(server: LiveServer, index: int) -> tuple[str, bytes]:
+def _ledger_entry(server: LiveServer, index: int) -> tuple[str, bytes, Any]:
+    """The entry's hashed text, its leaf hash, and the content kept beside it."""
     eng = sa.create_engine(server.database_url)
     try:
         with eng.connect() as conn:
-            row = conn.execute(sa.text("SELECT entry, leaf_hash FROM ledger_entries WHERE idx = :i"), {"i": index}).one()
-            return row.entry, bytes(row.leaf_hash)
+            row = conn.execute(
+                sa.text("SELECT e.entry, e.leaf_hash, c.content FROM ledger_entries e "
+                        "JOIN ledger_contents c ON c.idx = e.idx WHERE e.idx = :i"),
+                {"i": index},
+            ).one()
+            return row.entry, bytes(row.leaf_hash), json.loads(row.content)
     finally:
         eng.dispose()
 
@@ -43,9 +48,10 @@ def test_a_new_record_gets_a_receipt_whose_ledger_entry_holds_it(server: LiveSer
     assert receipt["record_id"] == env["record_id"] and receipt["revision"] == 1
     assert receipt["replayed"] is False and receipt["photos_missing"] == []
     assert receipt["digest"] == __import__("hashlib").sha256(canonical_bytes(env)).hexdigest()
-    entry_text, leaf = _ledger_entry(server, receipt["ledger_index"])
+    entry_text, leaf, content = _ledger_entry(server, receipt["ledger_index"])
     entry = json.loads(entry_text)
-    assert entry["type"] == "record.accepted" and entry["record"] == env
+    assert entry["type"] == "record.accepted" and content == env
+    assert entry["record"] == {"record_id": env["record_id"], "revision": 1}
     assert entry["received_at"] == receipt["received_at"] and entry["digest"] == receipt["digest"]
     assert leaf.hex() == receipt["leaf_hash"] == leaf_hash(entry_text.encode()).hex()
 
@@ -324,6 +330,6 @@ def test_sixteen_phones_sending_at_once_each_get_the_right_answer_and_nothing_el
     assert len({r["ledger_index"] for r in stored_receipts}) == len(by_key)
     winners_by_id = {b["record_id"]: b for s in by_key.values() for _k, b, st, _a in s if st == 201}
     for receipt in stored_receipts:
-        text, leaf = _ledger_entry(server, receipt["ledger_index"])
+        text, leaf, content = _ledger_entry(server, receipt["ledger_index"])
         assert leaf.hex() == receipt["leaf_hash"] == leaf_hash(text.encode()).hex()
-        assert json.loads(text)["record"] == winners_by_id[receipt["record_id"]]
+        assert content == winners_by_id[receipt["record_id"]]

@@ -1,4 +1,5 @@
-"""Ledger storage on SQLite and PostgreSQL: proofs from stored nodes, and rows nobody can change."""
+"""Ledger storage on SQLite and PostgreSQL: proofs from stored nodes, contents kept beside the
+leaves, and rows nobody can change."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from server.db import read, write
-from server.ledger import proofs, store
+from server.ledger import contents, proofs, store
+from xuncha_core import ledger_entries
 from xuncha_core.canonical import canonical_bytes
+from xuncha_core.ledger_entries import NewEntry
 from xuncha_core.merkle import (
     EMPTY_ROOT,
     consistency_proof,
@@ -20,8 +23,15 @@ from xuncha_core.merkle import (
 )
 
 
-def _entry(i: int) -> dict:
-    return {"type": "test.entry", "n": i, "note": f"第 {i} 条"}
+def _entry(i: int) -> NewEntry:
+    return ledger_entries.reference_changed(
+        topic="setting", key=f"k{i}", payload={"note": f"第 {i} 条"}, by="test", at="2025-05-01T08:00:00+00:00",
+        salt=f"{i:032x}",
+    )
+
+
+def _leaf(entry: NewEntry) -> bytes:
+    return leaf_hash(canonical_bytes(entry.committed))
 
 
 def _fill(engine: Engine, n: int) -> list[bytes]:
@@ -33,7 +43,7 @@ def _fill(engine: Engine, n: int) -> list[bytes]:
             receipts = store.append_many(conn, batch)
         assert [r.index for r in receipts] == list(range(i, i + len(batch)))
         i += len(batch)
-    return [leaf_hash(canonical_bytes(_entry(j))) for j in range(n)]
+    return [_leaf(_entry(j)) for j in range(n)]
 
 
 def test_empty_ledger_has_size_zero_and_the_empty_root(engine: Engine) -> None:
@@ -42,15 +52,28 @@ def test_empty_ledger_has_size_zero_and_the_empty_root(engine: Engine) -> None:
         assert proofs.root_at(conn, 0) == EMPTY_ROOT
 
 
-def test_append_returns_a_receipt_with_index_and_leaf_hash(engine: Engine) -> None:
+def test_append_hashes_the_committed_form_and_keeps_the_content_beside_it(engine: Engine) -> None:
+    revoked = ledger_entries.device_revoked(device_id="d-1", reason="手机丢失", by="admin", at="2025-05-01T08:00:00+00:00")
     with write(engine) as conn:
-        first = store.append(conn, {"type": "test.entry", "b": 1, "a": "x"})
-        second = store.append(conn, {"type": "test.entry", "n": 2})
+        first = store.append(conn, revoked)
+        second = store.append(conn, _entry(2))
     assert first.index == 0 and second.index == 1
-    assert first.leaf_hash == leaf_hash(b'{"a":"x","b":1,"type":"test.entry"}').hex()
+    text = f'{{"at":"2025-05-01T08:00:00+00:00","digest":"{revoked.committed["digest"]}","type":"device.revoked"}}'
+    assert first.leaf_hash == leaf_hash(text.encode()).hex()
     with read(engine) as conn:
         stored = proofs.entry(conn, 0)
-    assert stored is not None and stored.text == '{"a":"x","b":1,"type":"test.entry"}'
+        kept = contents.read(conn, 0)
+    assert stored is not None and stored.text == text
+    assert kept is not None and kept.content == {"device_id": "d-1", "reason": "手机丢失", "by": "admin"}
+    assert kept.salt == revoked.salt and len(kept.salt or "") == 32 and not kept.legacy
+    ledger_entries.check_content(stored.text, kept.content, kept.salt)
+
+
+def test_a_plain_dict_is_refused_so_nothing_is_published_by_mistake(engine: Engine) -> None:
+    with pytest.raises(TypeError, match=r"xuncha_core\.ledger_entries"), write(engine) as conn:
+        store.append(conn, {"type": "user.created", "username": "wang.cy"})  # type: ignore[arg-type]
+    with read(engine) as conn:
+        assert store.size(conn) == 0
 
 
 def test_server_proofs_equal_the_in_memory_tree_for_every_size_to_40(engine: Engine) -> None:
@@ -79,7 +102,7 @@ def test_a_rolled_back_append_leaves_no_trace(engine: Engine) -> None:
 def _fill_more(engine: Engine, start: int, n: int) -> list[bytes]:
     with write(engine) as conn:
         store.append_many(conn, [_entry(j) for j in range(start, start + n)])
-    return [leaf_hash(canonical_bytes(_entry(j))) for j in range(start, start + n)]
+    return [_leaf(_entry(j)) for j in range(start, start + n)]
 
 
 @pytest.mark.parametrize(
@@ -89,6 +112,9 @@ def _fill_more(engine: Engine, start: int, n: int) -> list[bytes]:
         "DELETE FROM ledger_entries WHERE idx = 0",
         "UPDATE ledger_nodes SET pos = pos + 100 WHERE level = 0",
         "DELETE FROM ledger_nodes",
+        "UPDATE ledger_contents SET content = '{}' WHERE idx = 0",
+        "UPDATE ledger_contents SET salt = NULL WHERE idx = 0",
+        "DELETE FROM ledger_contents WHERE idx = 0",
     ],
 )
 def test_the_database_refuses_to_change_or_delete_ledger_rows(engine: Engine, statement: str) -> None:
@@ -105,7 +131,7 @@ def test_the_database_refuses_to_change_or_delete_ledger_rows(engine: Engine, st
 def test_emptying_a_ledger_table_whole_is_refused(engine: Engine) -> None:
     """TRUNCATE on PostgreSQL; on SQLite an unqualified DELETE (its truncate optimisation)."""
     _fill(engine, 2)
-    for table in ("ledger_entries", "ledger_nodes"):
+    for table in ("ledger_entries", "ledger_nodes", "ledger_contents"):
         statement = f"DELETE FROM {table}" if engine.dialect.name == "sqlite" else f"TRUNCATE {table}"
         with pytest.raises(sa.exc.DBAPIError, match="append-only"), write(engine) as conn:
             conn.exec_driver_sql(statement)

@@ -49,15 +49,15 @@ def test_whole_photo_upload_is_kept_under_its_hash_with_a_ledger_entry(server: L
     assert sha(blob(server, digest).read_bytes()) == digest
     assert back.status_code == 200 and back.content == CAMERA_PHOTO and back.headers["content-type"] == "image/jpeg"
     [entry] = _photo_entries(server, digest)
-    assert entry == {
+    assert entry == {  # public: who uploaded it is in the content its digest commits to
         "type": "photo.received",
         "sha256": digest,
         "size": len(CAMERA_PHOTO),
         "mime": "image/jpeg",
         "width": receipt["width"],
         "height": receipt["height"],
-        "uploaded_by": "wang",
         "received_at": receipt["received_at"],
+        "digest": entry["digest"],
     }
     with httpx.Client(base_url=server.url) as c:
         assert c.get(f"/api/v1/ledger/entries/{receipt['ledger_index']}").json()["leaf_hash"] == receipt["leaf_hash"]

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from tests.support.live_server import LiveServer
 from tests.support.records import Member, member
 from xuncha_core import checkpoint, merkle
+from xuncha_core.record_receipts import envelope_digest
 
 WRITERS = 8  # enough at once that single writes are committed in groups (server.group_commit)
 
@@ -99,7 +100,8 @@ def test_every_acknowledged_record_survives_a_kill_and_is_provable(server: LiveS
             assert got["leaf_hash"] == receipt["leaf_hash"]
             assert merkle.leaf_hash(got["entry"].encode()).hex() == receipt["leaf_hash"]
             entry = json.loads(got["entry"])
-            assert entry["type"] == "record.accepted" and entry["record"] == env
+            assert entry["type"] == "record.accepted" and entry["digest"] == receipt["digest"] == envelope_digest(env)
+            assert entry["record"] == {"record_id": env["record_id"], "revision": env["revision"]}
             proof = public.get("/api/v1/ledger/proof/inclusion", params={"index": index, "size": cp.size}).json()
             merkle.verify_inclusion(
                 bytes.fromhex(receipt["leaf_hash"]), index, cp.size, [bytes.fromhex(h) for h in proof["hashes"]],

@@ -3,22 +3,21 @@
 A receipt holds the record's ledger index and leaf hash. ``prove`` checks, on the phone:
 the checkpoint's Ed25519 signature (against the key pinned on first use, so a server that
 later swaps its key is caught); that the ledger entry at that index is this revision
-(its leaf hash, record id, revision and digest); and that the RFC 9162 inclusion proof
-links the leaf to the checkpoint's root. Any failure raises ``ProofFailed`` naming it.
+(``xuncha_core.record_receipts``: its leaf hash, record id, revision and digest, and the
+envelope this phone holds; a legacy entry the public ledger withholds is rebuilt from that
+envelope); and that the RFC 9162 inclusion proof links the leaf to the checkpoint's root.
+Any failure raises ``ProofFailed`` naming it.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
-import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from field_app.sync.errors import ProofFailed
 from field_app.sync.transport import ServerApi
-from xuncha_core import merkle
-from xuncha_core.canonical import canonical_bytes
+from xuncha_core import merkle, record_receipts
 from xuncha_core.checkpoint import Checkpoint, verify
 from xuncha_core.errors import IntegrityError
 
@@ -102,41 +101,30 @@ def prove_record(store: Any, api: ServerApi, record_id: str, revision: int | Non
         raise ProofFailed("receipt.none", f"revision {rev} has no receipt on this phone", f"第 {rev} 版没有回执")
     pinned = store.get_setting(PINNED_KEY_SETTING)
     trusted = base64.b64decode(pinned) if pinned else None
-    envelope = None
-    if int(receipt.get("revision", rev)) == int((view or {}).get("revision") or -1):
-        envelope = (view or {}).get("envelope")
+    envelope = _accepted_envelope(store, record_id, int(receipt.get("revision", rev)))
     proof = prove(api, receipt, trusted_public_key=trusted, envelope=envelope)
     if not pinned:
         store.set_setting(PINNED_KEY_SETTING, proof.public_key)
     return proof
 
 
+def _accepted_envelope(store: Any, record_id: str, revision: int) -> dict[str, Any] | None:
+    """The envelope of this revision as the server accepted it, kept in the phone's history."""
+    accepted = store.accepted_revisions(record_id).get(revision) or {}
+    return accepted.get("envelope")
+
+
 def _check_entry(answer: dict[str, Any], receipt: dict[str, Any], envelope: dict[str, Any] | None) -> None:
     entry = answer.get("entry")
-    index = receipt["ledger_index"]
-    if isinstance(entry, str):
-        raw = entry.encode()
-        entry = json.loads(entry)
-    else:
-        raw = canonical_bytes(entry)
-    if merkle.leaf_hash(raw).hex() != receipt["leaf_hash"]:
+    if entry is not None and not isinstance(entry, str):
+        raise ProofFailed("receipt.bad_answer", "the ledger answered an entry that is not text", "服务器的答复不是有效的账本条目")
+    if entry is None and answer.get("leaf_hash") != receipt["leaf_hash"]:
         raise ProofFailed(
             "receipt.leaf_mismatch",
-            f"ledger entry {index} does not hash to the receipt's leaf hash",
+            f"ledger entry {receipt['ledger_index']} has another leaf hash than the receipt",
             "账本条目与回执的叶哈希不符",
         )
-    record = (entry or {}).get("record") or {}
-    same = (
-        entry.get("type") == "record.accepted"
-        and record.get("record_id") == receipt["record_id"]
-        and record.get("revision") == receipt["revision"]
-        and entry.get("digest") == receipt["digest"]
-    )
-    if envelope is not None:
-        same = same and hashlib.sha256(canonical_bytes(envelope)).hexdigest() == receipt["digest"]
-    if not same:
-        raise ProofFailed(
-            "receipt.entry_mismatch",
-            f"ledger entry {index} is not revision {receipt['revision']} of record {receipt['record_id']}",
-            "账本条目不是该记录的这一版本",
-        )
+    try:
+        record_receipts.check_entry(entry, receipt, envelope)
+    except IntegrityError as exc:
+        raise ProofFailed(exc.code, exc.message, str(exc.detail.get("message_zh") or exc.message)) from exc

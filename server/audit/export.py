@@ -3,8 +3,9 @@
 The bundle is proven against one signed checkpoint of size N taken at the start;
 entries and nodes below N never change (the database refuses it), so the export
 is consistent even while the server keeps appending. The entries chosen come
-from the ledger itself, not from the mutable record tables: what an auditor
-checks is what was hashed.
+from the ledger and the contents beside it (both append-only), not from the
+mutable record tables: what an auditor checks is what was hashed. Each committed
+entry's line carries its content and salt, so the bundle holds personal data.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import json
 import os
 import re
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,12 +26,12 @@ from sqlalchemy import Engine, select
 from server import tables as t
 from server.audit import bundle
 from server.db import read
-from server.ledger import proofs, signing
+from server.ledger import contents, proofs, signing
+from server.ledger.contents import StoredContent
 from xuncha_core.checkpoint import public_key_pem
 from xuncha_core.errors import Problem, ValidationError
 
 _PHOTO_MARK = '"type":"photo.received"'
-_BATCH = 5000
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -71,112 +72,108 @@ def export_bundle(
             for m in sorted(set(trusted_sizes))
         ]
         if records:
-            selected = _record_entries(conn, records, size)
-            lines: Iterable[dict[str, Any]] = [
-                {
-                    "index": idx,
-                    "entry": text,
-                    "leaf_hash": leaf.hex(),
-                    "inclusion": [h.hex() for h in proofs.inclusion_proof(conn, idx, size)],
-                }
-                for idx, text, leaf in selected
+            lines: Iterable[tuple[str, str]] = [
+                _line(stored, [h.hex() for h in proofs.inclusion_proof(conn, stored.index, size)])
+                for stored in _record_entries(conn, records, size)
             ]
         else:
-            lines = (
-                {"index": idx, "entry": text, "leaf_hash": leaf.hex()}
-                for idx, text, leaf in _all_entries(conn, size)
-            )
+            lines = (_line(stored) for stored in contents.read_range(conn, 0, size))
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_name(f".{out.name}.partial")
-        photos: set[str] = set()
-        count = 0
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-            with zf.open(bundle.ENTRIES, "w", force_zip64=True) as f:
-                for line in lines:
-                    if _PHOTO_MARK in line["entry"]:
-                        sha = _received_photo(line["entry"])
-                        if sha:
-                            photos.add(sha)
-                    f.write(json.dumps(line, ensure_ascii=False).encode("utf-8") + b"\n")
-                    count += 1
-            missing = []
-            for sha in sorted(photos):
-                path = photos_dir / sha[:2] / sha
-                if path.is_file():
-                    zf.write(path, bundle.PHOTOS + sha, compress_type=zipfile.ZIP_STORED)
-                else:
-                    missing.append(sha)
-            zf.writestr(bundle.CHECKPOINT, json.dumps(cp.as_dict(), indent=2))
-            zf.writestr(bundle.PUBLIC_KEY, public_key_pem(cp.public_key))
-            zf.writestr(bundle.README, bundle.README_TEXT)
-            manifest = {
-                "format": bundle.FORMAT,
-                "created_at": datetime.now(UTC).isoformat(),
-                "scope": "records" if records else "full",
-                "records": list(records),
-                "tree_size": size,
-                "entry_count": count,
-                "photo_count": len(photos) - len(missing),
-                "consistency": consistency,
-            }
-            zf.writestr(bundle.MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False))
+        manifest = {"scope": "records" if records else "full", "records": list(records), "consistency": consistency}
+        count, kept, missing = _write_zip(tmp, lines, photos_dir, cp, manifest)
     with open(tmp, "rb+") as f:
         os.fsync(f.fileno())
     os.replace(tmp, out)
-    return ExportSummary(out, size, count, len(photos) - len(missing), missing)
+    return ExportSummary(out, size, count, kept, missing)
 
 
-def _all_entries(conn: Any, size: int) -> Iterator[tuple[int, str, bytes]]:
-    e = t.ledger_entries.c
-    start = 0
-    while start < size:  # keyset pages keep memory flat on any backend
-        rows = conn.execute(
-            select(e.idx, e.entry, e.leaf_hash)
-            .where(e.idx >= start, e.idx < min(size, start + _BATCH))
-            .order_by(e.idx)
-        ).all()
-        for r in rows:
-            yield int(r.idx), r.entry, bytes(r.leaf_hash)
-        start += _BATCH
+def _write_zip(
+    tmp: Path, lines: Iterable[tuple[str, str]], photos_dir: Path, cp: Any, manifest: dict[str, Any]
+) -> tuple[int, int, list[str]]:
+    """Write the entries, the photos they record, the checkpoint and the manifest; answer the
+    entry count, the photos kept and those missing from the photo folder."""
+    photos: set[str] = set()
+    count = 0
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        with zf.open(bundle.ENTRIES, "w", force_zip64=True) as f:
+            for entry, line in lines:
+                if _PHOTO_MARK in entry:
+                    sha = _received_photo(entry)
+                    if sha:
+                        photos.add(sha)
+                f.write(line.encode("utf-8") + b"\n")
+                count += 1
+        missing = []
+        for sha in sorted(photos):
+            path = photos_dir / sha[:2] / sha
+            if path.is_file():
+                zf.write(path, bundle.PHOTOS + sha, compress_type=zipfile.ZIP_STORED)
+            else:
+                missing.append(sha)
+        zf.writestr(bundle.CHECKPOINT, json.dumps(cp.as_dict(), indent=2))
+        zf.writestr(bundle.PUBLIC_KEY, public_key_pem(cp.public_key))
+        zf.writestr(bundle.README, bundle.README_TEXT)
+        manifest = {
+            "format": bundle.FORMAT,
+            "created_at": datetime.now(UTC).isoformat(),
+            "scope": manifest["scope"],
+            "records": manifest["records"],
+            "tree_size": cp.size,
+            "entry_count": count,
+            "photo_count": len(photos) - len(missing),
+            "consistency": manifest["consistency"],
+        }
+        zf.writestr(bundle.MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False))
+    return count, len(photos) - len(missing), missing
 
 
-def _record_entries(conn: Any, record_ids: Sequence[str], size: int) -> list[tuple[int, str, bytes]]:
+def _line(stored: StoredContent, inclusion: list[str] | None = None) -> tuple[str, str]:
+    """The entry's text, and its line in entries.jsonl (the stored content's JSON written as is)."""
+    head = json.dumps({"index": stored.index, "entry": stored.entry, "leaf_hash": stored.leaf_hash.hex()}, ensure_ascii=False)
+    parts = [head[:-1]]
+    if not stored.legacy:  # a legacy entry's text is its content
+        parts.append(f',"content":{stored.content_text or "null"},"salt":{json.dumps(stored.salt)}')
+    if inclusion is not None:
+        parts.append(f',"inclusion":{json.dumps(inclusion)}')
+    return stored.entry, "".join(parts) + "}"
+
+
+def _record_entries(conn: Any, record_ids: Sequence[str], size: int) -> list[StoredContent]:
     """Each record's record.accepted and review.recorded entries, and the photo.received
     entries of the photos its revisions refer to, in ledger order."""
-    e = t.ledger_entries.c
-    chosen: dict[int, tuple[int, str, bytes]] = {}
-    photos: set[str] = set()
+    chosen: set[int] = set()
     unknown = []
     for record_id in record_ids:
-        rows = conn.execute(
-            select(e.idx, e.entry, e.leaf_hash).where(e.idx < size, e.entry.contains(record_id, autoescape=True))
-        ).all()
-        found = False
-        for r in rows:
-            entry = _parse(r.entry)
-            kind = entry.get("type")
-            record = entry.get("record") if kind == "record.accepted" else None
-            if isinstance(record, dict) and record.get("record_id") == record_id:
-                photos.update(p for p in record.get("photos") or [] if isinstance(p, str))
-            elif not (kind == "review.recorded" and entry.get("record_id") == record_id):
-                continue
-            found = True
-            chosen[int(r.idx)] = (int(r.idx), r.entry, bytes(r.leaf_hash))
+        found = contents.record_entry_indexes(conn, record_id, size)
         if not found:
             unknown.append(record_id)
+        chosen.update(found)
     if unknown:
         raise ValidationError.of(
             [Problem("record", "audit.record_not_found", f"record {r} has no entry in the ledger; check the UUID") for r in unknown],
             code="audit.record_not_found",
         )
+    selected = contents.read_many(conn, sorted(chosen))
+    photos = {sha for stored in selected for sha in _photos_of(stored)}
     if photos:
+        e = t.ledger_entries.c
         rows = conn.execute(
-            select(e.idx, e.entry, e.leaf_hash).where(e.idx < size, e.entry.contains(_PHOTO_MARK, autoescape=True))
+            select(e.idx, e.entry).where(e.idx < size, e.entry.contains(_PHOTO_MARK, autoescape=True))
         ).all()
-        for r in rows:
-            if _received_photo(r.entry) in photos:
-                chosen[int(r.idx)] = (int(r.idx), r.entry, bytes(r.leaf_hash))
-    return [chosen[i] for i in sorted(chosen)]
+        extra = [int(r.idx) for r in rows if _received_photo(r.entry) in photos]
+        selected += contents.read_many(conn, extra)
+    return sorted(selected, key=lambda s: s.index)
+
+
+def _photos_of(stored: StoredContent) -> list[str]:
+    """The photos a record.accepted entry's envelope refers to (a legacy entry holds it inside)."""
+    content = stored.content if stored.type == "record.accepted" else None
+    if not isinstance(content, dict):
+        return []
+    envelope = content.get("record") if stored.legacy else content
+    photos = envelope.get("photos") if isinstance(envelope, dict) else None
+    return [p for p in photos if isinstance(p, str)] if isinstance(photos, list) else []
 
 
 def _parse(text: str) -> dict[str, Any]:

@@ -1,9 +1,10 @@
 """Check an audit bundle offline: no server, no network, no database.
 
 ``verify_bundle(path, trusted)`` opens the ZIP (never extracting it), checks
-everything the bundle claims and returns a ``Report`` listing *every* failure,
-each naming its subject (``entry 17``, ``photo 3fa1…``, ``checkpoint``, …), so
-the auditor learns all that is wrong in one run. It imports only the shared
+everything the bundle claims (leaf hashes, the root or inclusion proofs, each
+committed entry's content against its digest, photos, the checkpoints) and
+returns a ``Report`` listing *every* failure, each naming its subject (``entry 17``,
+``photo 3fa1…``, ``checkpoint``, …), so the auditor learns all that is wrong in one run. It imports only the shared
 pure rules (``xuncha_core``) and the standard library, so it can be copied to an
 auditor's laptop with them.
 """
@@ -21,10 +22,12 @@ from typing import Any
 
 from server.audit import bundle
 from xuncha_core import checkpoint as cpmod
+from xuncha_core import ledger_entries
 from xuncha_core.errors import IntegrityError
 from xuncha_core.merkle import leaf_hash, root, verify_consistency, verify_inclusion
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+_LINE_INDEX = re.compile(r'\{"index":\s*(\d+)')
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,7 @@ def _check(zf: zipfile.ZipFile, trusted: cpmod.Checkpoint | None, report: Report
         report.fail("bundle", f"lacks {', '.join(missing)}: this is not a complete audit bundle")
         return
     manifest = _json(zf, bundle.MANIFEST, report)
-    if not isinstance(manifest, dict) or manifest.get("format") != bundle.FORMAT:
+    if not isinstance(manifest, dict) or manifest.get("format") not in bundle.FORMATS:
         report.fail("bundle", f"manifest.json does not declare format {bundle.FORMAT}")
         return
     full = manifest.get("scope") == "full"
@@ -117,16 +120,25 @@ def _checkpoint(zf: zipfile.ZipFile, names: set[str], report: Report) -> cpmod.C
     return cp
 
 
+@dataclass
+class _Seen:
+    """What the entries told so far: photos received (sha → (index, size)) and referenced
+    (sha → index of a record.accepted entry), leaf hashes in order, and tallies."""
+
+    received: dict[str, tuple[int, int | None]] = field(default_factory=dict)
+    referenced: dict[str, int] = field(default_factory=dict)
+    leaves: list[bytes] = field(default_factory=list)
+    indexes: set[int] = field(default_factory=set)
+    bad_proofs: int = 0
+    contents: int = 0
+    legacy: int = 0
+
+
 def _entries(
     zf: zipfile.ZipFile, cp: cpmod.Checkpoint, full: bool, report: Report
 ) -> tuple[dict[str, tuple[int, int | None]], dict[str, int], list[bytes]]:
-    """Check each entry; answer the photos received (sha → (index, size)) and referenced
-    (sha → index of a record.accepted entry), and the recomputed leaf hashes in order."""
-    received: dict[str, tuple[int, int | None]] = {}
-    referenced: dict[str, int] = {}
-    leaves: list[bytes] = []
-    seen: set[int] = set()
-    bad_proofs = 0
+    """Check each entry; answer the photos received and referenced, and the recomputed leaf hashes in order."""
+    seen = _Seen()
     with zf.open(bundle.ENTRIES) as raw:
         for number, line in enumerate(io.TextIOWrapper(raw, encoding="utf-8"), 1):
             try:
@@ -135,62 +147,93 @@ def _entries(
                 if not isinstance(index, int) or not isinstance(text, str):
                     raise TypeError("index must be a number and entry a string")
             except (ValueError, KeyError, TypeError) as exc:
-                report.fail("bundle", f"entries.jsonl line {number} is malformed ({exc})")
+                named = _LINE_INDEX.match(line)  # a line cut or garbled in its content still names its entry
+                report.fail(f"entry {named.group(1)}" if named else "bundle", f"entries.jsonl line {number} is malformed ({exc})")
                 continue
-            subject = f"entry {index}"
-            if index in seen or not 0 <= index < cp.size:
-                report.fail(subject, f"is duplicated or outside the checkpoint's {cp.size} entries")
+            if index in seen.indexes or not 0 <= index < cp.size:
+                report.fail(f"entry {index}", f"is duplicated or outside the checkpoint's {cp.size} entries")
                 continue
-            seen.add(index)
-            leaf = leaf_hash(text.encode("utf-8"))
-            if leaf != claimed:
-                report.fail(subject, f"its text hashes to leaf {leaf.hex()}, not {claimed.hex()}: the entry was altered")
-            if full:
-                if index != len(leaves):
-                    report.fail("bundle", f"a full export must list entries in order; entry {index} came at position {len(leaves)}")
-                    full = False
-                leaves.append(leaf)
-            else:
-                try:
-                    proof = [bytes.fromhex(h) for h in item.get("inclusion") or []]
-                    verify_inclusion(leaf, index, cp.size, proof, cp.root)
-                except (ValueError, TypeError) as exc:
-                    report.fail(subject, f"its inclusion proof is malformed ({exc})")
-                    bad_proofs += 1
-                except IntegrityError as exc:
-                    report.fail(subject, f"is not in the signed tree: {exc.message}")
-                    bad_proofs += 1
-            _note_photos(text, index, received, referenced)
+            seen.indexes.add(index)
+            full = _check_leaf(item, index, text, claimed, cp, full, seen, report)
+            _check_content(item, index, text, seen, report)
     if full:
-        if len(leaves) != cp.size:
-            report.fail("bundle", f"a full export must hold all {cp.size} entries; it holds {len(leaves)}")
-        elif root(leaves) != cp.root:
+        if len(seen.leaves) != cp.size:
+            report.fail("bundle", f"a full export must hold all {cp.size} entries; it holds {len(seen.leaves)}")
+        elif root(seen.leaves) != cp.root:
             report.fail("root", f"the root recomputed from all {cp.size} entries is not the signed root {cp.root.hex()}")
         else:
             report.passed.append(f"root recomputed from all {cp.size} entries equals the signed root")
-    elif seen and not bad_proofs:
-        report.passed.append(f"inclusion proofs of {len(seen)} entries against the signed root")
-    return received, referenced, leaves
+    elif seen.indexes and not seen.bad_proofs:
+        report.passed.append(f"inclusion proofs of {len(seen.indexes)} entries against the signed root")
+    if seen.contents:
+        report.passed.append(f"the contents of {seen.contents} entries match the digests they commit to")
+    if seen.legacy:
+        report.passed.append(f"{seen.legacy} legacy entries hold their content in their own text")
+    return seen.received, seen.referenced, seen.leaves
 
 
-def _note_photos(
-    text: str, index: int, received: dict[str, tuple[int, int | None]], referenced: dict[str, int]
-) -> None:
-    if '"type":"photo.received"' not in text and '"type":"record.accepted"' not in text:
-        return  # most entries: skip parsing
+def _check_leaf(
+    item: dict[str, Any], index: int, text: str, claimed: bytes, cp: cpmod.Checkpoint, full: bool, seen: _Seen,
+    report: Report,
+) -> bool:
+    """The entry's leaf, and its place in the tree; answers whether the export still counts as full."""
+    subject = f"entry {index}"
+    leaf = leaf_hash(text.encode("utf-8"))
+    if leaf != claimed:
+        report.fail(subject, f"its text hashes to leaf {leaf.hex()}, not {claimed.hex()}: the entry was altered")
+    if full:
+        if index != len(seen.leaves):
+            report.fail("bundle", f"a full export must list entries in order; entry {index} came at position {len(seen.leaves)}")
+            return False
+        seen.leaves.append(leaf)
+        return True
     try:
+        proof = [bytes.fromhex(h) for h in item.get("inclusion") or []]
+        verify_inclusion(leaf, index, cp.size, proof, cp.root)
+    except (ValueError, TypeError) as exc:
+        report.fail(subject, f"its inclusion proof is malformed ({exc})")
+        seen.bad_proofs += 1
+    except IntegrityError as exc:
+        report.fail(subject, f"is not in the signed tree: {exc.message}")
+        seen.bad_proofs += 1
+    return False
+
+
+def _check_content(item: dict[str, Any], index: int, text: str, seen: _Seen, report: Report) -> None:
+    """A committed entry's content against its digest; then note the photos the entry names."""
+    subject = f"entry {index}"
+    try:
+        committed = ledger_entries.parse(text)
+    except IntegrityError as exc:
+        report.fail(subject, exc.message)
+        return
+    if committed is None:  # legacy: the text is the whole entry
+        seen.legacy += 1
         entry = json.loads(text)
-    except ValueError:
+        _note_photos(entry, entry.get("record"), index, seen)
         return
-    if not isinstance(entry, dict):
+    _note_photos(committed, None, index, seen)  # a photo.received entry's facts are public: the leaf holds them
+    if "content" not in item:
+        report.fail(subject, "carries no content: the bundle cannot show what this entry commits to")
         return
+    try:
+        ledger_entries.check_content(committed, item["content"], item.get("salt"))
+    except IntegrityError as exc:
+        report.fail(subject, f"its content does not match the digest it commits to: {exc.message}")
+        return
+    seen.contents += 1
+    _note_photos(committed, item["content"], index, seen)
+
+
+def _note_photos(entry: dict[str, Any], envelope: Any, index: int, seen: _Seen) -> None:
+    """Photos a photo.received entry records (its public sha256 and size), or a record's envelope names."""
     if entry.get("type") == "photo.received" and isinstance(entry.get("sha256"), str):
         size = entry.get("size")
-        received[entry["sha256"]] = (index, size if isinstance(size, int) else None)
-    elif entry.get("type") == "record.accepted" and isinstance(entry.get("record"), dict):
-        for sha in entry["record"].get("photos") or []:
+        seen.received[entry["sha256"]] = (index, size if isinstance(size, int) else None)
+    elif entry.get("type") == "record.accepted" and isinstance(envelope, dict):
+        for sha in envelope.get("photos") or []:
             if isinstance(sha, str):
-                referenced.setdefault(sha, index)
+                seen.referenced.setdefault(sha, index)
 
 
 def _photos(

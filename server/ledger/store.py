@@ -1,4 +1,8 @@
-"""Ledger storage: entries, and the hash of every complete aligned subtree.
+"""Ledger storage: entries, their contents, and the hash of every complete aligned subtree.
+
+An entry is a ``xuncha_core.ledger_entries.NewEntry``: its committed form is the leaf
+(``ledger_entries``, public), its content and salt go beside it (``ledger_contents``,
+read only by those who may), in the same transaction.
 
 Appending leaf ``n`` stores its hash at level 0 and, for every level at which
 leaf ``n`` completes an aligned subtree, that subtree's hash. Any RFC 9162
@@ -24,6 +28,7 @@ from server import tables as t
 from server.db import is_sqlite
 from xuncha_core.canonical import canonical_text
 from xuncha_core.errors import IntegrityError
+from xuncha_core.ledger_entries import NewEntry
 from xuncha_core.merkle import aligned_nodes, leaf_hash, node_hash
 
 _PG_LEDGER_LOCK = 0x78756E6368610001  # "xuncha" + 1: serialises appends on PostgreSQL
@@ -42,6 +47,7 @@ class Receipt:
 _MAX_INDEX = select(func.max(t.ledger_entries.c.idx))
 _INSERT_ENTRIES = t.ledger_entries.insert()
 _INSERT_NODES = t.ledger_nodes.insert()
+_INSERT_CONTENTS = t.ledger_contents.insert()
 
 
 def size(conn: Connection) -> int:
@@ -82,15 +88,24 @@ def _nodes_query(count: int) -> TextClause:
     return text(f"SELECT level, pos, hash FROM ledger_nodes WHERE {where}")
 
 
-def append(conn: Connection, entry: dict[str, Any]) -> Receipt:
-    """Append ``entry`` (a JSON object) as the next leaf, in the caller's transaction."""
+def append(conn: Connection, entry: NewEntry) -> Receipt:
+    """Append ``entry`` as the next leaf, in the caller's transaction."""
     return append_many(conn, [entry])[0]
 
 
-def append_many(conn: Connection, entries: Sequence[dict[str, Any]]) -> list[Receipt]:
-    """Append each entry, in order, as the next leaves, in the caller's transaction."""
+def append_many(conn: Connection, entries: Sequence[NewEntry]) -> list[Receipt]:
+    """Append each entry, in order, as the next leaves, in the caller's transaction.
+
+    Only the committed form is hashed and published; a plain dict is refused, since
+    it would publish whatever it holds.
+    """
     if not entries:
         return []
+    for entry in entries:
+        if not isinstance(entry, NewEntry):
+            raise TypeError(
+                f"a ledger entry must be built by xuncha_core.ledger_entries, not given as {type(entry).__name__}"
+            )
     if not is_sqlite(conn):
         # SQLite writers already hold the database lock (BEGIN IMMEDIATE).
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_LEDGER_LOCK})")
@@ -100,12 +115,23 @@ def append_many(conn: Connection, entries: Sequence[dict[str, Any]]) -> list[Rec
     edge = [(level, stored[(level, pos)]) for level, pos in edge_keys]
     now = datetime.now(UTC).isoformat()
     entry_rows: list[dict[str, Any]] = []
+    content_rows: list[dict[str, Any]] = []
     node_rows: list[dict[str, Any]] = []
     receipts: list[Receipt] = []
     for index, entry in enumerate(entries, start):
-        text = canonical_text(entry)
+        text = canonical_text(entry.committed)
         leaf = leaf_hash(text.encode("utf-8"))
         entry_rows.append({"idx": index, "entry": text, "leaf_hash": leaf, "created_at": now})
+        content_rows.append(
+            {
+                "idx": index,
+                "type": entry.type,
+                "record_id": entry.record_id,
+                "content": entry.content_text,
+                "salt": entry.salt,
+                "legacy": False,
+            }
+        )
         node_rows.append({"level": 0, "pos": index, "hash": leaf})
         level, current = 0, leaf
         while (index >> level) & 1:  # this leaf completes the subtree (level + 1, index >> (level + 1))
@@ -116,5 +142,6 @@ def append_many(conn: Connection, entries: Sequence[dict[str, Any]]) -> list[Rec
         edge.append((level, current))
         receipts.append(Receipt(index=index, leaf_hash=leaf.hex()))
     conn.execute(_INSERT_ENTRIES, entry_rows)
+    conn.execute(_INSERT_CONTENTS, content_rows)
     conn.execute(_INSERT_NODES, node_rows)
     return receipts

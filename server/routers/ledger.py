@@ -1,8 +1,11 @@
 """The public ledger API: signed checkpoint, entries, inclusion and consistency proofs.
 
-No sign-in: anyone may check the record. Hashes are lowercase hex; the
-checkpoint's signature and public key are base64 (see ``xuncha_core.checkpoint``
-for the signed bytes).
+No sign-in: anyone may check the record. An entry is served in its committed form,
+which names nobody (``xuncha_core.ledger_entries``); a legacy entry's text is
+withheld (``entry`` null) while its leaf hash and proofs stay public. The content an
+entry commits to is read at ``/entries/{index}/content`` by signing in
+(``server.ledger.contents``). Hashes are lowercase hex; the checkpoint's signature and
+public key are base64 (see ``xuncha_core.checkpoint`` for the signed bytes).
 
 Handlers are ``async`` and hand their whole database read to the thread pool in
 one hop: with sync dependencies each request hopped threads several times, and
@@ -17,9 +20,11 @@ from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
+from server.accounts import Actor
 from server.db import read
+from server.deps import ActorDep
 from server.errors import ApiError
-from server.ledger import proofs, signing, store
+from server.ledger import contents, proofs, signing, store
 
 router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"])
 
@@ -42,10 +47,21 @@ async def checkpoint(request: Request) -> dict[str, Any]:
     return await run_in_threadpool(_checkpoint, request.app.state.engine, request.app.state.signing_key)
 
 
+Index = Annotated[int, Path(ge=0, le=2**62)]
+
+
 @router.get("/entries/{index}")
-async def entry(index: Annotated[int, Path(ge=0, le=2**62)], request: Request) -> dict[str, Any]:
-    """One entry: the exact canonical JSON text that was hashed, and its leaf hash."""
+async def entry(index: Index, request: Request) -> dict[str, Any]:
+    """One entry: the exact canonical JSON text that was hashed (its committed form; null for
+    a legacy entry, whose text is withheld), and its leaf hash."""
     return await run_in_threadpool(_entry, request.app.state.engine, index)
+
+
+@router.get("/entries/{index}/content")
+async def entry_content(index: Index, actor: ActorDep, request: Request) -> dict[str, Any]:
+    """What the entry commits to, with its salt: for the read-all roles, and for a record's
+    author the entries of her own records."""
+    return await run_in_threadpool(_entry_content, request.app.state.engine, index, actor)
 
 
 @router.get("/proof/inclusion")
@@ -65,19 +81,32 @@ def _checkpoint(engine: Engine, key: Any) -> dict[str, Any]:
         return signing.current_checkpoint(conn, key).as_dict()
 
 
+def _not_found(conn: Any, index: int) -> ApiError:
+    size = store.size(conn)
+    return ApiError(
+        404,
+        "ledger.entry_not_found",
+        f"There is no ledger entry {index}; the ledger holds entries 0 to {size - 1}.",
+        f"账本中没有第 {index} 条记录；现有记录编号为 0 至 {size - 1}。",
+        {"index": index, "ledger_size": size},
+    )
+
+
 def _entry(engine: Engine, index: int) -> dict[str, Any]:
     with read(engine) as conn:
         found = proofs.entry(conn, index)
         if found is None:
-            size = store.size(conn)
-            raise ApiError(
-                404,
-                "ledger.entry_not_found",
-                f"There is no ledger entry {index}; the ledger holds entries 0 to {size - 1}.",
-                f"账本中没有第 {index} 条记录；现有记录编号为 0 至 {size - 1}。",
-                {"index": index, "ledger_size": size},
-            )
-    return {"index": found.index, "entry": found.text, "leaf_hash": found.leaf_hash.hex()}
+            raise _not_found(conn, index)
+    return {"index": found.index, "entry": contents.public_text(found.text), "leaf_hash": found.leaf_hash.hex()}
+
+
+def _entry_content(engine: Engine, index: int, actor: Actor) -> dict[str, Any]:
+    with read(engine) as conn:
+        found = contents.read(conn, index)
+        if found is None:
+            raise _not_found(conn, index)
+        contents.check_may_read(conn, actor, found)
+    return found.as_dict()
 
 
 def _inclusion(engine: Engine, index: int, size: int) -> dict[str, Any]:
