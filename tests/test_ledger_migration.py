@@ -62,7 +62,7 @@ def test_the_migrated_tree_is_unchanged_and_the_public_no_longer_reads_old_texts
 
     # New entries are committed; the old checkpoint is provably a prefix of the new tree.
     wang = town.tokens["wang.cy"]
-    envelope = {**town.envelopes[1], "revision": 3, "base_revision": 2,
+    envelope = {**town.envelopes[1], "revision": 3, "base_revision": 2, "base_digest": town.receipts[1]["digest"],
                 "content": remediation_content(recorder="王春燕", note="已补拍")}
     with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {wang}"}) as c:
         receipt = c.post("/api/v1/records", json=envelope).json()

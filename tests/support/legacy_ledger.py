@@ -25,7 +25,6 @@ from tests.support.records import remediation_content
 from xuncha_core.canonical import canonical_text
 from xuncha_core.content import validate_content
 from xuncha_core.merkle import leaf_hash, node_hash
-from xuncha_core.records import parse_record
 
 AT = "2025-04-0{}T08:00:00.000000+00:00"
 PASSWORD = "password-123"
@@ -115,12 +114,13 @@ def _record(conn: Connection, town: LegacyTown) -> None:
     device_id = town.devices["wang.cy"]
     record_id = str(uuid.uuid4())
     for revision in (1, 2):
-        envelope = parse_record({
+        # As the old phone wrote it: a later revision named its base by number only.
+        envelope = {
             "record_id": record_id, "kind": "remediation_check", "revision": revision,
             "base_revision": None if revision == 1 else 1, "author": "wang.cy", "device_id": device_id,
             "device_time": "2025-04-04T09:30:00+08:00", "gps_time": None,
             "content": remediation_content(recorder="王春燕", note="村口垃圾桶满溢"), "photos": [town.photo],
-        }).as_dict()
+        }
         assert not validate_content(envelope["kind"], envelope["content"])
         text = canonical_text(envelope)
         digest = hashlib.sha256(text.encode()).hexdigest()
