@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import socket
 import struct
 import time
@@ -55,6 +56,40 @@ def jpeg_claiming(real_jpeg: bytes, width: int, height: int) -> bytes:
             return bytes(data)
         pos += 2 + seg_len
     raise ValueError("no SOF marker")
+
+
+def progressive(real_jpeg: bytes) -> bytes:
+    """The same picture as a progressive JPEG, as the phone writes its evidence photos."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    with Image.open(io.BytesIO(real_jpeg)) as image:
+        image.save(out, "JPEG", quality=85, progressive=True, optimize=True)
+    return out.getvalue()
+
+
+def cut_with_end_marker(jpeg: bytes, fraction: float = 0.6) -> bytes:
+    """The first ``fraction`` of a JPEG with an end-of-image marker appended: libjpeg then
+    only warns and decodes the rest as grey."""
+    return jpeg[: int(len(jpeg) * fraction)] + b"\xff\xd9"
+
+
+def lying_header(width: int = 7000, height: int = 7000) -> bytes:
+    """A whole 240x240 JPEG whose frame header declares ``width`` x ``height``."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.effect_noise((240, 240), 40).convert("RGB").save(out, "JPEG", quality=90)
+    return jpeg_claiming(out.getvalue(), width, height)
+
+
+def garbled(jpeg: bytes, at: float = 0.5, length: int = 60) -> bytes:
+    """A JPEG with ``length`` bytes of its image data overwritten by others (no 0xFF)."""
+    data = bytearray(jpeg)
+    start = int(len(data) * at)
+    for i in range(start, start + length):
+        data[i] = (data[i] * 7 + 91) % 255
+    return bytes(data)
 
 
 @dataclass(frozen=True)
