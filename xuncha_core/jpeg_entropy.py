@@ -20,30 +20,53 @@ from __future__ import annotations
 
 import sys
 from array import array
+from collections.abc import Callable
 
-from xuncha_core.jpeg_layout import BAD_ADVANCE, Frame, JpegLayout, Scan
+from xuncha_core import jpeg_scan_walks as walks
+from xuncha_core.jpeg_layout import Frame, JpegLayout, Scan
 from xuncha_core.photo_damage import corrupt, truncated
-
-_PAD = b"\x00" * 4096  # past the data: enough zero bits for the largest possible MCU
 
 
 def check_scans(layout: JpegLayout) -> None:
     """Raise ``PhotoDamaged`` unless every scan's data holds exactly its blocks (module doc)."""
+    check_scan_headers(layout)
+    walk_scans(layout)
+    check_all_sent(layout)
+
+
+def check_scan_headers(layout: JpegLayout) -> None:
+    """libjpeg's checks of each scan's parameters (a progression that refines what was
+    never sent, a table never defined), its warnings counted as damage."""
     frame = layout.frame
     coef_bits = [[-1] * 64 for _ in frame.components]
-    nonzero: dict[int, list[int]] = {}
     for number, scan in enumerate(layout.scans, 1):
         if frame.progressive:
             _check_progression(scan, coef_bits, number)
         else:
             _check_sequential_header(scan, coef_bits, number)
-        _walk_scan(frame, scan, number, nonzero)
+
+
+def check_all_sent(layout: JpegLayout) -> None:
+    """Every coefficient of every component was sent, to full precision in the end (a
+    progressive image whose last scans are missing decodes blurred, without a warning)."""
+    coef_bits = [[-1] * 64 for _ in layout.frame.components]
+    for scan in layout.scans:
+        for member in scan.components:
+            for k in range(scan.ss, (scan.se if layout.frame.progressive else 63) + 1):
+                coef_bits[member.index][k] = scan.al
     missing = [i for i, bits in enumerate(coef_bits) if any(b != 0 for b in bits)]
     if missing:
         raise truncated(
             "the image data stops before every part of the picture was sent",
             components=missing,
         )
+
+
+def walk_scans(layout: JpegLayout) -> None:
+    """Walk every scan's data (after ``check_scan_headers``): it must hold its blocks exactly."""
+    nonzero: dict[int, list[int]] = {}
+    for number, scan in enumerate(layout.scans, 1):
+        _walk_scan(layout.frame, scan, number, nonzero)
 
 
 def _check_sequential_header(scan: Scan, coef_bits: list[list[int]], number: int) -> None:
@@ -90,6 +113,20 @@ def _units(frame: Frame, scan: Scan) -> tuple[int, int]:
     return frame.mcus_wide * frame.mcus_high, per_mcu
 
 
+def bit_windows(data: bytes) -> array:
+    """For byte ``i`` of ``data``, the big-endian 24 bits of bytes ``i..i+2`` (zeros past
+    the end), as one array of 32-bit words: the walks' only view of the data."""
+    size = len(data) + 3
+    padded = data + b"\x00" * 5
+    lanes = bytearray(4 * size)
+    for lane in range(3):  # byte i + lane goes to the lane's place in word i
+        place = 2 - lane if sys.byteorder == "little" else lane + 1
+        lanes[place::4] = padded[lane : lane + size]
+    words = array("I") if array("I").itemsize == 4 else array("L")
+    words.frombytes(lanes)
+    return words
+
+
 def _walk_scan(frame: Frame, scan: Scan, number: int, nonzero: dict[int, list[int]]) -> None:
     units, per_unit = _units(frame, scan)
     interval = scan.restart_interval or units
@@ -97,28 +134,42 @@ def _walk_scan(frame: Frame, scan: Scan, number: int, nonzero: dict[int, list[in
     segments = scan.segments
     if len(segments) > expected and any(segments[expected:]):
         raise corrupt(f"scan {number} has more restart intervals than its blocks need", scan=number)
-    for index in range(expected):
+    segments = segments[:expected] + (b"",) * (expected - len(segments))
+    windows = bit_windows(b"".join(segments))
+    walk = _walker(frame, scan, per_unit, nonzero)
+    start = 0
+    for index, segment in enumerate(segments):
         first = index * interval
         count = min(interval, units - first)
-        data = segments[index] if index < len(segments) else b""
-        used, done, bad = _walk(frame, scan, data, first, count, per_unit, nonzero)
-        total = 8 * len(data)
-        if used > total or done < count:
-            if bad and used + 16 <= total:
-                raise corrupt(f"a Huffman code no table defines, in scan {number}", scan=number)
-            row = _row_of(frame, scan, first + done)
-            raise truncated(
-                f"the image data of scan {number} ends at row {row} of the {frame.height} "
-                "rows its header declares",
-                scan=number,
-                rows_with_data=row,
-                declared=[frame.width, frame.height],
-            )
-        if total - used >= 8:
-            raise corrupt(
-                f"{(total - used) // 8} bytes left over after the last block of scan {number}",
-                scan=number,
-            )
+        end = start + 8 * len(segment)
+        p, done, bad = walk(windows, start, end, first, count)
+        used, total = p - start, end - start
+        _judge(frame, scan, number, first, count, (used, done, bad), total)
+        start = end
+
+
+def _judge(
+    frame: Frame, scan: Scan, number: int, first: int, count: int, walked: walks.Walked, total: int
+) -> None:
+    """Damage where a decoder would have warned: the interval's data ends before its last
+    unit, holds a bad code, or has a whole byte left over after its last unit."""
+    used, done, bad = walked
+    if used > total or done < count:
+        if bad and used + 16 <= total:
+            raise corrupt(f"a Huffman code no table defines, in scan {number}", scan=number)
+        row = _row_of(frame, scan, first + done)
+        raise truncated(
+            f"the image data of scan {number} ends at row {row} of the {frame.height} "
+            "rows its header declares",
+            scan=number,
+            rows_with_data=row,
+            declared=[frame.width, frame.height],
+        )
+    if total - used >= 8:
+        raise corrupt(
+            f"{(total - used) // 8} bytes left over after the last block of scan {number}",
+            scan=number,
+        )
 
 
 def _row_of(frame: Frame, scan: Scan, unit: int) -> int:
@@ -128,202 +179,32 @@ def _row_of(frame: Frame, scan: Scan, unit: int) -> int:
     return min(frame.height, unit // frame.mcus_wide * 8 * frame.vmax)
 
 
-Walked = tuple[int, int, bool]  # bits used, MCUs walked before the data ran out, a bad code met
+Walk = Callable[[array, int, int, int, int], walks.Walked]
 
 
-def _walk(
-    frame: Frame,
-    scan: Scan,
-    data: bytes,
-    first: int,
-    count: int,
-    per_unit: int,
-    nonzero: dict[int, list[int]],
-) -> Walked:
-    """Walk ``count`` MCUs (the first is MCU ``first`` of the scan) through ``data``."""
-    total = 8 * len(data)
+def _walker(frame: Frame, scan: Scan, per_unit: int, nonzero: dict[int, list[int]]) -> Walk:
+    """The walk for this kind of scan, as ``walk(windows, start, end, first, count)``."""
     repeat = [m.component.h * m.component.v if per_unit > 1 else 1 for m in scan.components]
     if not frame.progressive:
-        pairs = [(m.dc.dc, m.ac.sequential_ac, m.ac.sequential_ac_pairs) for m in scan.components if m.dc and m.ac]
-        blocks = tuple(pair for pair, n in zip(pairs, repeat, strict=True) for _ in range(n))
-        return _sequential(data, count, blocks, total)
+        tables = [(m.dc.dc, m.ac.sequential_ac, m.ac.sequential_multi) for m in scan.components if m.dc and m.ac]
+        blocks = tuple(t for t, n in zip(tables, repeat, strict=True) for _ in range(n))
+        return lambda w, start, end, first, count: walks.sequential(w, start, end, count, blocks)
     if scan.is_dc and scan.ah:  # a refinement bit per block, no codes
-        used = count * per_unit
-        return used, count if used <= total else total // per_unit, False
+        return lambda w, start, end, first, count: _dc_refine(start, end, count, per_unit)
     if scan.is_dc:
         dcs = [m.dc.dc for m in scan.components if m.dc]
-        return _dc_first(data, count, tuple(t for t, n in zip(dcs, repeat, strict=True) for _ in range(n)), total)
+        dc_tables = tuple(t for t, n in zip(dcs, repeat, strict=True) for _ in range(n))
+        return lambda w, start, end, first, count: walks.dc_first(w, start, end, count, dc_tables)
     member = scan.components[0]
     assert member.ac is not None
     size = frame.blocks_wide(member.component) * frame.blocks_high(member.component)
     masks = nonzero.setdefault(member.index, [0] * size)
-    walk = _ac_refine if scan.ah else _ac_first
-    return walk(data, masks, first, count, scan.ss, scan.se, member.ac.progressive_ac, total)
+    band, table = (scan.ss, scan.se), member.ac.progressive_ac
+    ac_walk = walks.ac_refine if scan.ah else walks.ac_first
+    return lambda w, start, end, first, count: ac_walk(w, start, end, band, masks, first, count, table)
 
 
-def _words(data: bytes) -> array:
-    """The data (and zero padding) as big-endian 32-bit words."""
-    padded = data + _PAD
-    words = array("I")
-    if words.itemsize != 4:
-        words = array("L")
-    words.frombytes(padded[: len(padded) // 4 * 4])
-    if sys.byteorder == "little":
-        words.byteswap()
-    return words
-
-
-def _windows(data: bytes) -> tuple[array, ...]:
-    """For byte offset i, the big-endian 32-bit word starting there is ``w[i & 3][i >> 2]``."""
-    padded = data + _PAD
-    return tuple(_words(padded[r:]) for r in range(4))
-
-
-def _sequential(
-    data: bytes, count: int, blocks: tuple[tuple[list[int], list[int], list[int]], ...], total: int
-) -> Walked:
-    """Baseline and extended sequential MCUs: per block a DC code, then AC codes to 64.
-
-    The hot loop of the whole check: AC symbols are taken two at a time where they fit.
-    """
-    words = _words(data)
-    acc = bits = taken = 0  # bit buffer, bits left in it, words loaded into it
-    for mcu in range(count):
-        for dc, ac, pairs in blocks:
-            if bits < 32:
-                acc = ((acc & ((1 << bits) - 1)) << 32) | words[taken]
-                taken += 1
-                bits += 32
-            entry = dc[(acc >> (bits - 16)) & 0xFFFF]
-            if not entry:
-                return 32 * taken - bits, mcu, True
-            bits -= entry
-            k = 1
-            while k < 64:
-                if bits < 32:
-                    acc = ((acc & ((1 << bits) - 1)) << 32) | words[taken]
-                    taken += 1
-                    bits += 32
-                entry = (pairs if k < 48 else ac)[(acc >> (bits - 16)) & 0xFFFF]
-                bits -= entry & 31
-                k += entry >> 5
-            if k >= BAD_ADVANCE:
-                return 32 * taken - bits, mcu, True
-        if 32 * taken - bits > total:
-            return 32 * taken - bits, mcu, False
-    return 32 * taken - bits, count, False
-
-
-def _dc_first(data: bytes, count: int, tables: tuple[list[int], ...], total: int) -> Walked:
-    """First DC scan of a progressive image: a DC code and its extra bits per block."""
-    w = _windows(data)
-    p = 0
-    for mcu in range(count):
-        for dc in tables:
-            i = p >> 3
-            entry = dc[(w[i & 3][i >> 2] >> (16 - (p & 7))) & 0xFFFF]
-            if not entry:
-                return p, mcu, True
-            p += entry
-        if p > total:
-            return p, mcu, False
-    return p, count, False
-
-
-def _bits(w: tuple[array, ...], p: int, n: int) -> int:
-    i = p >> 3
-    return (w[i & 3][i >> 2] >> (32 - (p & 7) - n)) & ((1 << n) - 1)
-
-
-def _ac_first(
-    data: bytes, masks: list[int], first: int, count: int, ss: int, se: int, table: list[int], total: int
-) -> Walked:
-    """First AC scan of a band: codes, extra bits and end-of-band runs; notes non-zeros."""
-    w = _windows(data)
-    p = eobrun = 0
-    for block in range(first, first + count):
-        if eobrun:
-            eobrun -= 1
-            continue
-        mask, k = masks[block], ss
-        while k <= se:
-            i = p >> 3
-            entry = table[(w[i & 3][i >> 2] >> (16 - (p & 7))) & 0xFFFF]
-            if not entry:
-                return p, block - first, True
-            p += entry & 31
-            size, run = (entry >> 5) & 15, entry >> 9
-            if size:
-                k += run
-                mask |= 1 << k if k < 64 else 1 << 63
-                p += size
-            elif run == 15:
-                k += 15
-            else:
-                eobrun = (1 << run) - 1
-                if run:
-                    eobrun += _bits(w, p, run)
-                    p += run
-                break
-            k += 1
-        masks[block] = mask
-        if p > total:
-            return p, block - first, False
-    return p, count, False
-
-
-def _ac_refine(
-    data: bytes, masks: list[int], first: int, count: int, ss: int, se: int, table: list[int], total: int
-) -> Walked:
-    """A refinement AC scan: new coefficients (a sign bit each) and a correction bit for
-    every coefficient an earlier scan made non-zero, in the order a decoder reads them."""
-    w = _windows(data)
-    p = eobrun = 0
-    band = ((1 << (se + 1)) - 1) & ~((1 << ss) - 1)
-    below = [(1 << k) - 1 for k in range(66)]  # bits under position k
-    block, end = first, first + count
-    while block < end:
-        if eobrun:  # a run of blocks with nothing new: a correction bit per non-zero
-            run_end = min(end, block + eobrun)
-            p += sum((mask & band).bit_count() for mask in masks[block:run_end])
-            eobrun -= run_end - block
-            block = run_end
-            if p > total:
-                return p, block - first - 1, False
-            continue
-        mask, added, k = masks[block], 0, ss
-        while k <= se:
-            i = p >> 3
-            entry = table[(w[i & 3][i >> 2] >> (16 - (p & 7))) & 0xFFFF]
-            if not entry:
-                return p, block - first, True
-            p += entry & 31
-            size, run = (entry >> 5) & 15, entry >> 9
-            if size:
-                if size != 1:  # a refinement adds coefficients of magnitude one only
-                    return p, block - first, True
-                p += 1
-            elif run != 15:
-                eobrun = 1 << run
-                if run:
-                    eobrun += _bits(w, p, run)
-                    p += run
-                break
-            # Pass over non-zero coefficients (a correction bit each) and ``run`` zeros.
-            zeros = ~mask & band & ~below[k]
-            for _ in range(run):
-                zeros &= zeros - 1
-            target = (zeros & -zeros).bit_length() - 1 if zeros else se + 1
-            p += (mask & below[target] & ~below[k]).bit_count()
-            k = target
-            if size:
-                added |= 1 << k if k < 64 else 1 << 63
-            k += 1
-        if eobrun:  # the block ended in an end-of-band: corrections for the rest of it
-            p += (mask & band & ~below[k]).bit_count()
-            eobrun -= 1
-        masks[block] = mask | added
-        block += 1
-        if p > total:
-            return p, block - first - 1, False
-    return p, count, False
+def _dc_refine(start: int, end: int, count: int, per_unit: int) -> walks.Walked:
+    used = count * per_unit
+    total = end - start
+    return start + used, count if used <= total else total // per_unit, False

@@ -10,15 +10,13 @@ sequence, a scan that refers to a missing table) is a ``PhotoDamaged`` here.
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
 
+from xuncha_core.jpeg_huffman import HuffmanTable, huffman_table
 from xuncha_core.photo_damage import corrupt, truncated, unsupported_jpeg
 
-SOI, EOI, SOS, DHT, DRI, DNL = 0xD8, 0xD9, 0xDA, 0xC4, 0xDD, 0xDC
+SOI, EOI, SOS, DHT, DQT, DRI, DNL = 0xD8, 0xD9, 0xDA, 0xC4, 0xDB, 0xDD, 0xDC
 SEQUENTIAL_FRAMES = {0xC0: "baseline", 0xC1: "extended"}
 PROGRESSIVE_FRAME = 0xC2
 OTHER_FRAMES = {
@@ -34,84 +32,8 @@ OTHER_FRAMES = {
     0xCF: "arithmetic",
 }
 RESTARTS = range(0xD0, 0xD8)
-BAD_ADVANCE = 4096  # a lookup entry's advance for bits no code starts with
 # 0xFF followed by anything but a stuffed zero: a marker, a restart or a fill byte.
 _MARKER = re.compile(rb"\xff[^\x00]")
-
-
-class HuffmanTable:
-    """One Huffman table as 65,536-entry lookups indexed by the next 16 bits of data.
-
-    An entry of 0 means no code starts with those bits (a decoder's "bad Huffman code").
-    """
-
-    def __init__(self, counts: bytes, symbols: bytes, *, is_dc: bool) -> None:
-        self.codes: list[tuple[int, int, int]] = []  # (length, code, symbol)
-        code = index = 0
-        for length in range(1, 17):
-            for _ in range(counts[length - 1]):
-                if code >= 1 << length:
-                    raise corrupt("a Huffman table has more codes than fit")
-                symbol = symbols[index]
-                if is_dc and symbol > 15:
-                    raise corrupt("a DC Huffman table holds an impossible size")
-                self.codes.append((length, code, symbol))
-                code += 1
-                index += 1
-            code <<= 1
-
-    def _lookup(self, pack: Callable[[int, int], int]) -> list[int]:
-        table = [0] * 65536
-        for length, code, symbol in self.codes:
-            span = 16 - length
-            table[code << span : (code + 1) << span] = [pack(length, symbol)] * (1 << span)
-        return table
-
-    @cached_property
-    def dc(self) -> list[int]:
-        """Bits a DC difference takes: its code and that many extra bits."""
-        return self._lookup(lambda length, symbol: length + symbol)
-
-    @cached_property
-    def sequential_ac(self) -> list[int]:
-        """``bits | advance << 5``: bits an AC symbol takes and how many coefficients it
-        covers (64 ends the block, as any run without a size does in sequential mode;
-        ``BAD_ADVANCE`` marks bits no code starts with)."""
-
-        def pack(length: int, symbol: int) -> int:
-            run, size = symbol >> 4, symbol & 15
-            if size:
-                return (length + size) | (run + 1) << 5
-            return length | (16 if run == 15 else 64) << 5
-
-        return [entry or BAD_ADVANCE << 5 for entry in self._lookup(pack)]
-
-    @cached_property
-    def sequential_ac_pairs(self) -> list[int]:
-        """``sequential_ac``, but where the next 16 bits hold two whole symbols (the first
-        not ending the block), both at once; valid while 16 coefficients remain."""
-        single = self.sequential_ac
-        pairs = single[:]
-        for bits in range(65536):
-            entry = single[bits]
-            taken, advance = entry & 31, entry >> 5
-            if taken >= 16 or advance >= 64:
-                continue
-            second = single[(bits << taken) & 0xFFFF]
-            if (second & 31) + taken <= 16 and second >> 5 != BAD_ADVANCE:
-                pairs[bits] = (taken + (second & 31)) | (advance + (second >> 5)) << 5
-        return pairs
-
-    @cached_property
-    def progressive_ac(self) -> list[int]:
-        """``length | size << 5 | run << 9`` of the code the next bits start with."""
-        return self._lookup(lambda length, symbol: length | (symbol & 15) << 5 | (symbol >> 4) << 9)
-
-
-@functools.lru_cache(maxsize=16)
-def _table(counts: bytes, symbols: bytes, is_dc: bool) -> HuffmanTable:
-    # Cameras use the same few tables photo after photo: build their lookups once.
-    return HuffmanTable(counts, symbols, is_dc=is_dc)
 
 
 @dataclass(frozen=True)
@@ -119,6 +41,7 @@ class Component:
     ident: int
     h: int
     v: int
+    quant_table: int = 0
 
 
 @dataclass(frozen=True)
@@ -173,6 +96,7 @@ class Scan:
     al: int
     restart_interval: int
     segments: tuple[bytes, ...]  # entropy-coded data between restart markers, un-stuffed
+    span: tuple[int, int] = (0, 0)  # where its entropy-coded data lies in the file, as sent
 
     @property
     def is_dc(self) -> bool:
@@ -183,6 +107,8 @@ class Scan:
 class JpegLayout:
     frame: Frame
     scans: tuple[Scan, ...]
+    # Every marker segment in file order: (marker, start of its length field, its end).
+    parts: tuple[tuple[int, int, int], ...] = ()
 
 
 @dataclass
@@ -193,7 +119,9 @@ class _Reader:
 
     def __post_init__(self) -> None:
         self.tables: dict[tuple[int, int], HuffmanTable] = {}
+        self.quant_tables: set[int] = set()
         self.scans: list[Scan] = []
+        self.parts: list[tuple[int, int, int]] = []
 
 
 def read_layout(data: bytes) -> JpegLayout:
@@ -218,12 +146,13 @@ def read_layout(data: bytes) -> JpegLayout:
         if end > len(data):
             raise truncated(f"the file ends inside a 0x{marker:02X} segment")
         body = data[pos + 2 : end]
+        reader.parts.append((marker, pos, end))
         pos = _scan(reader, body, end) if marker == SOS else end
         if marker != SOS:
             _segment(reader, marker, body)
     if reader.frame is None or not reader.scans:
         raise corrupt("the file has no image data")
-    return JpegLayout(reader.frame, tuple(reader.scans))
+    return JpegLayout(reader.frame, tuple(reader.scans), tuple(reader.parts))
 
 
 def _next_marker(data: bytes, pos: int, *, after_scan: bool) -> tuple[int, int]:
@@ -244,6 +173,8 @@ def _next_marker(data: bytes, pos: int, *, after_scan: bool) -> tuple[int, int]:
 def _segment(reader: _Reader, marker: int, body: bytes) -> None:
     if marker == DHT:
         _huffman_tables(reader, body)
+    elif marker == DQT:
+        _quantization_tables(reader, body)
     elif marker == DRI:
         if len(body) != 2:
             raise corrupt("a restart-interval segment of the wrong length")
@@ -269,8 +200,19 @@ def _huffman_tables(reader: _Reader, body: bytes) -> None:
         if kind > 1 or slot > 3 or total > 256 or at + 17 + total > len(body):
             raise corrupt("a Huffman table segment is malformed")
         symbols = body[at + 17 : at + 17 + total]
-        reader.tables[(kind, slot)] = _table(bytes(counts), bytes(symbols), kind == 0)
+        reader.tables[(kind, slot)] = huffman_table(bytes(counts), bytes(symbols), kind == 0)
         at += 17 + total
+
+
+def _quantization_tables(reader: _Reader, body: bytes) -> None:
+    at = 0
+    while at < len(body):
+        precision, slot = body[at] >> 4, body[at] & 15
+        size = 64 * (precision + 1)
+        if precision > 1 or slot > 3 or at + 1 + size > len(body):
+            raise corrupt("a quantization table segment is malformed")
+        reader.quant_tables.add(slot)
+        at += 1 + size
 
 
 def _frame(body: bytes, *, progressive: bool) -> Frame:
@@ -281,7 +223,8 @@ def _frame(body: bytes, *, progressive: bool) -> Frame:
     if width == 0 or height == 0:
         raise unsupported_jpeg("define-number-of-lines")
     components = tuple(
-        Component(body[6 + 3 * i], body[7 + 3 * i] >> 4, body[7 + 3 * i] & 15) for i in range(body[5])
+        Component(body[6 + 3 * i], body[7 + 3 * i] >> 4, body[7 + 3 * i] & 15, body[8 + 3 * i])
+        for i in range(body[5])
     )
     if any(not (1 <= c.h <= 4 and 1 <= c.v <= 4) for c in components):
         raise corrupt("the frame header has impossible sampling factors")
@@ -302,13 +245,16 @@ def _scan(reader: _Reader, body: bytes, start: int) -> int:
         index = next((n for n, c in enumerate(frame.components) if c.ident == ident), None)
         if index is None:
             raise corrupt(f"a scan names component {ident}, which the frame does not have")
+        if frame.components[index].quant_table not in reader.quant_tables:
+            raise corrupt(f"component {ident} uses a quantization table that was never defined")
         dc = reader.tables.get((0, slots >> 4))
         ac = reader.tables.get((1, slots & 15))
         members.append(ScanComponent(frame.components[index], index, dc, ac))
     ss, se = body[1 + 2 * count], body[2 + 2 * count]
     ah, al = body[3 + 2 * count] >> 4, body[3 + 2 * count] & 15
     segments, end = _entropy_segments(reader.data, start, reader.restart_interval)
-    reader.scans.append(Scan(tuple(members), ss, se, ah, al, reader.restart_interval, segments))
+    scan = Scan(tuple(members), ss, se, ah, al, reader.restart_interval, segments, (start, end))
+    reader.scans.append(scan)
     return end
 
 
