@@ -35,7 +35,7 @@ from PIL import Image, ImageFile
 
 from server.errors import ApiError
 from server.settings import Settings
-from xuncha_core.image_integrity import PhotoDamaged, check_decoded_size, check_whole
+from xuncha_core.image_integrity import JpegEngine, PhotoDamaged, check_decoded_size, check_whole
 
 Source = bytes | Path
 
@@ -187,12 +187,13 @@ def check_image(source: Source, *, settings: Settings, fmt: str) -> tuple[int, i
                 raise _too_many_pixels(width * height, settings.max_photo_pixels)
             try:
                 with _DECODE_SLOTS:
-                    _check_whole(source, fmt)
-                    if fmt == "JPEG":
-                        # Decoding at 1/8 scale still reads every coefficient, so errors
-                        # are caught, with 1/64 of the memory and a fraction of the time.
-                        image.draft(image.mode, (max(1, width // 8), max(1, height // 8)))
-                    image.load()
+                    engine = _check_whole(source, fmt)
+                    if engine is None or not engine.decodes_pixels:
+                        if fmt == "JPEG":
+                            # Decoding at 1/8 scale still reads every coefficient, so errors
+                            # are caught, with 1/64 of the memory and a fraction of the time.
+                            image.draft(image.mode, (max(1, width // 8), max(1, height // 8)))
+                        image.load()
             except (Image.DecompressionBombError, Image.DecompressionBombWarning, MemoryError):
                 raise _too_many_pixels(width * height, settings.max_photo_pixels) from None
             except ApiError:
@@ -204,10 +205,18 @@ def check_image(source: Source, *, settings: Settings, fmt: str) -> tuple[int, i
     return width, height
 
 
-def _check_whole(source: Source, fmt: str) -> None:
-    """The shared rules: the data holds the whole picture its header declares, undamaged."""
+def _check_whole(source: Source, fmt: str) -> JpegEngine | None:
+    """The shared rules: the data holds the whole picture its header declares, undamaged.
+
+    A JPEG is checked by ``default_jpeg_engine()``: libjpeg through libvips on a server
+    with the ``server`` extra installed, which decodes every pixel along the way (so no
+    other decode follows); the pure-Python walk otherwise. Both refuse the same files.
+    """
     data = source if isinstance(source, bytes) else source.read_bytes()
-    _damaged_or_none(lambda: check_whole(data, fmt))
+    try:
+        return check_whole(data, fmt)
+    except PhotoDamaged as damaged:
+        raise ApiError(422, damaged.code, damaged.message, damaged.message_zh, damaged.detail) from None
 
 
 def _damaged_or_none(check: Callable[[], None]) -> None:
