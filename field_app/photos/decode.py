@@ -20,7 +20,13 @@ from dataclasses import dataclass
 from PIL import Image
 
 from field_app.photos.errors import PhotoFormatUnsupported, PhotoTooLarge, PhotoUnreadable
-from xuncha_core.image_integrity import PhotoDamaged, check_decoded_size, check_whole
+from xuncha_core.image_integrity import (
+    JpegEngine,
+    PhotoDamaged,
+    check_decoded_size,
+    check_whole,
+    markers_only,
+)
 
 _BASE_FORMATS = ("JPEG", "PNG", "WEBP")
 _HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
@@ -55,11 +61,16 @@ class Limits:
 @dataclass(frozen=True)
 class Decoder:
     heif_support: Callable[[], bool] = load_pillow_heif
+    # What checks a JPEG's scans: None is ``default_jpeg_engine()`` (the walk on a phone);
+    # benchmarks and tests name one.
+    jpeg_engine: JpegEngine | None = None
 
-    def open(self, data: bytes, limits: Limits) -> Image.Image:
+    def open(self, data: bytes, limits: Limits, *, from_camera: bool = False) -> Image.Image:
         """A lazily opened image whose header passed every limit; pixels not yet decoded.
 
-        Raises a ``PhotoError`` subclass saying what is wrong and what to do.
+        ``from_camera``: the bytes are the app's own camera's, just encoded on this phone
+        (see ``check_jpeg``). Raises a ``PhotoError`` subclass saying what is wrong and
+        what to do.
         """
         if not data:
             raise PhotoUnreadable(
@@ -112,7 +123,7 @@ class Decoder:
                 message_zh="该 JPEG 文件扫描段过多，无法在合理时间内解码，不是相机照片，请用相机拍摄。",
             )
         if image.format == "JPEG":
-            check_intact(data, "JPEG")
+            check_jpeg(data, engine=markers_only if from_camera else self.jpeg_engine)
         return image
 
 
@@ -120,6 +131,25 @@ def check_intact(data: bytes, image_format: str) -> None:
     """The shared rules (``xuncha_core.image_integrity``) as a ``PhotoUnreadable``."""
     try:
         check_whole(data, image_format)
+    except PhotoDamaged as damaged:
+        raise _unreadable(damaged) from damaged
+
+
+def check_jpeg(data: bytes, *, engine: JpegEngine | None) -> None:
+    """The shared JPEG rules, with ``engine`` checking the scans' data.
+
+    A photo picked from the gallery gets the whole check: it may be a file cut short on
+    its way (a cloud photo half downloaded, a copy interrupted), and such a file decodes
+    into grey without an error. A photo the app's camera just took does not need the walk
+    of its data (``markers_only``): flet-camera hands over the bytes the phone's own
+    encoder wrote a moment ago, in this process, with nothing between that could cut or
+    garble them, and walking a 12-megapixel photo's data in Python costs a second or
+    more on a phone for every tap of the shutter. Its markers and scan headers are still
+    read (they cost milliseconds), so a buffer the camera plugin cut short is refused.
+    The server checks every evidence photo in full whatever the phone did.
+    """
+    try:
+        check_whole(data, "JPEG", engine=engine)
     except PhotoDamaged as damaged:
         raise _unreadable(damaged) from damaged
 

@@ -73,6 +73,9 @@ class Capture:
     village: str = ""
     recorder: str = ""
     place: str = ""
+    # The bytes come from the app's own camera (flet-camera), not from the gallery or a
+    # file: see ``field_app.photos.decode.check_jpeg`` for what that spares.
+    from_camera: bool = False
 
 
 @dataclass(frozen=True)
@@ -163,7 +166,7 @@ def process_photo(
     """
     settings = settings or PhotoSettings()
     decoder = decoder or Decoder()
-    image = decoder.open(data, settings.limits)
+    image = decoder.open(data, settings.limits, from_camera=capture.from_camera)
     original_format = image.format or "unknown"
     facts = _exif_facts(image)
     original_w, original_h = upright_size(image.size, facts.orientation)
