@@ -13,7 +13,9 @@ raises ``PhotoDamaged`` where a decoder would have warned:
     photo.corrupt     a bad Huffman code, a byte or more left over after the last block,
                       a progression that refines what was never sent
 
-It decodes no pixel, so it costs far less than a decode, and runs the same with any Pillow.
+It decodes no pixel and needs no decoder, so the phone runs it the same with any Pillow;
+its loops are in ``xuncha_core.jpeg_scan_walks``. The server checks the same rule with
+libjpeg through libvips (``xuncha_core.jpeg_libvips``), which is much faster.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from collections.abc import Callable
 from xuncha_core import jpeg_scan_walks as walks
 from xuncha_core.jpeg_layout import Frame, JpegLayout, Scan
 from xuncha_core.photo_damage import corrupt, truncated
+
+_LARGE_SCAN = 1 << 19  # bytes of entropy-coded data
 
 
 def check_scans(layout: JpegLayout) -> None:
@@ -186,7 +190,18 @@ def _walker(frame: Frame, scan: Scan, per_unit: int, nonzero: dict[int, list[int
     """The walk for this kind of scan, as ``walk(windows, start, end, first, count)``."""
     repeat = [m.component.h * m.component.v if per_unit > 1 else 1 for m in scan.components]
     if not frame.progressive:
-        tables = [(m.dc.dc, m.ac.sequential_ac, m.ac.sequential_multi) for m in scan.components if m.dc and m.ac]
+        # Building the tail lookup costs milliseconds; it pays off on large scans only.
+        large = sum(map(len, scan.segments)) > _LARGE_SCAN
+        tables = [
+            (
+                m.dc.dc,
+                m.ac.sequential_ac,
+                m.ac.sequential_multi,
+                m.ac.sequential_tail if large else m.ac.sequential_ac,
+            )
+            for m in scan.components
+            if m.dc and m.ac
+        ]
         blocks = tuple(t for t, n in zip(tables, repeat, strict=True) for _ in range(n))
         return lambda w, start, end, first, count: walks.sequential(w, start, end, count, blocks)
     if scan.is_dc and scan.ah:  # a refinement bit per block, no codes
@@ -201,7 +216,9 @@ def _walker(frame: Frame, scan: Scan, per_unit: int, nonzero: dict[int, list[int
     masks = nonzero.setdefault(member.index, [0] * size)
     band, table = (scan.ss, scan.se), member.ac.progressive_ac
     ac_walk = walks.ac_refine if scan.ah else walks.ac_first
-    return lambda w, start, end, first, count: ac_walk(w, start, end, band, masks, first, count, table)
+    return lambda w, start, end, first, count: ac_walk(
+        w, start, end, band, masks, first, count, table
+    )
 
 
 def _dc_refine(start: int, end: int, count: int, per_unit: int) -> walks.Walked:

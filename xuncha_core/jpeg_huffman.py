@@ -24,6 +24,7 @@ END_OF_BLOCK = 64  # a sequential entry's advance for a symbol that ends the blo
 # ``sequential_multi`` entries are used while this many coefficients or fewer have been
 # walked: every symbol but the last in an entry then lands inside the block.
 MULTI_BEFORE = 48
+TAIL_BEFORE = 56  # the same for ``sequential_tail``
 
 
 class HuffmanTable:
@@ -63,13 +64,27 @@ class HuffmanTable:
         return [entry or BAD_ADVANCE << 5 for entry in self._lookup(_sequential_entry)]
 
     @cached_property
+    def _multi_and_leads(self) -> tuple[list[int], list[int]]:
+        single = self.sequential_ac
+        pairs, leads = _chain(self, single, single, [0] * 65536)
+        return _chain(self, single, pairs, leads)
+
+    @cached_property
     def sequential_multi(self) -> list[int]:
         """``sequential_ac`` with as many whole symbols as the 16 bits hold, all but the
         last moving at most 16 coefficients in all and none of them ending the block;
-        valid while at most ``MULTI_BEFORE`` coefficients have been walked."""
-        single = self.sequential_ac
-        pairs, leads = _chain(self, single, single, [0] * 65536)
-        return _chain(self, single, pairs, leads)[0]
+        valid while fewer than ``MULTI_BEFORE`` coefficients have been walked."""
+        return self._multi_and_leads[0]
+
+    @cached_property
+    def sequential_tail(self) -> list[int]:
+        """``sequential_multi`` where all but the last symbol move at most 8 coefficients
+        (``sequential_ac`` elsewhere): valid while fewer than ``TAIL_BEFORE`` have been walked."""
+        multi, leads = self._multi_and_leads
+        return [
+            m if lead <= 8 else s
+            for m, lead, s in zip(multi, leads, self.sequential_ac, strict=True)
+        ]
 
     @cached_property
     def progressive_ac(self) -> list[int]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from array import array
 
-from xuncha_core.jpeg_huffman import BAD_ADVANCE, MULTI_BEFORE
+from xuncha_core.jpeg_huffman import BAD_ADVANCE, MULTI_BEFORE, TAIL_BEFORE
 
 Walked = tuple[int, int, bool]  # bit position reached, units walked whole, a bad code met
 # The bit of a coefficient at zig-zag position k; libjpeg puts anything past 63 at 63.
@@ -31,13 +31,14 @@ def sequential(
     """Baseline and extended sequential MCUs: per block a DC code, then AC codes to 64.
 
     ``blocks`` holds, per block of the MCU, its DC lookup, AC lookup and multi-symbol AC
-    lookup (``HuffmanTable.sequential_multi``), used while it is valid.
+    lookups (``HuffmanTable.sequential_multi`` and ``sequential_tail``), each used while
+    it is valid.
     """
     w = windows
     mcu = 0
     try:
         for mcu in range(count):
-            for dc, ac, multi in blocks:
+            for dc, ac, multi, tail in blocks:
                 entry = dc[(w[p >> 3] >> (8 - (p & 7))) & 0xFFFF]
                 if not entry:
                     return p, mcu, True
@@ -45,6 +46,10 @@ def sequential(
                 k = 1
                 while k < MULTI_BEFORE:
                     entry = multi[(w[p >> 3] >> (8 - (p & 7))) & 0xFFFF]
+                    p += entry & 31
+                    k += entry >> 5
+                while k < TAIL_BEFORE:
+                    entry = tail[(w[p >> 3] >> (8 - (p & 7))) & 0xFFFF]
                     p += entry & 31
                     k += entry >> 5
                 while k < 64:
