@@ -6,12 +6,16 @@ Makes a 4000x3000 JPEG that looks like a camera's to an encoder (smooth scene, f
 sensor noise, quality 92, 3-5 MB, EXIF orientation 6), then times per photo, interleaved in
 rounds so that a busy machine slows all contenders alike:
 
-* pipeline        ``process_photo`` in this process: decode, upright, 1600 px, stamp,
+* pipeline        ``process_photo`` in this process on a photo picked from the gallery, as
+                  a phone runs it: the "photos that lie" check by the pure-Python walk of
+                  every scan (a phone has no libvips), decode, upright, 1600 px, stamp,
                   progressive JPEG q80, 320 px thumbnail, hashes, atomic fsynced writes
+* pipeline (camera)  the same for a photo the app's own camera just took: its markers are
+                  read but its data is not walked (``field_app.photos.decode.check_jpeg``)
 * naive Pillow    open, full decode, ``exif_transpose``, LANCZOS resize to 1600 px, save q80
 * vipsthumbnail   ``vipsthumbnail in.jpg -s 1600x1600 -o out.jpg[Q=80,strip]`` as a subprocess
-* pipeline (proc) the pipeline as a subprocess per photo, the way vipsthumbnail runs
-                  (Python start-up and imports included, also timed on their own)
+* pipeline (proc) the gallery pipeline as a subprocess per photo, the way vipsthumbnail
+                  runs (Python start-up and imports included, also timed on their own)
 
 Prints medians, output sizes and the ratios; the goal is pipeline / vipsthumbnail <= 1.0
 with an output of at most 400 KB at 1600 px. Run by hand, never by CI.
@@ -20,6 +24,7 @@ with an output of at most 400 KB at 1600 px. Run by hand, never by CI.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import io
 import random
 import shutil
@@ -36,7 +41,8 @@ sys.path.insert(0, str(ROOT))
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageOps  # noqa: E402
 
-from field_app.photos import Capture, Location, process_photo  # noqa: E402
+from field_app.photos import Capture, Decoder, Location, process_photo  # noqa: E402
+from xuncha_core.image_integrity import walker  # noqa: E402
 
 CAPTURE = Capture(
     device_time=datetime(2024, 5, 3, 14, 22, 5, tzinfo=timezone(timedelta(hours=8))),
@@ -103,8 +109,13 @@ def vipsthumbnail(source: Path, out: Path) -> int:
     return out.stat().st_size
 
 
-def pipeline_in_process(data: bytes, folder: Path) -> int:
-    return process_photo(data, photos_dir=folder, capture=CAPTURE).size
+# What a phone runs: the walk, whatever engine this machine would pick (libvips here).
+PHONE = Decoder(jpeg_engine=walker)
+
+
+def pipeline_in_process(data: bytes, folder: Path, *, from_camera: bool = False) -> int:
+    capture = dataclasses.replace(CAPTURE, from_camera=from_camera)
+    return process_photo(data, photos_dir=folder, capture=capture, decoder=PHONE).size
 
 
 # What a one-photo command would run: the pipeline's imports only, none of this script's.
@@ -113,14 +124,16 @@ import sys
 from pathlib import Path
 sys.path.insert(0, {str(ROOT)!r})
 from datetime import datetime, timedelta, timezone
-from field_app.photos import Capture, Location, process_photo
+from field_app.photos import Capture, Decoder, Location, process_photo
+from xuncha_core.image_integrity import walker
 capture = Capture(
     device_time=datetime(2024, 5, 3, 14, 22, 5, tzinfo=timezone(timedelta(hours=8))),
     device_location=Location(29.563012, 106.551634),
     village="垭口村", recorder="王堃", place="沱江边垃圾收集点",
 )
 data = Path(sys.argv[1]).read_bytes()
-print(process_photo(data, photos_dir=Path(sys.argv[2]), capture=capture).size)
+phone = Decoder(jpeg_engine=walker)
+print(process_photo(data, photos_dir=Path(sys.argv[2]), capture=capture, decoder=phone).size)
 """
 
 
@@ -172,6 +185,7 @@ def main() -> int:
 
         contenders = {
             "pipeline": lambda out: pipeline_in_process(data, out),
+            "pipeline (camera)": lambda out: pipeline_in_process(data, out, from_camera=True),
             "naive Pillow": lambda out: naive_pillow(data, out / "naive.jpg"),
             "vipsthumbnail": lambda out: vipsthumbnail(source, out / "vips.jpg"),
             "pipeline (proc)": lambda out: pipeline_subprocess(source, out),
@@ -189,14 +203,14 @@ def main() -> int:
                     times[name].append(time.perf_counter() - started)
 
     medians = {name: statistics.median(values) for name, values in times.items()}
-    print(f"\n{'contender':<17}{'median ms':>10}{'min ms':>9}{'output KB':>11}")
+    print(f"\n{'contender':<19}{'median ms':>10}{'min ms':>9}{'output KB':>11}")
     for name in contenders:
         size = f"{sizes[name] / 1024:.0f}" if sizes[name] else "-"
-        print(f"{name:<17}{medians[name] * 1000:>10.0f}{min(times[name]) * 1000:>9.0f}{size:>11}")
+        print(f"{name:<19}{medians[name] * 1000:>10.0f}{min(times[name]) * 1000:>9.0f}{size:>11}")
     vips = medians["vipsthumbnail"]
     print("\nratios (median time / vipsthumbnail's):")
-    for name in ("pipeline", "pipeline (proc)", "naive Pillow"):
-        print(f"  {name:<16} {medians[name] / vips:.2f}")
+    for name in ("pipeline", "pipeline (camera)", "pipeline (proc)", "naive Pillow"):
+        print(f"  {name:<18} {medians[name] / vips:.2f}")
     startup = medians["python start-up"]
     print(
         f"  pipeline (proc) less Python start-up: {(medians['pipeline (proc)'] - startup) / vips:.2f}"

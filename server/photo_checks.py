@@ -9,7 +9,13 @@ this order, each failure a 4xx ``ApiError``; nothing here writes anything:
     422 photo.not_an_image      not JPEG, PNG or WebP (0-byte, text, GIF, HEIF, ...)
     422 photo.too_many_pixels   the header declares more than ``settings.max_photo_pixels``
                                 (checked before any pixel is decoded: decompression bombs)
-    422 photo.truncated         the pixels do not decode to the end (cut short or damaged)
+    422 photo.truncated         the data ends before the picture does: cut short (even with an
+                                end marker appended), or a header that claims more than it holds
+    422 photo.corrupt           the image data does not decode cleanly (bad codes, stray bytes)
+    422 photo.unsupported_jpeg  a JPEG coding no camera uses (arithmetic, lossless, hierarchical)
+
+The last three are the rules the phone applies too (``xuncha_core.image_integrity``):
+a decoder only warns about them and fills the missing part with grey.
 
 ``inspect_photo`` runs them all and returns a ``CheckedPhoto``; ``server.photo_store``
 keeps it.
@@ -20,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import io
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -28,6 +35,7 @@ from PIL import Image, ImageFile
 
 from server.errors import ApiError
 from server.settings import Settings
+from xuncha_core.image_integrity import JpegEngine, PhotoDamaged, check_decoded_size, check_whole
 
 Source = bytes | Path
 
@@ -177,18 +185,45 @@ def check_image(source: Source, *, settings: Settings, fmt: str) -> tuple[int, i
                 raise _not_an_image("The image has no pixels.", "图片没有像素。", format=fmt.lower())
             if width * height > settings.max_photo_pixels:
                 raise _too_many_pixels(width * height, settings.max_photo_pixels)
-            if fmt == "JPEG":
-                # Decoding at 1/8 scale still reads every coefficient, so truncation is
-                # caught, with 1/64 of the memory and a fraction of the time.
-                image.draft(image.mode, (max(1, width // 8), max(1, height // 8)))
             try:
                 with _DECODE_SLOTS:
-                    image.load()
+                    engine = _check_whole(source, fmt)
+                    if engine is None or not engine.decodes_pixels:
+                        if fmt == "JPEG":
+                            # Decoding at 1/8 scale still reads every coefficient, so errors
+                            # are caught, with 1/64 of the memory and a fraction of the time.
+                            image.draft(image.mode, (max(1, width // 8), max(1, height // 8)))
+                        image.load()
             except (Image.DecompressionBombError, Image.DecompressionBombWarning, MemoryError):
                 raise _too_many_pixels(width * height, settings.max_photo_pixels) from None
+            except ApiError:
+                raise
             except Exception as exc:  # OSError "image file is truncated", zlib errors, ...
                 raise _truncated(str(exc)) from None
+            if fmt != "JPEG":  # a JPEG drafted to 1/8 is smaller by design
+                _damaged_or_none(lambda: check_decoded_size((width, height), image.size))
     return width, height
+
+
+def _check_whole(source: Source, fmt: str) -> JpegEngine | None:
+    """The shared rules: the data holds the whole picture its header declares, undamaged.
+
+    A JPEG is checked by ``default_jpeg_engine()``: libjpeg through libvips on a server
+    with the ``server`` extra installed, which decodes every pixel along the way (so no
+    other decode follows); the pure-Python walk otherwise. Both refuse the same files.
+    """
+    data = source if isinstance(source, bytes) else source.read_bytes()
+    try:
+        return check_whole(data, fmt)
+    except PhotoDamaged as damaged:
+        raise ApiError(422, damaged.code, damaged.message, damaged.message_zh, damaged.detail) from None
+
+
+def _damaged_or_none(check: Callable[[], None]) -> None:
+    try:
+        check()
+    except PhotoDamaged as damaged:
+        raise ApiError(422, damaged.code, damaged.message, damaged.message_zh, damaged.detail) from None
 
 
 def _declared_pixels(exc: BaseException) -> int:

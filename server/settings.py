@@ -7,6 +7,9 @@
 | XUNCHA_MAX_PHOTO_BYTES | 20000000 | largest photo accepted, in bytes |
 | XUNCHA_MAX_PHOTO_PIXELS | 50000000 | largest photo accepted, in pixels (decompression bombs are refused) |
 | XUNCHA_UPLOAD_CHUNK_BYTES | 262144 | chunk size the server advises for resumable uploads |
+| XUNCHA_UPLOAD_EXPIRY_DAYS | 7 | a resumable upload with no byte received for this many days is deleted |
+| XUNCHA_MAX_OPEN_UPLOADS | 50 | unfinished resumable uploads one user may have at once |
+| XUNCHA_MAX_OPEN_UPLOAD_BYTES | 200000000 | their declared lengths added up, per user |
 | XUNCHA_SQLITE_SYNCHRONOUS | FULL | SQLite synchronous pragma; FULL survives power loss, NORMAL only a crash |
 """
 
@@ -26,6 +29,9 @@ class Settings:
     max_photo_bytes: int = 20_000_000
     max_photo_pixels: int = 50_000_000
     upload_chunk_bytes: int = 256 * 1024
+    upload_expiry_days: float = 7.0
+    max_open_uploads: int = 50
+    max_open_upload_bytes: int = 200_000_000
     sqlite_synchronous: str = "FULL"
 
     @property
@@ -51,6 +57,9 @@ class Settings:
             max_photo_bytes=int(env.get("XUNCHA_MAX_PHOTO_BYTES", 20_000_000)),
             max_photo_pixels=int(env.get("XUNCHA_MAX_PHOTO_PIXELS", 50_000_000)),
             upload_chunk_bytes=int(env.get("XUNCHA_UPLOAD_CHUNK_BYTES", 256 * 1024)),
+            upload_expiry_days=float(env.get("XUNCHA_UPLOAD_EXPIRY_DAYS", 7)),
+            max_open_uploads=int(env.get("XUNCHA_MAX_OPEN_UPLOADS", 50)),
+            max_open_upload_bytes=int(env.get("XUNCHA_MAX_OPEN_UPLOAD_BYTES", 200_000_000)),
             sqlite_synchronous=env.get("XUNCHA_SQLITE_SYNCHRONOUS", "FULL").upper(),
         )
 

@@ -21,9 +21,12 @@ The protocol, as the phone sees it:
 State is the ``uploads`` row (length) plus the part file (its size is the offset).
 After a crash either may exist without the other: a row without a part is at offset
 0; a part without a row is adopted by the next POST (its bytes are checked at the end
-anyway). Every change to a part file happens under an exclusive ``flock`` on it, so
-two requests for the same photo never interleave; the second is told 409
-``upload.busy``.
+anyway). Every change to a part file happens under an exclusive ``flock`` on it
+(``server.part_files``), so two requests for the same photo never interleave; the
+second is told 409 ``upload.busy``.
+
+Whatever completes a photo removes its upload; abandoned uploads expire and each user
+has a cap on unfinished ones (``server.upload_upkeep``).
 """
 
 from __future__ import annotations
@@ -34,17 +37,17 @@ import os
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 
-from server import photo_checks, photo_store
+from server import photo_checks, photo_store, upload_upkeep
 from server import tables as t
 from server.accounts import Actor
 from server.db import read, write
 from server.errors import ApiError
+from server.part_files import PartFile, part_path
 from server.photo_store import PhotoReceipt
 from server.settings import Settings
 from xuncha_core import durable
@@ -76,10 +79,6 @@ class UploadState:
         if self.receipt is not None:
             out.update({k: v for k, v in self.receipt.as_dict().items() if k != "sha256"})
         return out
-
-
-def part_path(settings: Settings, sha256: str) -> Path:
-    return settings.uploads_dir / f"{sha256}.part"
 
 
 def _kept(engine: Engine, settings: Settings, sha256: str) -> UploadState | None:
@@ -115,62 +114,21 @@ def _offset_mismatch(sent: int, offset: int) -> ApiError:
     )
 
 
-class PartFile:
-    """The part file of one upload, opened and exclusively locked; close() releases it."""
+def create(
+    engine: Engine,
+    settings: Settings,
+    *,
+    sha256: str,
+    length: int,
+    actor: Actor,
+    now: datetime | None = None,
+) -> tuple[UploadState, bool]:
+    """Start (or find) the upload of this photo; True when it was created now.
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        while True:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError as exc:
-                os.close(fd)
-                if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
-                    raise ApiError(
-                        409,
-                        "upload.busy",
-                        "Another request is sending this photo right now. Wait a moment, ask for the offset, and continue.",
-                        "该照片正由另一个请求上传，请稍候查询进度后继续。",
-                        headers={"Retry-After": "1"},
-                    ) from None
-                raise
-            try:
-                same = os.stat(path).st_ino == os.fstat(fd).st_ino
-            except FileNotFoundError:
-                same = False
-            if same:  # not unlinked by a finishing request between our open and flock
-                self.fd = fd
-                return
-            os.close(fd)
-
-    @property
-    def size(self) -> int:
-        return os.fstat(self.fd).st_size
-
-    def write(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(self.fd, view) :]
-
-    def truncate(self, size: int) -> None:
-        os.ftruncate(self.fd, size)
-        os.lseek(self.fd, size, os.SEEK_SET)
-
-    def sync(self) -> None:
-        os.fsync(self.fd)
-
-    def delete(self) -> None:
-        self.path.unlink(missing_ok=True)
-
-    def close(self) -> None:
-        if self.fd >= 0:
-            os.close(self.fd)  # releases the flock
-            self.fd = -1
-
-
-def create(engine: Engine, settings: Settings, *, sha256: str, length: int, actor: Actor) -> tuple[UploadState, bool]:
-    """Start (or find) the upload of this photo; True when it was created now."""
+    ``now`` (the server's clock unless a test moves it) stamps a new upload and decides
+    which abandoned ones have expired.
+    """
+    now = now or datetime.now(UTC)
     sha = photo_checks.normalise_sha256(sha256)
     if length < 1:
         raise ApiError(
@@ -180,8 +138,9 @@ def create(engine: Engine, settings: Settings, *, sha256: str, length: int, acto
         raise photo_checks.too_large(length, settings.max_photo_bytes)
     kept = _kept(engine, settings, sha)
     if kept is not None:
-        part_path(settings, sha).unlink(missing_ok=True)  # left over if a kill came after the commit
+        upload_upkeep.forget(engine, settings, sha)  # a whole PUT overtook it, or a kill came after the commit
         return kept, False
+    upload_upkeep.sweep_now_and_then(engine, settings, now=now)
     if _row_length(engine, sha) == length:
         current = status(engine, settings, sha256=sha)
         if current.offset < length:  # the common retry: no lock needed to report it
@@ -193,10 +152,12 @@ def create(engine: Engine, settings: Settings, *, sha256: str, length: int, acto
         if known != length:
             # A new upload, or a client that changed its mind about the length: whatever bytes
             # are there cannot be trusted past the new length.
+            if known is None:
+                upload_upkeep.check_open_limits(engine, settings, user_id=actor.user_id, length=length)
             if known is not None or part.size > length:
                 part.truncate(0)
                 part.sync()
-            _put_row(engine, sha, length, actor)
+            _put_row(engine, sha, length, actor, now)
         created = known is None
         if part.size == length:
             return _finish(engine, settings, part, sha, length, actor), created
@@ -205,7 +166,7 @@ def create(engine: Engine, settings: Settings, *, sha256: str, length: int, acto
         part.close()
 
 
-def _put_row(engine: Engine, sha256: str, length: int, actor: Actor) -> None:
+def _put_row(engine: Engine, sha256: str, length: int, actor: Actor, now: datetime) -> None:
     try:
         with write(engine) as conn:
             conn.execute(t.uploads.delete().where(t.uploads.c.sha256 == sha256))
@@ -214,7 +175,7 @@ def _put_row(engine: Engine, sha256: str, length: int, actor: Actor) -> None:
                     sha256=sha256,
                     length=length,
                     user_id=actor.user_id,
-                    created_at=datetime.now(UTC).isoformat(timespec="microseconds"),
+                    created_at=now.astimezone(UTC).isoformat(timespec="microseconds"),
                 )
             )
     except IntegrityError:  # a concurrent create on PostgreSQL won; we hold the part lock, so it matches
@@ -329,6 +290,7 @@ def begin_append(
     sha = photo_checks.normalise_sha256(sha256)
     kept = _kept(engine, settings, sha)
     if kept is not None:
+        upload_upkeep.forget(engine, settings, sha)
         return kept
     length = _row_length(engine, sha)
     if length is None:

@@ -20,10 +20,14 @@ from tests.conftest import PHOTOS
 from tests.support.databases import backends, fresh_database
 from tests.support.live_server import LiveServer
 from tests.support.photos import (
+    cut_with_end_marker,
+    garbled,
     holdings,
     jpeg_claiming,
+    lying_header,
     png_bomb,
     png_claiming,
+    progressive,
     sha,
 )
 
@@ -65,6 +69,17 @@ CASES: dict[str, Callable[[], tuple[bytes, str | None, int, str]]] = {
     "heif from an iPhone": lambda: ((PHOTOS / "heic_samplefilehub.heif").read_bytes(), None, 422, "photo.not_an_image"),
     "jpeg cut in half": lambda: (CAMERA[: len(CAMERA) // 2], None, 422, "photo.truncated"),
     "jpeg missing its last bytes": lambda: (CAMERA[:-64], None, 422, "photo.truncated"),
+    # Issue 7: libjpeg only warns about these and decodes the missing part as grey.
+    "jpeg cut at 60% with an end marker appended": lambda: (cut_with_end_marker(CAMERA), None, 422, "photo.truncated"),
+    "progressive jpeg cut at 60% with an end marker appended": lambda: (
+        cut_with_end_marker(progressive(CAMERA)),
+        None,
+        422,
+        "photo.truncated",
+    ),
+    "240x240 jpeg whose header says 7000x7000": lambda: (lying_header(7000, 7000), None, 422, "photo.truncated"),
+    "jpeg with garbage in its image data": lambda: (garbled(CAMERA), None, 422, "photo.corrupt"),
+    "progressive jpeg with garbage in its image data": lambda: (garbled(progressive(CAMERA)), None, 422, "photo.corrupt"),
     "png cut short": lambda: (_png_photo()[:-2000], None, 422, "photo.truncated"),
     "oversized phone photo": lambda: ((PHOTOS / "mobile_jolla.jpg").read_bytes(), None, 413, "photo.too_large"),
     "png declaring 30000x30000": lambda: (png_claiming(30000, 30000), None, 422, "photo.too_many_pixels"),

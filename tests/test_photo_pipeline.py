@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib.util
 import io
@@ -37,6 +38,10 @@ from field_app.photos import (
 from field_app.photos.exif import dms_to_degrees, gps_from_tags, gps_time_utc
 from field_app.photos.stamp import StampFacts, burn_stamp, stamp_lines
 from tests.conftest import PHOTOS
+from tests.support.photos import cut_with_end_marker, garbled, lying_header, progressive
+from xuncha_core.image_integrity import walker
+from xuncha_core.jpeg_layout import JpegLayout
+from xuncha_core.jpeg_libvips import LibvipsJpeg
 
 CHONGQING = timezone(timedelta(hours=8))
 CAPTURE = Capture(
@@ -266,12 +271,22 @@ def test_heif_photo_is_refused_with_a_clear_message_where_no_decoder_exists(
     assert files_in(tmp_path) == []
 
 
-def refuse(data: bytes, folder: Path, settings: PhotoSettings | None = None) -> PhotoError:
+def refuse(
+    data: bytes,
+    folder: Path,
+    settings: PhotoSettings | None = None,
+    decoder: Decoder | None = None,
+) -> PhotoError:
     """Run the pipeline on ``data`` in a worker with a deadline; return the refusal."""
     with ThreadPoolExecutor(1) as pool:
         started = time.monotonic()
         future = pool.submit(
-            process_photo, data, photos_dir=folder, capture=CAPTURE, settings=settings
+            process_photo,
+            data,
+            photos_dir=folder,
+            capture=CAPTURE,
+            settings=settings,
+            decoder=decoder,
         )
         error = future.exception(timeout=20)
         assert time.monotonic() - started < 10
@@ -293,6 +308,112 @@ def test_a_photo_cut_short_is_refused_as_truncated(tmp_path: Path) -> None:
     data = photo("mobile_jolla.jpg")
     error = refuse(data[: len(data) // 2], tmp_path)
     assert error.code == "photo.truncated"
+
+
+# The phone has no libvips: it walks the scans in Python. Desktop builds with the server's
+# extra installed check with libjpeg through libvips. Both must refuse.
+ENGINES = {"on a phone (the walk)": walker, "with libvips": LibvipsJpeg()}
+
+
+@pytest.mark.parametrize("engine", list(ENGINES))
+@pytest.mark.parametrize("layout", ["baseline", "progressive"])
+def test_a_jpeg_cut_at_60_percent_with_an_end_marker_is_refused_not_filled_with_grey(
+    tmp_path: Path, layout: str, engine: str
+) -> None:
+    # Issue 7: libjpeg only warns when the data ends early and decodes the rest as grey.
+    data = photo("orientation_landscape_1.jpg")
+    if layout == "progressive":
+        data = progressive(data)
+    error = refuse(cut_with_end_marker(data, 0.6), tmp_path, decoder=Decoder(jpeg_engine=ENGINES[engine]))
+    assert isinstance(error, PhotoUnreadable)
+    assert error.code == "photo.truncated"
+    assert "不完整" in error.message_zh
+
+
+def test_a_jpeg_whose_header_claims_more_pixels_than_its_data_holds_is_refused(
+    tmp_path: Path,
+) -> None:
+    error = refuse(lying_header(7000, 7000), tmp_path)  # 240x240 of data, 49 MP declared
+    assert error.code == "photo.truncated"
+    assert error.detail["declared"] == [7000, 7000]
+
+
+class NeverCalled:
+    """A JPEG engine that fails the test if the pipeline asks it to walk anything."""
+
+    name = "never called"
+    decodes_pixels = False
+
+    def check(self, data: bytes, layout: JpegLayout) -> None:
+        raise AssertionError("the photo's data was walked")
+
+
+def test_a_photo_from_the_apps_own_camera_is_not_walked_but_a_cut_buffer_is_still_refused(
+    tmp_path: Path,
+) -> None:
+    # The camera's own encoder wrote these bytes in this process a moment ago: walking a
+    # 12 MP photo's data would cost seconds a tap (field_app.photos.decode.check_jpeg).
+    data = photo("orientation_landscape_1.jpg")
+    camera = dataclasses.replace(CAPTURE, from_camera=True)
+    skip_walk = Decoder(jpeg_engine=NeverCalled())
+    evidence = process_photo(data, photos_dir=tmp_path, capture=camera, decoder=skip_walk)
+    assert evidence.original_sha256 == hashlib.sha256(data).hexdigest()
+    with pytest.raises(AssertionError, match="walked"):  # a gallery photo is walked
+        process_photo(data, photos_dir=tmp_path / "gallery", capture=CAPTURE, decoder=skip_walk)
+    with pytest.raises(PhotoUnreadable) as refused:  # its markers are still read
+        process_photo(data[: len(data) * 2 // 3], photos_dir=tmp_path / "cut", capture=camera)
+    assert refused.value.code == "photo.truncated"
+    assert "ends inside the image data" in refused.value.detail["reason"]
+
+
+def test_a_jpeg_with_damaged_image_data_is_refused_as_corrupt(tmp_path: Path) -> None:
+    # Overwritten bytes the decoder cannot resynchronise after (libjpeg: "Corrupt JPEG data").
+    damaged = garbled(photo("orientation_landscape_1.jpg"), at=0.6)
+    assert refuse(damaged, tmp_path).code == "photo.corrupt"
+
+
+@pytest.mark.parametrize("decoder_installed", [True, False])
+def test_a_truncated_heif_is_refused_as_cut_short_with_or_without_a_decoder(
+    tmp_path: Path, decoder_installed: bool
+) -> None:
+    data = photo("heic_samplefilehub.heif")
+    cut = data[: len(data) * 2 // 3]
+    decoder = Decoder(heif_support=(lambda: True) if decoder_installed else (lambda: False))
+    with pytest.raises(PhotoUnreadable) as refused:
+        process_photo(cut, photos_dir=tmp_path, capture=CAPTURE, decoder=decoder)
+    assert refused.value.code == "photo.truncated"
+    assert "cut short" in refused.value.message
+    assert "不完整" in refused.value.message_zh
+    assert files_in(tmp_path) == []
+
+
+def test_a_truncated_heif_whose_boxes_were_patched_to_fit_is_refused(tmp_path: Path) -> None:
+    # The mdat box shortened to what is left: the item's extent in iloc still reaches past it.
+    data = bytearray(photo("heic_samplefilehub.heif")[:20000])
+    mdat = data.find(b"mdat") - 4
+    data[mdat : mdat + 4] = (len(data) - mdat).to_bytes(4, "big")
+    assert refuse(bytes(data), tmp_path).code == "photo.truncated"
+
+
+def test_a_detailed_12_megapixel_photo_stays_within_the_400_kb_budget_with_its_quality_recorded(
+    tmp_path: Path,
+) -> None:
+    # Fine texture that survives the downscale to 1600 px: at q80 it makes a ~630 KB JPEG.
+    with Image.open(PHOTOS / "mobile_jolla.jpg") as source:
+        scene = source.resize((4000, 3000), Image.Resampling.BICUBIC)
+    grain = Image.merge("RGB", [Image.effect_noise((1600, 1200), 48) for _ in range(3)])
+    scene = ImageChops.add(scene, grain.resize(scene.size, Image.Resampling.NEAREST), offset=-128)
+    out = io.BytesIO()
+    scene.save(out, "JPEG", quality=75)
+    evidence = process_photo(out.getvalue(), photos_dir=tmp_path, capture=CAPTURE)
+    assert evidence.size == evidence.path.stat().st_size <= 400 * 1024
+    assert evidence.as_dict()["quality"] == evidence.quality < 80
+    assert max(evidence.width, evidence.height) >= 1200  # quality went first, size barely if at all
+
+
+def test_an_ordinary_photo_keeps_quality_80(tmp_path: Path) -> None:
+    evidence = process_photo(photo("orientation_landscape_1.jpg"), photos_dir=tmp_path, capture=CAPTURE)
+    assert evidence.quality == 80 and evidence.as_dict()["quality"] == 80
 
 
 def test_bytes_that_are_no_image_are_refused(tmp_path: Path) -> None:

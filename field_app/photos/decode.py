@@ -5,7 +5,10 @@
 whether it can be used, and tests swap it to see the refusal a phone without it gives.
 
 Every check that can be made from the header (empty, too many bytes, unknown format, too
-many pixels, too small, too many JPEG scans) is made before a single pixel is decoded.
+many pixels, too small, too many JPEG scans) is made before a single pixel is decoded, and
+so are the rules the server applies too (``xuncha_core.image_integrity``): a JPEG whose
+data ends before its last block (even with an end marker appended), or a HEIF file cut
+short, is refused rather than decoded into grey or green.
 """
 
 from __future__ import annotations
@@ -17,6 +20,13 @@ from dataclasses import dataclass
 from PIL import Image
 
 from field_app.photos.errors import PhotoFormatUnsupported, PhotoTooLarge, PhotoUnreadable
+from xuncha_core.image_integrity import (
+    JpegEngine,
+    PhotoDamaged,
+    check_decoded_size,
+    check_whole,
+    markers_only,
+)
 
 _BASE_FORMATS = ("JPEG", "PNG", "WEBP")
 _HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
@@ -51,11 +61,16 @@ class Limits:
 @dataclass(frozen=True)
 class Decoder:
     heif_support: Callable[[], bool] = load_pillow_heif
+    # What checks a JPEG's scans: None is ``default_jpeg_engine()`` (the walk on a phone);
+    # benchmarks and tests name one.
+    jpeg_engine: JpegEngine | None = None
 
-    def open(self, data: bytes, limits: Limits) -> Image.Image:
+    def open(self, data: bytes, limits: Limits, *, from_camera: bool = False) -> Image.Image:
         """A lazily opened image whose header passed every limit; pixels not yet decoded.
 
-        Raises a ``PhotoError`` subclass saying what is wrong and what to do.
+        ``from_camera``: the bytes are the app's own camera's, just encoded on this phone
+        (see ``check_jpeg``). Raises a ``PhotoError`` subclass saying what is wrong and
+        what to do.
         """
         if not data:
             raise PhotoUnreadable(
@@ -74,6 +89,7 @@ class Decoder:
             )
         formats = list(_BASE_FORMATS)
         if is_heif(data):
+            check_intact(data, "HEIF")  # needs no decoder: a cut file says so even here
             if not self.heif_support():
                 raise heif_unsupported()
             formats.append("HEIF")
@@ -106,7 +122,53 @@ class Decoder:
                 "a camera photo. Take the photo with the camera.",
                 message_zh="该 JPEG 文件扫描段过多，无法在合理时间内解码，不是相机照片，请用相机拍摄。",
             )
+        if image.format == "JPEG":
+            check_jpeg(data, engine=markers_only if from_camera else self.jpeg_engine)
         return image
+
+
+def check_intact(data: bytes, image_format: str) -> None:
+    """The shared rules (``xuncha_core.image_integrity``) as a ``PhotoUnreadable``."""
+    try:
+        check_whole(data, image_format)
+    except PhotoDamaged as damaged:
+        raise _unreadable(damaged) from damaged
+
+
+def check_jpeg(data: bytes, *, engine: JpegEngine | None) -> None:
+    """The shared JPEG rules, with ``engine`` checking the scans' data.
+
+    A photo picked from the gallery gets the whole check: it may be a file cut short on
+    its way (a cloud photo half downloaded, a copy interrupted), and such a file decodes
+    into grey without an error. A photo the app's camera just took does not need the walk
+    of its data (``markers_only``): flet-camera hands over the bytes the phone's own
+    encoder wrote a moment ago, in this process, with nothing between that could cut or
+    garble them, and walking a 12-megapixel photo's data in Python costs a second or
+    more on a phone for every tap of the shutter. Its markers and scan headers are still
+    read (they cost milliseconds), so a buffer the camera plugin cut short is refused.
+    The server checks every evidence photo in full whatever the phone did.
+    """
+    try:
+        check_whole(data, "JPEG", engine=engine)
+    except PhotoDamaged as damaged:
+        raise _unreadable(damaged) from damaged
+
+
+def check_size_kept(declared: tuple[int, int], decoded: tuple[int, int]) -> None:
+    """A decoder that changed the picture's size while decoding is refused."""
+    try:
+        check_decoded_size(declared, decoded)
+    except PhotoDamaged as damaged:
+        raise _unreadable(damaged) from damaged
+
+
+def _unreadable(damaged: PhotoDamaged) -> PhotoUnreadable:
+    return PhotoUnreadable(
+        code=damaged.code,
+        message=damaged.message,
+        message_zh=damaged.message_zh,
+        detail=dict(damaged.detail),
+    )
 
 
 def is_heif(data: bytes) -> bool:
@@ -134,7 +196,7 @@ def heif_unsupported(reason: str = "no HEIF decoder installed") -> PhotoFormatUn
 def not_an_image(error: BaseException) -> PhotoUnreadable:
     """The refusal for bytes that no decoder could make sense of."""
     text = str(error)
-    if "truncated" in text.lower():
+    if "truncated" in text.lower() or "end of file" in text.lower():
         return PhotoUnreadable(
             code="photo.truncated",
             message="The photo file is cut short (incomplete). Take or copy the photo again.",

@@ -2,7 +2,8 @@
 
     bytes -> checks (size, format, pixels) -> decode at reduced size (JPEG draft mode)
           -> exact resize (long side <= 1600) -> upright (EXIF orientation) -> RGB
-          -> evidence stamp -> JPEG q80 progressive + 320 px thumbnail
+          -> evidence stamp -> JPEG progressive, q80 or lower to stay within 400 KiB
+          -> 320 px thumbnail
           -> files named by hash, written atomically -> EvidencePhoto
 
 Nothing is written until every check has passed and both JPEGs are encoded, so a refused
@@ -22,7 +23,13 @@ from typing import Any
 
 from PIL import Image
 
-from field_app.photos.decode import Decoder, Limits, heif_unsupported, not_an_image
+from field_app.photos.decode import (
+    Decoder,
+    Limits,
+    check_size_kept,
+    heif_unsupported,
+    not_an_image,
+)
 from field_app.photos.errors import PhotoNotSaved, PhotoTooLarge
 from field_app.photos.exif import UPRIGHT_STEPS, ExifFacts, GpsFix, read_exif
 from field_app.photos.files import (
@@ -66,6 +73,9 @@ class Capture:
     village: str = ""
     recorder: str = ""
     place: str = ""
+    # The bytes come from the app's own camera (flet-camera), not from the gallery or a
+    # file: see ``field_app.photos.decode.check_jpeg`` for what that spares.
+    from_camera: bool = False
 
 
 @dataclass(frozen=True)
@@ -74,6 +84,10 @@ class PhotoSettings:
 
     max_long_side: int = 1600
     quality: int = 80
+    # The evidence budget: quality is lowered in steps (never below the last step) and
+    # then the photo scaled down until the JPEG fits; the quality used is recorded.
+    max_evidence_bytes: int = 400 * 1024
+    quality_steps: tuple[int, ...] = (72, 64, 56, 48)
     thumbnail_long_side: int = 320
     thumbnail_quality: int = 70
     limits: Limits = field(default_factory=Limits)
@@ -97,6 +111,7 @@ class EvidencePhoto:
     thumbnail_path: Path
     thumbnail_width: int
     thumbnail_height: int
+    quality: int
     original_sha256: str
     original_size: int
     original_format: str
@@ -119,6 +134,7 @@ class EvidencePhoto:
             "mime": self.mime,
             "file": self.path.name,
             "thumbnail": self.thumbnail_path.name,
+            "quality": self.quality,
             "original_sha256": self.original_sha256,
             "original_size": self.original_size,
             "original_format": self.original_format,
@@ -150,7 +166,7 @@ def process_photo(
     """
     settings = settings or PhotoSettings()
     decoder = decoder or Decoder()
-    image = decoder.open(data, settings.limits)
+    image = decoder.open(data, settings.limits, from_camera=capture.from_camera)
     original_format = image.format or "unknown"
     facts = _exif_facts(image)
     original_w, original_h = upright_size(image.size, facts.orientation)
@@ -172,7 +188,7 @@ def process_photo(
     )
     burn_stamp(image, lines, settings.stamp)
 
-    evidence = _jpeg(image, settings.quality, progressive=True)
+    image, evidence, quality = _evidence_jpeg(image, settings)
     thumb = image.copy()
     thumb.thumbnail((settings.thumbnail_long_side,) * 2, Image.Resampling.BILINEAR)
     thumbnail = _jpeg(thumb, settings.thumbnail_quality, progressive=False)
@@ -196,6 +212,7 @@ def process_photo(
         thumbnail_path=thumbnail_path,
         thumbnail_width=thumb.width,
         thumbnail_height=thumb.height,
+        quality=quality,
         original_sha256=sha256_hex(data),
         original_size=len(data),
         original_format=original_format,
@@ -226,6 +243,7 @@ def _exif_facts(image: Image.Image) -> ExifFacts:
 
 def _decode_upright(image: Image.Image, max_long_side: int, orientation: int) -> Image.Image:
     full = image.size
+    declared_format = image.format
     target = target_size(full, max_long_side)
     if image.format == "JPEG" and target != full:
         # Let libjpeg decode at 1/2, 1/4 or 1/8 scale, never below the target: 12 MP becomes
@@ -249,6 +267,8 @@ def _decode_upright(image: Image.Image, max_long_side: int, orientation: int) ->
         # Decoders are C libraries and plugins fed untrusted bytes; whatever they raise,
         # the supervisor needs "this photo cannot be read", not a crash.
         raise not_an_image(error) from error
+    if declared_format != "JPEG":  # a JPEG decoded in draft mode is smaller by design
+        check_size_kept(full, image.size)
     if image.size != target:
         # After draft mode the step left is under 2x, where bilinear (antialiased in Pillow)
         # looks like bicubic at half the cost; larger steps start with a box reduction.
@@ -292,6 +312,25 @@ def _not_saved(error: OSError, needed: int) -> PhotoNotSaved:
         message_zh=f"照片无法保存到手机（{error.strerror}），请重新拍摄；如反复出现，请重启应用。",
         detail={"reason": str(error)},
     )
+
+
+def _evidence_jpeg(image: Image.Image, settings: PhotoSettings) -> tuple[Image.Image, bytes, int]:
+    """The evidence JPEG within ``max_evidence_bytes``: the image (scaled down only if the
+    lowest quality step is still too large), its bytes, and the quality they were saved at."""
+    steps = [settings.quality] + [q for q in settings.quality_steps if q < settings.quality]
+    for quality in steps:
+        data = _jpeg(image, quality, progressive=True)
+        if len(data) <= settings.max_evidence_bytes:
+            return image, data, quality
+    while max(image.size) > settings.limits.min_long_side:
+        # JPEG size grows about with the pixel count: aim a little under the budget.
+        scale = max(0.5, min(0.95, (settings.max_evidence_bytes / len(data)) ** 0.5 * 0.95))
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        image = image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+        data = _jpeg(image, quality, progressive=True)
+        if len(data) <= settings.max_evidence_bytes:
+            break
+    return image, data, quality
 
 
 def _jpeg(image: Image.Image, quality: int, *, progressive: bool) -> bytes:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
-from server import access, photo_checks, photo_store, uploads
+from server import access, photo_checks, photo_store, upload_upkeep, uploads
 from server.db import read
 from server.deps import ActorDep, EngineDep, FieldActor, SettingsDep
 from server.errors import ApiError
@@ -76,7 +76,8 @@ def missing(req: MissingRequest, engine: EngineDep, _actor: FieldActor) -> dict[
 async def put_photo(
     sha256: str, request: Request, engine: EngineDep, settings: SettingsDep, actor: FieldActor
 ) -> JSONResponse:
-    """The whole photo as the body: 201 kept now, 200 kept already."""
+    """The whole photo as the body: 201 kept now, 200 kept already; any unfinished
+    resumable upload of it is removed."""
     try:
         sha = photo_checks.normalise_sha256(sha256)
         declared = _content_length(request)
@@ -109,6 +110,8 @@ async def put_photo(
         )
     finally:
         tmp.unlink(missing_ok=True)
+    # A resumable upload of the same photo, overtaken by this whole one, is done with too.
+    await run_in_threadpool(upload_upkeep.forget, engine, settings, sha)
     return JSONResponse(receipt.as_dict(), 200 if receipt.replayed else 201)
 
 

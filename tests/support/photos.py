@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import socket
 import struct
 import time
@@ -55,6 +56,71 @@ def jpeg_claiming(real_jpeg: bytes, width: int, height: int) -> bytes:
             return bytes(data)
         pos += 2 + seg_len
     raise ValueError("no SOF marker")
+
+
+def progressive(real_jpeg: bytes) -> bytes:
+    """The same picture as a progressive JPEG, as the phone writes its evidence photos."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    with Image.open(io.BytesIO(real_jpeg)) as image:
+        image.save(out, "JPEG", quality=85, progressive=True, optimize=True)
+    return out.getvalue()
+
+
+def cut_with_end_marker(jpeg: bytes, fraction: float = 0.6) -> bytes:
+    """The first ``fraction`` of a JPEG with an end-of-image marker appended: libjpeg then
+    only warns and decodes the rest as grey."""
+    return jpeg[: int(len(jpeg) * fraction)] + b"\xff\xd9"
+
+
+def lying_header(width: int = 7000, height: int = 7000) -> bytes:
+    """A whole 240x240 JPEG whose frame header declares ``width`` x ``height``."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.effect_noise((240, 240), 40).convert("RGB").save(out, "JPEG", quality=90)
+    return jpeg_claiming(out.getvalue(), width, height)
+
+
+def garbled(jpeg: bytes, at: float = 0.5, length: int = 60) -> bytes:
+    """A JPEG with ``length`` bytes of its image data overwritten by others (no 0xFF)."""
+    data = bytearray(jpeg)
+    start = int(len(data) * at)
+    for i in range(start, start + length):
+        data[i] = (data[i] * 7 + 91) % 255
+    return bytes(data)
+
+
+def bad_huffman_code(jpeg: bytes, at: float = 0.5) -> bytes:
+    """A JPEG with 64 one-bits (stuffed 0xFF bytes) put into its image data at ``at``: no
+    Huffman table has an all-ones code, so a decoder meets a code no table defines."""
+    where = _in_image_data(jpeg, at)
+    return jpeg[:where] + b"\xff\x00" * 8 + jpeg[where:]
+
+
+def junk_before_end(jpeg: bytes, count: int) -> bytes:
+    """A JPEG with ``count`` stray bytes after its last block, before the end marker."""
+    assert jpeg.endswith(b"\xff\xd9")
+    return jpeg[:-2] + bytes(0x12 + i for i in range(count)) + b"\xff\xd9"
+
+
+def junk_between_scans(jpeg: bytes, count: int, scan: int = 3) -> bytes:
+    """A progressive JPEG with ``count`` stray bytes right after the image data of scan
+    ``scan - 1``, before the marker that follows it."""
+    headers = [i for i in range(len(jpeg) - 1) if jpeg[i] == 0xFF and jpeg[i + 1] == 0xDA]
+    where = headers[scan - 2] + 2 + int.from_bytes(jpeg[headers[scan - 2] + 2 : headers[scan - 2] + 4], "big")
+    while not (jpeg[where] == 0xFF and jpeg[where + 1] not in (0x00, 0xFF, *range(0xD0, 0xD8))):
+        where += 1
+    return jpeg[:where] + bytes(0x12 + i for i in range(count)) + jpeg[where:]
+
+
+def _in_image_data(jpeg: bytes, at: float) -> int:
+    """An offset ``at`` of the way into the file, moved off any marker or 0xFF byte."""
+    where = int(len(jpeg) * at)
+    while 0xFF in jpeg[where - 1 : where + 1]:
+        where += 1
+    return where
 
 
 @dataclass(frozen=True)

@@ -170,10 +170,16 @@ class CheckScreen:
             form.set_note(did, e.control.value or "")
             self.typed()
 
-        async def add_photos(data_list: list[bytes]) -> None:
+        async def add_photos(data_list: list[bytes], *, from_camera: bool = False) -> None:
             for data in data_list:
                 ctx.message(tr("check.photo_busy"))
-                sha = await media.ingest(ctx, data, village=self.village_name, location=d["location"] or form.content["location"])
+                sha = await media.ingest(
+                    ctx,
+                    data,
+                    village=self.village_name,
+                    location=d["location"] or form.content["location"],
+                    from_camera=from_camera,
+                )
                 if sha:
                     form.add_photo(did, sha)
                     self.save()
@@ -185,7 +191,7 @@ class CheckScreen:
         async def camera(_: Any) -> None:
             data = await media.take_photo(ctx)
             if data:
-                await add_photos([data])
+                await add_photos([data], from_camera=True)
 
         async def relocate(_: Any) -> None:
             location = await media.locate(ctx)

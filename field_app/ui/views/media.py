@@ -130,8 +130,13 @@ def location_text(ctx: Any, location: dict[str, Any] | None) -> str:
                   source=location.get("source", ""))
 
 
-async def ingest(ctx: Any, data: bytes, *, village: str, location: dict[str, Any] | None) -> str | None:
+async def ingest(
+    ctx: Any, data: bytes, *, village: str, location: dict[str, Any] | None, from_camera: bool = False
+) -> str | None:
     """Run the evidence pipeline on one photo and record it; the SHA-256 of the evidence image.
+
+    ``from_camera``: the bytes are ``take_photo``'s (the phone's own encoder, this moment),
+    not a file from the gallery; the pipeline then trusts their entropy-coded data.
 
     Durable before it returns: the photo file is written atomically by the
     pipeline and its metadata by the store. A refused photo is explained and
@@ -147,6 +152,7 @@ async def ingest(ctx: Any, data: bytes, *, village: str, location: dict[str, Any
                                  accuracy=location.get("accuracy_m")) if location else None,
         village=village,
         recorder=user.get("display_name") or user.get("username") or "",
+        from_camera=from_camera,
     )
     try:
         evidence = await asyncio.to_thread(process_photo, data, photos_dir=photos_dir(ctx.data_dir), capture=capture)

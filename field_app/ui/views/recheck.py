@@ -40,9 +40,11 @@ def build(ctx: Any, order_id: str) -> ft.View:
         body.controls = sections()
         ctx.page.update()
 
-    async def add(data_list: list[bytes]) -> None:
+    async def add(data_list: list[bytes], *, from_camera: bool = False) -> None:
         for data in data_list:
-            sha = await media.ingest(ctx, data, village=village, location=form.content["location"])
+            sha = await media.ingest(
+                ctx, data, village=village, location=form.content["location"], from_camera=from_camera
+            )
             if sha:
                 form.add_photo(sha)
                 save()
@@ -54,7 +56,7 @@ def build(ctx: Any, order_id: str) -> ft.View:
     async def camera(_: Any) -> None:
         data = await media.take_photo(ctx)
         if data:
-            await add([data])
+            await add([data], from_camera=True)
 
     async def do_locate(_: Any) -> None:
         location = await media.locate(ctx)
