@@ -130,6 +130,16 @@ def may_read_photo(conn: Connection, *, actor: Actor, sha256: str) -> bool:
     return bool(conn.execute(select(exists(uploaded) | exists(cited_by_its_uploader))).scalar())
 
 
+def photo_receipt_for(actor: Actor, receipt: dict[str, Any]) -> dict[str, Any]:
+    """A photo receipt as ``actor`` may see it: who uploaded the photo only to the uploader
+    and to roles that read every record (a second phone sending the same photo learns that
+    it is kept, and its ledger entry, but not whose it is)."""
+    uploader = receipt.get("uploaded_by")
+    if uploader is None or uploader == actor.username or reads_every_record(actor):
+        return receipt
+    return {k: v for k, v in receipt.items() if k != "uploaded_by"}
+
+
 def photo_forbidden() -> ApiError:
     return ApiError(
         403,

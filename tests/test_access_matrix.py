@@ -334,3 +334,25 @@ def test_a_conflict_answer_shows_the_servers_version_only_to_the_records_author(
         assert r.status_code == 403 and r.json()["error"]["code"] == "record.not_author", r.text
         assert secret not in r.text and "server_envelope" not in r.text and "server_head" not in r.text
     assert _rows(sqlite_server, "SELECT COUNT(*) FROM record_revisions") == 1
+
+
+def test_sending_a_photo_someone_else_already_sent_says_it_is_kept_but_not_whose(
+    sqlite_server: LiveServer, town: dict[str, Member]
+) -> None:
+    """Issue 7, "for whom": a photo's receipt named its uploader to any field user who sent the
+    same bytes (hashes are public, so anyone could ask)."""
+    wang, li = town["supervisor"], town["officer"]
+    data = (PHOTOS / "gps_DSCN0010.jpg").read_bytes()
+    digest = _put_photo(wang, data)
+    with li.client() as c:
+        put = c.put(f"/api/v1/photos/{digest}", content=data)
+        post = c.post("/api/v1/uploads", json={"sha256": digest, "length": len(data)})
+        status = c.get(f"/api/v1/uploads/{digest}")
+    for answer in (put, post, status):
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        assert body["complete"] is True if "complete" in body else body["replayed"] is True
+        assert body["ledger_index"] >= 0
+        assert "uploaded_by" not in body and wang.username not in answer.text
+    with wang.client() as c:  # the uploader still sees her own receipt whole
+        assert c.put(f"/api/v1/photos/{digest}", content=data).json()["uploaded_by"] == wang.username

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from server import access, photo_checks, photo_store, upload_upkeep, uploads
+from server.accounts import Actor
 from server.db import read
 from server.deps import ActorDep, EngineDep, FieldActor, SettingsDep
 from server.errors import ApiError
@@ -57,9 +58,9 @@ def _content_length(request: Request) -> int | None:
     return int(raw) if raw.isascii() and raw.isdigit() else None
 
 
-def _state_response(state: uploads.UploadState, settings: Settings, status: int) -> JSONResponse:
+def _state_response(state: uploads.UploadState, settings: Settings, status: int, actor: Actor) -> JSONResponse:
     return JSONResponse(
-        state.as_dict(settings),
+        access.photo_receipt_for(actor, state.as_dict(settings)),
         status,
         headers={"Upload-Offset": str(state.offset), "Upload-Length": str(state.length), "Cache-Control": "no-store"},
     )
@@ -112,20 +113,20 @@ async def put_photo(
         tmp.unlink(missing_ok=True)
     # A resumable upload of the same photo, overtaken by this whole one, is done with too.
     await run_in_threadpool(upload_upkeep.forget, engine, settings, sha)
-    return JSONResponse(receipt.as_dict(), 200 if receipt.replayed else 201)
+    return JSONResponse(access.photo_receipt_for(actor, receipt.as_dict()), 200 if receipt.replayed else 201)
 
 
 @router.post("/uploads", status_code=201)
 def create_upload(req: UploadCreate, engine: EngineDep, settings: SettingsDep, actor: FieldActor) -> JSONResponse:
     """Start or find a resumable upload: 201 new, 200 known (with its offset) or already kept."""
     state, created = uploads.create(engine, settings, sha256=req.sha256, length=req.length, actor=actor)
-    return _state_response(state, settings, 201 if created else 200)
+    return _state_response(state, settings, 201 if created else 200, actor)
 
 
 @router.api_route("/uploads/{sha256}", methods=["GET", "HEAD"])
-def upload_status(sha256: str, engine: EngineDep, settings: SettingsDep, _actor: FieldActor) -> JSONResponse:
+def upload_status(sha256: str, engine: EngineDep, settings: SettingsDep, actor: FieldActor) -> JSONResponse:
     """``Upload-Offset``: how many bytes the server holds durably; send from there."""
-    return _state_response(uploads.status(engine, settings, sha256=sha256), settings, 200)
+    return _state_response(uploads.status(engine, settings, sha256=sha256), settings, 200, actor)
 
 
 def _upload_offset(request: Request) -> int:
@@ -160,7 +161,7 @@ async def patch_upload(
         raise
     if isinstance(begun, uploads.UploadState):  # kept already: a replay after a lost answer
         await _drain(request, settings)
-        return _state_response(begun, settings, 200)
+        return _state_response(begun, settings, 200, actor)
     try:
         async for chunk in request.stream():
             begun.write(chunk)
@@ -175,7 +176,7 @@ async def patch_upload(
         begun.abort()
         raise
     state = await run_in_threadpool(begun.finish)
-    return _state_response(state, settings, 201 if state.complete else 200)
+    return _state_response(state, settings, 201 if state.complete else 200, actor)
 
 
 @router.get("/photos/{sha256}")
