@@ -18,10 +18,11 @@ from typing import Any
 
 from field_app.paths import data_dir as resolve_data_dir
 from field_app.sync.engine import Progress, SyncPass
-from field_app.sync.errors import DeviceRevoked, Offline, SyncError
+from field_app.sync.errors import DeviceRevoked, Offline
 from field_app.sync.scheduler import SyncScheduler, backoff
 from field_app.sync.transport import ServerApi, build_client
 from field_app.sync.uploads import ChunkSizer
+from xuncha_core.errors import XunchaError
 
 
 def parser() -> argparse.ArgumentParser:
@@ -84,7 +85,7 @@ def _run_passes(store: Any, folder: Path, server: str, token: str, args: argpars
         except Offline as exc:
             state, code = "offline", 2
             totals["last_error"] = str(exc)
-        except SyncError as exc:
+        except XunchaError as exc:
             _summary({**totals, "ok": False, "state": "error", "error": str(exc), **_left(store)})
             return 1
         finally:

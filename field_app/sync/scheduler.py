@@ -23,9 +23,10 @@ from typing import Any
 import httpx
 
 from field_app.sync.engine import Progress, SyncPass, SyncStore
-from field_app.sync.errors import DeviceRevoked, Offline, SyncError
+from field_app.sync.errors import DeviceRevoked, Offline
 from field_app.sync.transport import ServerApi, build_client
 from field_app.sync.uploads import ChunkSizer
+from xuncha_core.errors import XunchaError
 
 log = logging.getLogger("xuncha.sync")
 
@@ -138,11 +139,11 @@ class SyncScheduler:
             return self.period
         except Offline as exc:
             return self._failed("offline", exc, online=False)
-        except SyncError as exc:
+        except XunchaError as exc:
             return self._failed("error", exc, online=True)
         except Exception as exc:  # a bug must not kill the sync thread for good
             log.exception("sync pass failed")
-            return self._failed("error", SyncError("sync.internal", str(exc)), online=None)
+            return self._failed("error", XunchaError("sync.internal", str(exc)), online=None)
         finally:
             api.close()
         at = api.server_time
@@ -152,7 +153,7 @@ class SyncScheduler:
     def _store(self) -> SyncStore:
         return self.store
 
-    def _failed(self, state: str, exc: SyncError, *, online: bool | None) -> float:
+    def _failed(self, state: str, exc: XunchaError, *, online: bool | None) -> float:
         failures = self._status["failures"] + 1
         self._set(state=state, online=online, failures=failures, last_error=_error(exc))
         return backoff(failures, base=self.base_delay, cap=self.max_delay, rng=self.rng)
@@ -171,5 +172,5 @@ class SyncScheduler:
                 log.exception("sync status listener failed")
 
 
-def _error(exc: SyncError) -> dict[str, Any]:
+def _error(exc: XunchaError) -> dict[str, Any]:
     return {"code": exc.code, "message": exc.message, "message_zh": exc.message_zh or exc.message}

@@ -46,7 +46,7 @@ def build_client(
 
 
 class ServerApi:
-    """The server's sync endpoints, one method each; raises ``SyncError`` subclasses."""
+    """The server's sync endpoints, one method each; raises ``Offline``, ``DeviceRevoked`` or ``Refused``."""
 
     def __init__(self, client: httpx.Client) -> None:
         self.client = client
@@ -156,10 +156,10 @@ class ServerApi:
         zh = error.get("message_zh") or message
         detail = error.get("detail") or {}
         if response.status_code == 401:
-            raise DeviceRevoked(code, message, zh, 401, detail)
+            raise DeviceRevoked(code, message, zh, detail, status=401)
         if response.status_code >= 500 or response.status_code in (408, 429):
-            raise Offline(code, message, zh, response.status_code, detail)
-        raise Refused(code, message, zh, response.status_code, detail)
+            raise Offline(code, message, zh, detail, status=response.status_code)
+        raise Refused(code, message, zh, detail, status=response.status_code)
 
 
 def _error_body(response: httpx.Response) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from field_app.paths import photos_dir
-from field_app.sync.errors import Offline, Refused, SyncError
+from field_app.sync.errors import Offline, Refused
 from field_app.sync.transport import ServerApi
 
 MIN_CHUNK = 16 * 1024
@@ -165,4 +165,4 @@ def _server_offset(api: ServerApi, sha256: str) -> int | None:
         return None
 
 
-__all__ = ["ChunkSizer", "SyncError", "find_photo", "read_photo", "upload_photo"]
+__all__ = ["ChunkSizer", "find_photo", "read_photo", "upload_photo"]

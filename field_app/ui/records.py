@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from xuncha_core.errors import XunchaError
+
 CHECKS_SETTING = "receipt_checks"
 KEEP_CHECKS = 300  # newest verdicts kept in the setting; older ones are simply checked again
 
@@ -176,7 +178,7 @@ def check_receipt(store: Any, record_id: str, *, transport: Any = None, keep: bo
     verify them on the phone (``field_app.sync.receipts.prove_record``). Blocks on the network:
     call it with ``asyncio.to_thread``. Never raises for a network or proof problem: the
     verdict says what happened."""
-    from field_app.sync.errors import DeviceRevoked, Offline, ProofFailed, SyncError
+    from field_app.sync.errors import DeviceRevoked, Offline, ProofFailed
     from field_app.sync.receipts import prove_record
     from field_app.sync.transport import ServerApi, build_client
 
@@ -202,7 +204,7 @@ def check_receipt(store: Any, record_id: str, *, transport: Any = None, keep: bo
     except ProofFailed as exc:
         outcome = {"receipt.none": "not_synced", "receipt.not_yet_checkpointed": "not_yet"}.get(exc.code, "failed")
         verdict = Verdict(outcome, **base, code=exc.code, message=exc.message, message_zh=exc.message_zh)
-    except SyncError as exc:  # the server refused to show the entry or the proof: that is a failure
+    except XunchaError as exc:  # the server refused to show the entry or the proof: that is a failure
         verdict = Verdict("failed", **base, code=exc.code, message=exc.message, message_zh=exc.message_zh)
     except (KeyError, TypeError, ValueError) as exc:  # an answer that is not what a ledger sends
         verdict = Verdict("failed", **base, code="receipt.bad_answer", message=str(exc),
