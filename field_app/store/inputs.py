@@ -9,9 +9,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
+from field_app import clock
 from field_app.store.store_file import plain
 from xuncha_core.errors import ConflictError, NotFoundError, Problem, ValidationError
 
@@ -43,4 +43,4 @@ def revision_exists(record_id: str, revision: int) -> ConflictError:
 
 def now_iso() -> str:
     """The device's time, for local bookkeeping only (never to order records by)."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return clock.now_utc_iso()

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from field_app import clock
 from field_app.paths import data_dir as resolve_data_dir
 from field_app.sync.engine import Progress, SyncPass
 from field_app.sync.errors import DeviceRevoked, Offline
@@ -60,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run_passes(store: Any, folder: Path, server: str, token: str, args: argparse.Namespace) -> int:
-    deadline = time.monotonic() + args.max_seconds
+    deadline = clock.monotonic() + args.max_seconds
     sizer = ChunkSizer()
     show = _Printer(quiet=args.quiet)
     totals: dict[str, Any] = {"passes": 0, "receipts": 0, "replayed": 0, "photos_sent": 0, "bytes_sent": 0, "changes": 0}
@@ -90,11 +91,11 @@ def _run_passes(store: Any, folder: Path, server: str, token: str, args: argpars
             return 1
         finally:
             api.close()
-        if code == 0 or args.once or time.monotonic() >= deadline:
+        if code == 0 or args.once or clock.monotonic() >= deadline:
             _summary({**totals, "ok": code == 0, "state": state, **_left(store)})
             return code
         failures = failures + 1 if state == "offline" else 0
-        time.sleep(min(backoff(max(1, failures), base=args.retry_base, cap=30.0), max(0.0, deadline - time.monotonic())))
+        time.sleep(min(backoff(max(1, failures), base=args.retry_base, cap=30.0), max(0.0, deadline - clock.monotonic())))
 
 
 def _run_on(store: Any, folder: Path, args: argparse.Namespace) -> int:
@@ -127,7 +128,7 @@ class _Printer:
         self.last = 0.0
 
     def __call__(self, p: Progress) -> None:
-        now = time.monotonic()
+        now = clock.monotonic()
         if self.quiet or (now - self.last < 0.5 and p.phase != "done"):
             return
         self.last = now

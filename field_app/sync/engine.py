@@ -17,13 +17,13 @@ from __future__ import annotations
 import functools
 import queue
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
+from field_app.clock import monotonic
 from field_app.sync import faults
 from field_app.sync.errors import Refused
 from field_app.sync.transport import ServerApi
@@ -97,7 +97,7 @@ class SyncPass:
         on_progress: Callable[[Progress], None] = lambda p: None,
         sizer: ChunkSizer | None = None,
         cancel: threading.Event | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = monotonic,
         batch_bytes: int = BATCH_BYTES,
     ) -> None:
         self.store = store

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import random
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from field_app import clock
 from field_app.sync.engine import Progress, SyncPass, SyncStore
 from field_app.sync.errors import DeviceRevoked, Offline
 from field_app.sync.transport import ServerApi, build_client
@@ -101,7 +101,7 @@ class SyncScheduler:
         with self._lock:
             snap = dict(self._status)
             snap["progress"] = dict(snap["progress"])
-        snap["next_attempt_in"] = None if self._next_at is None else max(0.0, self._next_at - time.monotonic())
+        snap["next_attempt_in"] = None if self._next_at is None else max(0.0, self._next_at - clock.monotonic())
         return snap
 
     def on_change(self, callback: Callable[[dict[str, Any]], None]) -> None:
@@ -111,7 +111,7 @@ class SyncScheduler:
     def _loop(self) -> None:
         delay = 0.0
         while not self._stop.is_set():
-            self._next_at = time.monotonic() + delay
+            self._next_at = clock.monotonic() + delay
             self._wake.wait(timeout=delay)
             self._wake.clear()
             self._next_at = None

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from field_app import clock
 from field_app.paths import photos_dir
 from field_app.sync.errors import Offline, Refused
 from field_app.sync.transport import ServerApi
@@ -117,9 +118,9 @@ def _attempt(
     resume: bool,
 ) -> dict[str, Any]:
     if len(data) <= sizer.size():
-        started = time.monotonic()
+        started = clock.monotonic()
         receipt = api.put_photo(sha256, data, on_bytes, sizer.slice())
-        sizer.observe(len(data), time.monotonic() - started)
+        sizer.observe(len(data), clock.monotonic() - started)
         return receipt
     offset = _server_offset(api, sha256) if resume else None
     if offset is None:
@@ -131,7 +132,7 @@ def _attempt(
     while True:
         on_offset(offset)
         chunk = data[offset : offset + sizer.size()]
-        started = time.monotonic()
+        started = clock.monotonic()
         try:
             answer = api.patch_upload(sha256, offset, chunk, on_bytes, sizer.slice())
         except Refused as exc:
@@ -151,7 +152,7 @@ def _attempt(
                 offset = int(state["offset"])
                 continue
             raise
-        sizer.observe(len(chunk), time.monotonic() - started)
+        sizer.observe(len(chunk), clock.monotonic() - started)
         if answer.get("complete"):
             return answer
         offset = int(answer["offset"])

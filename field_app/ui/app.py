@@ -29,6 +29,7 @@ from typing import Any
 
 import flet as ft
 
+from field_app import clock
 from field_app.ui import theme
 from field_app.ui.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator
 from field_app.ui.live import LiveScreen, SingleFlight, watch_key
@@ -125,7 +126,7 @@ class AppContext:
         return self.store.reference(topic) or {}
 
     def today(self) -> date:
-        return date.today()
+        return clock.today()
 
     def open_orders(self) -> list[dict[str, Any]]:
         """Open rectification orders of her recent checks (the last few hundred)."""

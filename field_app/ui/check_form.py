@@ -15,6 +15,7 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from field_app import clock
 from xuncha_core.assessment import CleanerRating, assess_cleaner
 from xuncha_core.content import content_photos, validate_content
 from xuncha_core.errors import Problem, ValidationError
@@ -29,7 +30,7 @@ LOCATION_SOURCES = ("gps", "network", "manual")
 
 def device_now() -> str:
     """The device's clock as ISO 8601 with its UTC offset (recorded, never trusted for order)."""
-    return datetime.now().astimezone().isoformat(timespec="seconds")
+    return clock.now_iso()
 
 
 def month_of(day: date) -> str:

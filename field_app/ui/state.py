@@ -10,13 +10,13 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
+from field_app.clock import monotonic
 from field_app.ui.records import conflict_facts, receipt_facts, shown_state
 from xuncha_core import rectification
 from xuncha_core.scoring import ScoringSheet, parse_sheet
@@ -276,7 +276,7 @@ class Debouncer:
     passed since the last touch (and until ``saved()``).
     """
 
-    def __init__(self, delay: float = 0.4, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, delay: float = 0.4, clock: Callable[[], float] = monotonic) -> None:
         self.delay = delay
         self.clock = clock
         self.dirty_since: float | None = None

@@ -9,12 +9,12 @@ gallery instead of the camera).
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import flet as ft
 
+from field_app import clock
 from field_app.ui import theme
 from field_app.ui.check_form import make_location
 
@@ -147,7 +147,7 @@ async def ingest(
 
     user = ctx.user()
     capture = Capture(
-        device_time=datetime.now().astimezone(),
+        device_time=clock.now(),
         device_location=Location(latitude=location["lat"], longitude=location["lon"],
                                  accuracy=location.get("accuracy_m")) if location else None,
         village=village,
