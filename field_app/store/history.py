@@ -204,10 +204,6 @@ class HistoryBook:
         summary = self._summaries.get(record_id)
         return summary is not None and revision in summary.revisions
 
-    def latest_revision(self, record_id: str) -> int | None:
-        summary = self._summaries.get(record_id)
-        return None if summary is None else summary.revision
-
     def owed_photos(self) -> set[str]:
         """Hashes that some receipt listed as missing on the server (maybe uploaded since)."""
         return set().union(*self._owed.values()) if self._owed else set()

@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     store = LocalStore(folder)
     try:
         server = args.server or store.get_setting("server_url")
-        token = args.token or store.get_setting("device_token") or store.get_setting("token")
+        token = args.token or store.get_setting("device_token")
         if not server or not token:
             _summary({"ok": False, "state": "not_signed_in", "error": "no server URL or device token: sign in first, or pass --server and --token"})
             return 1

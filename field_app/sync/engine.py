@@ -3,7 +3,7 @@
 Records and the pull run on one thread, photos on the calling thread: after the records
 and the pull, or, on a fast link, from the moment the first batch is answered.
 
-``run_pass`` promises: every outbox revision it hears a receipt for is receipted in the
+``SyncPass.run`` promises: every outbox revision it hears a receipt for is receipted in the
 store (and so leaves the outbox) before it goes on; a conflict is stored as a conflict with
 both versions; a refusal is stored with the server's message; each pulled page is stored
 with its cursor; each photo the server confirms is marked sent; a pass that ends
@@ -49,13 +49,13 @@ class SyncStore(Protocol):
 
     def outbox(self) -> list[dict[str, Any]]: ...
     def set_outbox_state(self, record_id: str, revision: int, state: str, error: Any = None) -> Any: ...
-    def record_receipt(self, record_id: str, revision: int, receipt: dict[str, Any]) -> Any: ...
+    def record_receipts(self, receipts: list[tuple[str, int, dict[str, Any]]]) -> Any: ...
     def record_conflict(self, record_id: str, revision: int, server_envelope: dict[str, Any]) -> Any: ...
     def cursor(self) -> int: ...
     def apply_changes(self, changes: list[dict[str, Any]], next_cursor: int) -> Any: ...
     def photos_pending(self) -> list[dict[str, Any]]: ...
     def set_photo_progress(self, sha256: str, offset: int, length: int | None = None) -> Any: ...
-    def mark_photo_uploaded(self, sha256: str, receipt: dict[str, Any] | None = None) -> Any: ...
+    def mark_photos_uploaded(self, shas: list[str], receipts: dict[str, Any] | None = None) -> Any: ...
     def record_sync_success(self, at: str) -> Any: ...
 
 
@@ -184,11 +184,8 @@ class SyncPass:
             self._receipts: list[tuple[str, int, dict[str, Any]]] = []
             for item, answer in zip(batch, results, strict=True):
                 progressed |= self._settle(item, answer)
-            if self._receipts and hasattr(self.store, "record_receipts"):
+            if self._receipts:
                 self._writer.put(self.store.record_receipts, self._receipts)  # one write for the batch
-            else:
-                for receipt in self._receipts:
-                    self._writer.put(self.store.record_receipt, *receipt)
             if not self._first_batch.is_set():
                 self._photos_early = fast
                 self._first_batch.set()
@@ -319,12 +316,8 @@ class SyncPass:
             self._report(photos_done=self.progress.photos_done + 1)
 
     def _mark_uploaded(self, marks: list[tuple[str, dict[str, Any] | None]]) -> None:
-        """Store that the server holds these photos: one bulk write when the store offers it."""
-        if hasattr(self.store, "mark_photos_uploaded"):
-            self.store.mark_photos_uploaded([sha for sha, _ in marks], {sha: r for sha, r in marks if r is not None})
-        else:
-            for sha, receipt in marks:
-                self.store.mark_photo_uploaded(sha, receipt)
+        """Store that the server holds these photos, in one bulk write."""
+        self.store.mark_photos_uploaded([sha for sha, _ in marks], {sha: r for sha, r in marks if r is not None})
 
     def _photo_offset(self, sha256: str, length: int, offset: int) -> None:
         self._writer.put(self.store.set_photo_progress, sha256, offset, length)
@@ -391,7 +384,3 @@ class _Writer:
                 except BaseException as exc:
                     self.error = exc
 
-
-def run_pass(store: SyncStore, api: ServerApi, data_dir: Path, **kw: Any) -> PassResult:
-    """Run one pass; see the module docstring for what it promises."""
-    return SyncPass(store, api, data_dir, **kw).run()

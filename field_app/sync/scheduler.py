@@ -122,7 +122,7 @@ class SyncScheduler:
     def run_once(self) -> float:
         """Run one pass now, in this thread; answer how long to wait before the next."""
         server_url = self.store.get_setting("server_url")
-        token = self.store.get_setting("device_token") or self.store.get_setting("token")
+        token = self.store.get_setting("device_token")
         if not server_url or not token:
             self._set(state="not_signed_in")
             return self.period

@@ -189,7 +189,7 @@ def check_receipt(store: Any, record_id: str, *, transport: Any = None, keep: bo
     if facts is None:
         return Verdict("not_synced", **base)
     server_url = store.get_setting("server_url")
-    token = store.get_setting("device_token") or store.get_setting("token")
+    token = store.get_setting("device_token")
     if not server_url or not token:
         return Verdict("signed_out", **base)
     api = ServerApi(build_client(server_url, token, transport=transport, timeout=20.0))

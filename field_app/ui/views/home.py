@@ -28,8 +28,8 @@ def build(ctx: Any) -> ft.View:
     user = ctx.user()
     controls: list[ft.Control] = []
 
-    report = getattr(store, "recovery_report", None)
-    if report is not None and not report.ok:
+    report = store.recovery_report
+    if not report.ok:
         detail = "; ".join([*(m.get("reason", "") for m in report.as_dict().get("moved", [])),
                             *report.as_dict().get("reconciled", [])])
         controls.append(theme.body(tr("home.recovered", detail=detail), color=theme.WARN, bold=True))
