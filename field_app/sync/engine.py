@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from field_app.clock import monotonic
+from field_app.messages import fail
 from field_app.sync import faults
 from field_app.sync.errors import Refused
 from field_app.sync.transport import ServerApi
@@ -271,7 +272,7 @@ class SyncPass:
             path = find_photo(self.data_dir, sha, pending[sha])
             try:
                 if path is None:
-                    raise Refused("sync.photo_file_missing", f"photo {sha[:12]}… is not on this phone")
+                    raise fail(Refused, "sync.photo_file_missing", sha=sha[:12])
                 size += path.stat().st_size
                 todo.append((sha, path))
             except (Refused, OSError):

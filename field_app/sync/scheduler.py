@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 
 from field_app import clock
+from field_app.messages import fail
 from field_app.sync.engine import Progress, SyncPass, SyncStore
 from field_app.sync.errors import DeviceRevoked, Offline
 from field_app.sync.transport import ServerApi, build_client
@@ -143,7 +144,7 @@ class SyncScheduler:
             return self._failed("error", exc, online=True)
         except Exception as exc:  # a bug must not kill the sync thread for good
             log.exception("sync pass failed")
-            return self._failed("error", XunchaError("sync.internal", str(exc)), online=None)
+            return self._failed("error", fail(XunchaError, "sync.internal", reason=str(exc)), online=None)
         finally:
             api.close()
         at = api.server_time

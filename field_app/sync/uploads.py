@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from field_app import clock
+from field_app.messages import fail
 from field_app.paths import photos_dir
 from field_app.sync.errors import Offline, Refused
 from field_app.sync.transport import ServerApi
@@ -79,11 +80,7 @@ def find_photo(data_dir: Path, sha256: str, meta: dict[str, Any] | None = None) 
 def read_photo(path: Path, sha256: str) -> bytes:
     data = path.read_bytes()
     if hashlib.sha256(data).hexdigest() != sha256:
-        raise Refused(
-            "sync.photo_corrupt",
-            f"the photo file {path.name} no longer matches its hash {sha256[:12]}…; it cannot be sent",
-            f"照片文件 {path.name} 已损坏（哈希不符），无法上传",
-        )
+        raise fail(Refused, "sync.photo_corrupt", name=path.name, sha=sha256[:12])
     return data
 
 

@@ -30,7 +30,7 @@ import flet as ft
 
 from field_app import clock
 from field_app.ui import theme
-from field_app.ui.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator
+from field_app.ui.i18n import CATALOGUE, DEFAULT_LANGUAGE, LANGUAGES, Translator
 from field_app.ui.live import LiveScreen, SingleFlight, watch_key
 from field_app.ui.state import open_orders, sync_line
 
@@ -281,7 +281,7 @@ def make_main(services: Services) -> Callable[[ft.Page], Awaitable[None]]:
     """The Flet entry point for one page (one browser tab or the desktop window)."""
 
     async def main(page: ft.Page) -> None:
-        page.title = "巡查 Xuncha"
+        page.title = f"{CATALOGUE['app.title'][0]} {CATALOGUE['app.title'][1]}"
         theme.apply(page)
         ctx = AppContext(page, services)
 

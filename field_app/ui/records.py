@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from field_app.messages import fail
 from xuncha_core.errors import XunchaError
 
 CHECKS_SETTING = "receipt_checks"
@@ -207,8 +208,8 @@ def check_receipt(store: Any, record_id: str, *, transport: Any = None, keep: bo
     except XunchaError as exc:  # the server refused to show the entry or the proof: that is a failure
         verdict = Verdict("failed", **base, code=exc.code, message=exc.message, message_zh=exc.message_zh)
     except (KeyError, TypeError, ValueError) as exc:  # an answer that is not what a ledger sends
-        verdict = Verdict("failed", **base, code="receipt.bad_answer", message=str(exc),
-                          message_zh="服务器的答复不是有效的账本证明")
+        bad = fail(ProofFailed, "receipt.bad_proof", code="receipt.bad_answer")
+        verdict = Verdict("failed", **base, code=bad.code, message=f"{bad.message}: {exc}", message_zh=bad.message_zh)
     finally:
         api.close()
     if keep:

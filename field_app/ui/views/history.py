@@ -45,7 +45,7 @@ def build(ctx: Any) -> ft.View:
             lines.append(theme.body(tr("history.reason", reason=r["reason"]), color=theme.DANGER))
         if r["error"]:
             err = r["error"] if isinstance(r["error"], dict) else {"message": str(r["error"])}
-            lines.append(theme.body(tr.pick(err.get("message_zh", ""), err.get("message", "")), color=theme.DANGER))
+            lines.append(theme.body(tr.error(err), color=theme.DANGER))
         if r["conflict"]:
             lines += record.conflict_block(ctx, r["record_id"], r["conflict"], choose)
         actions: list[ft.Control] = [

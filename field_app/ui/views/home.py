@@ -44,7 +44,7 @@ def build(ctx: Any) -> ft.View:
         stats, status = store.stats(), ctx.services.sync_status() or {}
         err = status.get("last_error") or {}
         return (int(stats.get("outbox", 0)), short_time(status.get("last_success_at") or stats.get("last_sync_at")) or "",
-                tr.pick(err.get("message_zh", ""), err.get("message", "")) if err else "")
+                tr.error(err) if err else "")
 
     def draw_summary(model: tuple[int, str, str]) -> None:
         count, last, error = model

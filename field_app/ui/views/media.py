@@ -157,7 +157,7 @@ async def ingest(
     try:
         evidence = await asyncio.to_thread(process_photo, data, photos_dir=photos_dir(ctx.data_dir), capture=capture)
     except Exception as exc:  # every refusal is explained to her
-        message = ctx.tr.pick(getattr(exc, "message_zh", "") or "", getattr(exc, "message", "") or str(exc))
+        message = ctx.tr.error(exc)
         ctx.message(ctx.tr("check.photo_failed", message=message), error=True)
         return None
     ctx.store.add_photo(evidence.as_dict())

@@ -50,7 +50,7 @@ def build(ctx: Any) -> ft.View:
                 enroll, form.normalized_server(), device_name=f"{platform.node() or 'phone'} field app",
                 **form.credentials())
         except Exception as exc:  # every failure is shown to her, in her language
-            text = tr.pick(getattr(exc, "message_zh", "") or "", getattr(exc, "message", "") or str(exc))
+            text = tr.error(exc)
             errors.controls = [theme.body(tr("signin.failed", message=text), color=theme.DANGER)]
             busy.visible, button.disabled = False, False
             ctx.page.update()
