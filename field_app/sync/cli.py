@@ -18,6 +18,7 @@ from typing import Any
 
 from field_app import clock
 from field_app.paths import data_dir as resolve_data_dir
+from field_app.store.sendable import sendable_count
 from field_app.sync.engine import Progress, SyncPass
 from field_app.sync.errors import DeviceRevoked, Offline
 from field_app.sync.scheduler import SyncScheduler, backoff
@@ -115,7 +116,7 @@ def _left(store: Any) -> dict[str, Any]:
     outbox = store.outbox()
     return {
         "outbox": len(outbox),
-        "outbox_sendable": sum(1 for i in outbox if i["state"] in ("waiting", "sending")),
+        "outbox_sendable": sendable_count(outbox),
         "photos_pending": len(store.photos_pending()),
     }
 

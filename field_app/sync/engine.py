@@ -25,11 +25,11 @@ from typing import Any, Protocol
 
 from field_app.clock import monotonic
 from field_app.messages import fail
+from field_app.store.sendable import next_batch, sendable_count
 from field_app.sync import faults
 from field_app.sync.errors import Refused
 from field_app.sync.transport import ServerApi
 from field_app.sync.uploads import ChunkSizer, find_photo, read_photo, upload_photo
-from xuncha_core.canonical import canonical_bytes
 from xuncha_core.json_limits import MAX_BATCH_BODY_BYTES
 
 BATCH = 200  # the server's limit per /records/batch
@@ -42,7 +42,6 @@ UPLOADS_AT_ONCE = 4
 # A full batch answered this fast means a fast link: the photos need not wait for the rest
 # of the records (on 2G a full batch takes many seconds, and records keep the link first).
 FAST_BATCH_SECONDS = 1.0
-SENDABLE = ("waiting", "sending")
 
 
 class SyncStore(Protocol):
@@ -170,7 +169,7 @@ class SyncPass:
 
     # records ------------------------------------------------------------------------
     def push_records(self) -> None:
-        total = sum(1 for item in self.store.outbox() if item["state"] in SENDABLE)
+        total = sendable_count(self.store.outbox())
         self._report(phase="push", records_total=total, records_done=0)
         while not self._stopped():
             batch = self._next_batch()
@@ -182,7 +181,7 @@ class SyncPass:
             fast = len(batch) == BATCH and self.clock() - started < FAST_BATCH_SECONDS
             faults.point("after_commit")
             progressed = False
-            self._receipts: list[tuple[str, int, dict[str, Any]]] = []
+            self._receipts = []
             for item, answer in zip(batch, results, strict=True):
                 progressed |= self._settle(item, answer)
             if self._receipts:
@@ -194,25 +193,7 @@ class SyncPass:
                 return  # everything left waits on something (a base, a person)
 
     def _next_batch(self) -> list[dict[str, Any]]:
-        """Up to BATCH sendable revisions in save order, at most ``batch_bytes`` of them (but
-        always one); a revision whose earlier revision is stuck (conflict, refused) waits behind it."""
-        batch: list[dict[str, Any]] = []
-        blocked: set[str] = set()
-        size = 0
-        for item in self.store.outbox():
-            rid = item["record_id"]
-            if (rid, item["revision"]) in self._settled:
-                continue  # answered in this pass; its receipt is on its way to the store
-            if item["state"] not in SENDABLE:
-                blocked.add(rid)
-            elif rid not in blocked:
-                size += len(canonical_bytes(item["envelope"])) + 1
-                if batch and size > self.batch_bytes:
-                    break  # it leads the next batch
-                batch.append(item)
-                if len(batch) == BATCH:
-                    break
-        return batch
+        return next_batch(self.store.outbox(), settled=self._settled, max_items=BATCH, max_bytes=self.batch_bytes)
 
     def _settle(self, item: dict[str, Any], answer: dict[str, Any]) -> bool:
         """Store what the server said about one revision; True if it left the outbox."""
