@@ -11,20 +11,18 @@ from pathlib import Path
 import pytest
 
 from field_app.store import LocalStore
-from field_app.ui.check_form import CheckForm, RecheckForm, make_location
-from field_app.ui.i18n import CATALOGUE, Translator
-from field_app.ui.live import KeyedRows, LiveScreen, SingleFlight
-from field_app.ui.records import (
+from field_app.sync.receipt_check import (
     CHECKS_SETTING,
     Verdict,
-    conflict_facts,
     receipt_facts,
     remember,
     remembered,
-    shown_state,
-    verdict_line,
 )
-from field_app.ui.state import (
+from field_app.ui.i18n import CATALOGUE, Translator
+from field_app.ui.models.check_form import CheckForm, RecheckForm, make_location
+from field_app.ui.models.live import KeyedRows, LiveScreen, SingleFlight
+from field_app.ui.models.records import conflict_facts, shown_state, verdict_line
+from field_app.ui.models.state import (
     Debouncer,
     SignIn,
     Village,

@@ -18,10 +18,10 @@ import flet as ft
 import pytest
 
 from field_app.store import LocalStore
-from field_app.ui.check_form import CheckForm
+from field_app.sync.receipt_check import CHECKS_SETTING, check_receipt, remembered
 from field_app.ui.i18n import Translator
-from field_app.ui.live import LiveScreen
-from field_app.ui.records import CHECKS_SETTING, check_receipt, remembered
+from field_app.ui.models.check_form import CheckForm
+from field_app.ui.models.live import LiveScreen
 from field_app.ui.views import history
 from tests.conftest import ROOT
 from tests.support.live_server import LiveServer, free_port

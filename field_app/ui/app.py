@@ -12,7 +12,7 @@ A form that is being edited is remembered in the setting ``editing``, so an app
 killed mid-form opens that form again at the next start.
 
 Sync never redraws a screen: ``AppContext.follow_sync`` changes the indicator and progress
-bar in place, and the top screen's sections (``field_app.ui.live``) only where their data
+bar in place, and the top screen's sections (``field_app.ui.models.live``) only where their data
 changed; a form screen has none, so nothing disturbs what she is typing.
 """
 
@@ -31,8 +31,8 @@ import flet as ft
 from field_app import clock
 from field_app.ui import theme
 from field_app.ui.i18n import CATALOGUE, DEFAULT_LANGUAGE, LANGUAGES, Translator
-from field_app.ui.live import LiveScreen, SingleFlight, watch_key
-from field_app.ui.state import open_orders, sync_line
+from field_app.ui.models.live import LiveScreen, SingleFlight, watch_key
+from field_app.ui.models.state import open_orders, sync_line
 
 log = logging.getLogger(__name__)
 RECENT_CHECKS = 300

@@ -8,8 +8,8 @@ from typing import Any
 import flet as ft
 
 from field_app.ui import theme
-from field_app.ui.live import KeyedRows
-from field_app.ui.state import history_rows, villages
+from field_app.ui.models.live import KeyedRows
+from field_app.ui.models.state import history_rows, villages
 from field_app.ui.views import record
 
 PAGE = 50  # the newest records; filters narrow the search on the phone's whole history

@@ -7,9 +7,9 @@ from typing import Any
 import flet as ft
 
 from field_app.ui import theme
-from field_app.ui.check_form import CheckForm, month_of
-from field_app.ui.live import KeyedRows
-from field_app.ui.state import (
+from field_app.ui.models.check_form import CheckForm, month_of
+from field_app.ui.models.live import KeyedRows
+from field_app.ui.models.state import (
     cleaners_of,
     sheet_for,
     short_time,

@@ -16,7 +16,7 @@ import flet as ft
 
 from field_app import clock
 from field_app.ui import theme
-from field_app.ui.check_form import make_location
+from field_app.ui.models.check_form import make_location
 
 LOCATE_TIMEOUT_S = 20
 

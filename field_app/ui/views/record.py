@@ -12,17 +12,10 @@ from typing import Any
 
 import flet as ft
 
+from field_app.sync.receipt_check import Verdict, check_receipt, receipt_facts, remembered
 from field_app.ui import theme
-from field_app.ui.records import (
-    Verdict,
-    check_receipt,
-    conflict_facts,
-    receipt_facts,
-    remembered,
-    shown_state,
-    verdict_line,
-)
-from field_app.ui.state import short_time, villages
+from field_app.ui.models.records import conflict_facts, shown_state, verdict_line
+from field_app.ui.models.state import short_time, villages
 
 Choose = Callable[[str, str], Awaitable[None]]
 

@@ -10,7 +10,7 @@ import flet as ft
 
 from field_app import settings
 from field_app.ui import theme
-from field_app.ui.state import SignIn
+from field_app.ui.models.state import SignIn
 
 
 def build(ctx: Any) -> ft.View:

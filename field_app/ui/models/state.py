@@ -17,7 +17,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from field_app.clock import monotonic
-from field_app.ui.records import conflict_facts, receipt_facts, shown_state
+from field_app.sync.receipt_check import receipt_facts
+from field_app.ui.models.records import conflict_facts, shown_state
 from xuncha_core import rectification
 from xuncha_core.scoring import ScoringSheet, parse_sheet
 

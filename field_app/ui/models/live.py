@@ -22,7 +22,7 @@ from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from field_app.ui.records import pushing
+from field_app.ui.models.records import pushing
 
 M = TypeVar("M")
 C = TypeVar("C")
