@@ -3,7 +3,6 @@ the sync indicator, draft saving and the string catalogue."""
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import date
 from pathlib import Path
@@ -34,12 +33,12 @@ from field_app.ui.models.state import (
     village_statuses,
     villages,
 )
-from tests.conftest import ROOT
+from tests.support.photos import ROOT
+from tests.support.sheets import sample_sheet, sample_sheet_json
 from xuncha_core.records import parse_record
-from xuncha_core.scoring import parse_sheet
 
-SHEET_JSON = json.loads((ROOT / "assets" / "config" / "scoring_sheet.sample.json").read_text(encoding="utf-8"))
-SHEET = parse_sheet(SHEET_JSON)
+SHEET_JSON = sample_sheet_json()
+SHEET = sample_sheet()
 SHA_A = "a" * 64
 SHA_B = "b" * 64
 
