@@ -335,31 +335,32 @@ def _save_two_batches(phone: Phone) -> list[dict]:
     return [phone.save_recheck([]) for _ in range(BATCH)] + [phone.save_recheck([small_jpeg(900 + i)]) for i in range(3)]
 
 
+def _sync_through(link: _SteeredBatches, server: LiveServer, phone: Phone, saved: list[dict]) -> tuple[int, int]:
+    """Sync every saved record and photo over ``link``; answer where in the link's log the
+    first photo started and the last batch's answer came back."""
+    result = phone.sync(transport=link, clock=link.clock)
+    assert result.receipts == len(saved) and result.photos_sent == 3
+    assert phone.leftovers() == {"outbox": 0, "photos_pending": 0}
+    assert_exactly_once(server, saved)
+    first_photo = link.log.index(("start", "photo"))
+    return first_photo, max(i for i, event in enumerate(link.log) if event == ("end", "batch"))
+
+
 def test_on_a_fast_link_photos_start_before_the_last_records_are_answered(server: LiveServer, phone: Phone) -> None:
     saved = _save_two_batches(phone)
     # The first batch is answered at once; the second one's answer is held back until a photo
     # has started, which happens only if the phone took the link for a fast one.
     link = _SteeredBatches([0.0], hold_later_batches_until_a_photo=True)
 
-    result = phone.sync(transport=link, clock=link.clock)
+    first_photo, last_batch_back = _sync_through(link, server, phone, saved)
 
-    assert result.receipts == len(saved) and result.photos_sent == 3
-    first_photo = link.log.index(("start", "photo"))
-    last_batch_back = max(i for i, event in enumerate(link.log) if event == ("end", "batch"))
     assert first_photo < last_batch_back
-    assert phone.leftovers() == {"outbox": 0, "photos_pending": 0}
-    assert_exactly_once(server, saved)
 
 
 def test_on_a_slow_link_every_record_is_answered_before_any_photo_goes(server: LiveServer, phone: Phone) -> None:
     saved = _save_two_batches(phone)
     link = _SteeredBatches([FAST_BATCH_SECONDS + 0.2])  # every batch as slow as on 2G
 
-    result = phone.sync(transport=link, clock=link.clock)
+    first_photo, last_batch_back = _sync_through(link, server, phone, saved)
 
-    assert result.receipts == len(saved) and result.photos_sent == 3
-    first_photo = link.log.index(("start", "photo"))
-    last_batch_back = max(i for i, event in enumerate(link.log) if event == ("end", "batch"))
     assert last_batch_back < first_photo
-    assert phone.leftovers() == {"outbox": 0, "photos_pending": 0}
-    assert_exactly_once(server, saved)
