@@ -112,7 +112,7 @@ def check_receipt(store: Any, record_id: str, *, transport: Any = None, keep: bo
     verdict says what happened."""
     view = store.get_record(record_id) or {"record_id": record_id}
     facts = receipt_facts(view)
-    base = {"record_id": record_id, "revision": facts and facts["revision"],
+    base: dict[str, Any] = {"record_id": record_id, "revision": facts and facts["revision"],
             "leaf_hash": facts["leaf_hash"] if facts else "", "ledger_index": facts and facts["ledger_index"]}
     if facts is None:
         return Verdict("not_synced", **base)

@@ -84,8 +84,8 @@ def village_statuses(
     vs: Iterable[Village], records: Iterable[Mapping[str, Any]], drafts: Iterable[Mapping[str, Any]], month: str
 ) -> list[tuple[Village, str, str | None]]:
     """(village, "done" | "draft" | "not_started", record_id to open) for each village this month."""
-    done: dict[str, str] = {}
-    drafted: dict[str, str] = {}
+    done: dict[Any, str] = {}
+    drafted: dict[Any, str] = {}
     for r in records:
         if r.get("kind") != "remediation_check":
             continue
@@ -101,7 +101,7 @@ def village_statuses(
         content = d.get("content") or {}
         if d.get("kind") == "remediation_check" and content.get("month") == month:
             drafted.setdefault(content.get("village_id"), d["record_id"])
-    out = []
+    out: list[tuple[Village, str, str | None]] = []
     for v in vs:
         if v.id in drafted:
             out.append((v, "draft", drafted[v.id]))
