@@ -250,7 +250,7 @@ def test_a_sync_pass_ending_keeps_home_and_history_buttons_under_her_finger_and_
     page.navigate("/history")
     listing = page.views[-1]
     assert texts(listing).count("待发送") == 1 and texts(listing).count("已同步") == 1
-    before = ids(buttons(listing, "详情"))
+    before = buttons(listing, "详情")  # held, so no new control can take a freed one's id
     seen: list[list[str]] = []
     sync.on_change(lambda _: seen.append(texts(listing)))
 
@@ -259,7 +259,7 @@ def test_a_sync_pass_ending_keeps_home_and_history_buttons_under_her_finger_and_
     assert page.views[-1] is listing and texts(listing).count("已同步") == 2
     assert any("发送中" in shown for shown in seen), "the row did not show sending while the pass pushed"
     after = ids(buttons(listing, "详情"))
-    assert len(after) == 2 and len(set(after) & set(before)) == 1, "the unchanged row was rebuilt"
+    assert len(after) == 2 and len(set(after) & set(ids(before))) == 1, "the unchanged row was rebuilt"
     assert phone.store.get_record(later)["state"] == "synced"
 
 
