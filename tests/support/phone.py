@@ -253,7 +253,7 @@ def assert_exactly_once(server: LiveServer, envelopes: list[dict[str, Any]]) -> 
 
 
 def iter_real_photos(pattern: str = "*.jpg") -> Iterator[bytes]:
-    from tests.conftest import PHOTOS
+    from tests.support.photos import PHOTOS
 
     for p in sorted(PHOTOS.glob(pattern)):
         if "invalid" not in p.name:

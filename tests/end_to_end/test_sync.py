@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import random
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,14 +24,12 @@ from tests.support.phone import (
     server_copies,
     small_jpeg,
 )
+from tests.support.waits import StatusWatch
 
 
 @pytest.fixture
-def phone(server: LiveServer, tmp_path: Path) -> Phone:
-    server.add_user("zhang", "supervisor")
-    p = Phone(server, tmp_path / "phone", "zhang")
-    yield p
-    p.close()
+def phone_server(server: LiveServer) -> LiveServer:
+    return server  # every sync test runs on SQLite and on PostgreSQL
 
 
 def _admin(server: LiveServer) -> httpx.Client:
@@ -136,7 +133,7 @@ def test_a_wrong_phone_clock_changes_nothing_on_the_server_but_the_recorded_devi
 def test_two_phones_editing_one_record_get_a_conflict_and_keep_mine_loses_neither_edit(
     server: LiveServer, phone: Phone, tmp_path: Path
 ) -> None:
-    second = Phone(server, tmp_path / "second-phone", "zhang")  # the same supervisor's other phone
+    second = Phone(server, tmp_path / "second-phone", phone.username)  # the same supervisor's other phone
     try:
         original = phone.save_recheck([], note="bins overflowing")
         phone.sync()
@@ -172,7 +169,7 @@ def test_two_phones_editing_one_record_get_a_conflict_and_keep_mine_loses_neithe
 def test_taking_the_servers_version_ends_the_conflict_without_a_new_revision(
     server: LiveServer, phone: Phone, tmp_path: Path
 ) -> None:
-    second = Phone(server, tmp_path / "second-phone", "zhang")
+    second = Phone(server, tmp_path / "second-phone", phone.username)
     try:
         original = phone.save_recheck([], note="pile of rubble")
         phone.sync()
@@ -201,12 +198,9 @@ def test_a_revoked_phone_stops_syncing_and_says_so_instead_of_retrying(server: L
     assert caught.value.code == "auth.device_revoked"
 
     scheduler = SyncScheduler(phone.store, phone.folder, period=0.05, base_delay=0.05)
-    scheduler.start()
-    try:
-        time.sleep(1.0)
-        status = scheduler.status()
-    finally:
-        scheduler.stop()
+    for _ in range(3):  # what its thread does after each wait: once revoked, no pass runs
+        assert scheduler.run_once() == scheduler.period
+    status = scheduler.status()
     assert status["state"] == "revoked" and status["last_error"]["code"] == "auth.device_revoked"
     assert status["passes"] == 1  # it tried once, then waits for a new sign-in
     assert phone.leftovers()["outbox"] == 1  # nothing was dropped
@@ -258,19 +252,14 @@ def test_sync_starts_by_itself_reports_progress_and_runs_again_on_sync_now(serve
     scheduler = SyncScheduler(phone.store, phone.folder, period=60.0)
     states: list[dict] = []
     scheduler.on_change(states.append)
+    watch = StatusWatch(scheduler)
     scheduler.start()
     try:
-        deadline = time.monotonic() + 20
-        while scheduler.status()["passes"] < 1 or scheduler.status()["state"] == "running":
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        watch.until(lambda s: s["passes"] >= 1 and s["state"] != "running")
         assert phone.leftovers() == {"outbox": 0, "photos_pending": 0}
         later = phone.save_recheck([small_jpeg(11)])
         scheduler.sync_now()
-        while scheduler.status()["passes"] < 2 or scheduler.status()["state"] == "running":
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-        status = scheduler.status()
+        status = watch.until(lambda s: s["passes"] >= 2 and s["state"] != "running")
     finally:
         scheduler.stop()
     assert phone.leftovers()["outbox"] == 0
@@ -346,31 +335,32 @@ def _save_two_batches(phone: Phone) -> list[dict]:
     return [phone.save_recheck([]) for _ in range(BATCH)] + [phone.save_recheck([small_jpeg(900 + i)]) for i in range(3)]
 
 
+def _sync_through(link: _SteeredBatches, server: LiveServer, phone: Phone, saved: list[dict]) -> tuple[int, int]:
+    """Sync every saved record and photo over ``link``; answer where in the link's log the
+    first photo started and the last batch's answer came back."""
+    result = phone.sync(transport=link, clock=link.clock)
+    assert result.receipts == len(saved) and result.photos_sent == 3
+    assert phone.leftovers() == {"outbox": 0, "photos_pending": 0}
+    assert_exactly_once(server, saved)
+    first_photo = link.log.index(("start", "photo"))
+    return first_photo, max(i for i, event in enumerate(link.log) if event == ("end", "batch"))
+
+
 def test_on_a_fast_link_photos_start_before_the_last_records_are_answered(server: LiveServer, phone: Phone) -> None:
     saved = _save_two_batches(phone)
     # The first batch is answered at once; the second one's answer is held back until a photo
     # has started, which happens only if the phone took the link for a fast one.
     link = _SteeredBatches([0.0], hold_later_batches_until_a_photo=True)
 
-    result = phone.sync(transport=link, clock=link.clock)
+    first_photo, last_batch_back = _sync_through(link, server, phone, saved)
 
-    assert result.receipts == len(saved) and result.photos_sent == 3
-    first_photo = link.log.index(("start", "photo"))
-    last_batch_back = max(i for i, event in enumerate(link.log) if event == ("end", "batch"))
     assert first_photo < last_batch_back
-    assert phone.leftovers() == {"outbox": 0, "photos_pending": 0}
-    assert_exactly_once(server, saved)
 
 
 def test_on_a_slow_link_every_record_is_answered_before_any_photo_goes(server: LiveServer, phone: Phone) -> None:
     saved = _save_two_batches(phone)
     link = _SteeredBatches([FAST_BATCH_SECONDS + 0.2])  # every batch as slow as on 2G
 
-    result = phone.sync(transport=link, clock=link.clock)
+    first_photo, last_batch_back = _sync_through(link, server, phone, saved)
 
-    assert result.receipts == len(saved) and result.photos_sent == 3
-    first_photo = link.log.index(("start", "photo"))
-    last_batch_back = max(i for i, event in enumerate(link.log) if event == ("end", "batch"))
     assert last_batch_back < first_photo
-    assert phone.leftovers() == {"outbox": 0, "photos_pending": 0}
-    assert_exactly_once(server, saved)

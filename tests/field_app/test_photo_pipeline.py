@@ -1,4 +1,4 @@
-"""The evidence photo pipeline on real camera and phone photos (tests.conftest.PHOTOS)."""
+"""The evidence photo pipeline on real camera and phone photos (tests.support.photos.PHOTOS)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import statistics
 import struct
 import subprocess
 import sys
-import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
@@ -37,8 +36,14 @@ from field_app.photos import (
 )
 from field_app.photos.exif import dms_to_degrees, gps_from_tags, gps_time_utc
 from field_app.photos.stamp import StampFacts, burn_stamp, stamp_lines
-from tests.conftest import PHOTOS
-from tests.support.photos import cut_with_end_marker, garbled, lying_header, progressive
+from tests.support.photos import (
+    PHOTOS,
+    ROOT,
+    cut_with_end_marker,
+    garbled,
+    lying_header,
+    progressive,
+)
 from xuncha_core.image_integrity import walker
 from xuncha_core.jpeg_layout import JpegLayout
 from xuncha_core.jpeg_libvips import LibvipsJpeg
@@ -246,6 +251,7 @@ def test_exif_rationals_become_signed_decimal_degrees() -> None:
 
 
 def test_heif_photo_is_decoded_where_a_decoder_is_installed(tmp_path: Path) -> None:
+    pytest.importorskip("pillow_heif", reason="needs pillow-heif, the optional HEIF decoder (installed in the full suite)")
     evidence = process_photo(photo("heic_samplefilehub.heif"), photos_dir=tmp_path, capture=CAPTURE)
     assert evidence.original_format == "HEIF"
     with Image.open(evidence.path) as saved:
@@ -279,7 +285,6 @@ def refuse(
 ) -> PhotoError:
     """Run the pipeline on ``data`` in a worker with a deadline; return the refusal."""
     with ThreadPoolExecutor(1) as pool:
-        started = time.monotonic()
         future = pool.submit(
             process_photo,
             data,
@@ -288,8 +293,7 @@ def refuse(
             settings=settings,
             decoder=decoder,
         )
-        error = future.exception(timeout=20)
-        assert time.monotonic() - started < 10
+        error = future.exception(timeout=60)  # a refusal never hangs (how fast: benchmarks/)
     assert isinstance(error, PhotoError), error
     assert error.message and error.message_zh
     assert files_in(folder) == []
@@ -554,7 +558,7 @@ def test_a_full_disk_gives_a_clear_error_and_leaves_no_partial_file(tmp_path: Pa
         capture_output=True,
         text=True,
         timeout=60,
-        cwd=Path(__file__).resolve().parents[1],
+        cwd=ROOT,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("photo.storage_full 手机存储空间已满")
@@ -641,7 +645,8 @@ def test_the_bundled_font_draws_real_glyphs_for_names_and_place_names() -> None:
 
 
 def test_the_bundled_font_covers_every_character_its_subset_script_asks_for() -> None:
-    from fontTools.ttLib import TTFont
+    ttlib = pytest.importorskip("fontTools.ttLib", reason="needs fontTools, the font subsetting tool (a dev dependency)")
+    TTFont = ttlib.TTFont
 
     script = FONT_PATH.parent / "subset_font.py"
     spec = importlib.util.spec_from_file_location("subset_font", script)

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from field_app.store import LocalStore
 from field_app.store.store_file import StoreFile
-from field_app.ui.check_form import build_envelope
+from field_app.ui.models.check_form import build_envelope
 from tests.support.live_server import LiveServer
 from tests.support.phone import Phone
 from tests.support.records import Member, digest, member, remediation_content

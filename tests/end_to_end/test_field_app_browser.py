@@ -7,14 +7,14 @@ Screenshots of every step are kept in test-artifacts/.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import PHOTOS, ROOT
 from tests.support.browser import FieldApp, chromium, open_page, shot, type_into
 from tests.support.live_server import LiveServer
+from tests.support.photos import PHOTOS
+from tests.support.sheets import publish_reference
 
 pytestmark = pytest.mark.browser
 
@@ -24,19 +24,9 @@ CLEANER = "张堃"  # 堃 is outside GB2312: the bundled font must still draw it
 PHOTO = PHOTOS / "gps_DSCN0010.jpg"
 
 
-def publish_reference(server: LiveServer) -> dict:
-    server.add_user("office", "admin")
-    token = server.enroll("office", kind="browser")["token"]
-    sheet = json.loads((ROOT / "assets" / "config" / "scoring_sheet.sample.json").read_text(encoding="utf-8"))
-    with server.client(token) as c:
-        for topic, key, payload in (
-            ("scoring_sheet", sheet["id"], sheet),
-            ("village", VILLAGE_ID, {"name": VILLAGE, "name_en": "Fengjia"}),
-            ("cleaner", "c1", {"name": CLEANER, "village_id": VILLAGE_ID}),
-        ):
-            r = c.put(f"/api/v1/reference/{topic}/{key}", json=payload)
-            assert r.status_code in (200, 201), r.text
-    return sheet
+def publish_sample_town(server: LiveServer) -> dict:
+    """The sample sheet, one village and one of its cleaners, as the office publishes them."""
+    return publish_reference(server, (VILLAGE_ID, VILLAGE, "Fengjia"), cleaners=[("c1", CLEANER, VILLAGE_ID)])
 
 
 def field_text(page, field) -> str:
@@ -51,7 +41,7 @@ def test_supervisor_signs_in_records_a_deduction_with_a_photo_and_the_draft_surv
 ) -> None:
     phone = tmp_path / "phone"
     app = FieldApp(phone, server_url=sqlite_server.url).launch()
-    sheet = publish_reference(sqlite_server)
+    sheet = publish_sample_town(sqlite_server)
     sqlite_server.add_user("wang", "supervisor", display_name="王秀英")
     app.wait_ready()
     try:

@@ -1,14 +1,10 @@
-"""What the app shows about one of her records: its state, its receipt, a conflict, a proof.
+"""Checking a receipt on demand: "does the server hold what it receipted?", in plain words.
 
-No Flet here (tests drive it without a browser):
-
-- ``shown_state``: the state a record shows, "sending" while the sync pass is pushing;
-- ``latest_receipt``/``receipt_facts``: the server's receipt (ledger index, leaf hash,
-  receive time) of the newest accepted revision;
-- ``conflict_facts``: the key facts of her version beside the server's, the differing ones marked;
-- ``check_receipt``: fetch and verify the inclusion proof of a receipt (network: call it off
-  the UI thread) and answer a ``Verdict`` in plain words; verified and failed verdicts are
-  remembered in the store setting ``receipt_checks`` so the officer sees them next time.
+``check_receipt`` fetches the signed checkpoint and the inclusion proof of a record's
+newest receipt and verifies them on the phone (``receipts.prove_record``); it answers a
+``Verdict`` and never raises for a network or proof problem. Verified and failed verdicts
+are remembered in the store setting ``receipt_checks`` so the officer sees them next time.
+It blocks on the network: call it off the UI thread.
 """
 
 from __future__ import annotations
@@ -17,30 +13,16 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from field_app.messages import fail
+from field_app.sync.errors import DeviceRevoked, Offline, ProofFailed
+from field_app.sync.receipts import prove_record
+from field_app.sync.transport import ServerApi, build_client
+from xuncha_core.errors import XunchaError
+
 CHECKS_SETTING = "receipt_checks"
 KEEP_CHECKS = 300  # newest verdicts kept in the setting; older ones are simply checked again
 
 
-# -- state -----------------------------------------------------------------------------
-def pushing(status: Mapping[str, Any] | None) -> bool:
-    """True while a sync pass is sending records (the scheduler's progress phase "push")."""
-    if not status or status.get("state") != "running":
-        return False
-    return (status.get("progress") or {}).get("phase") == "push"
-
-
-def shown_state(state: str | None, status: Mapping[str, Any] | None) -> str:
-    """The state to show: a waiting record shows "sending" while the pass is pushing.
-
-    (The sync engine does not mark each item as it goes: that would cost a write per record.)
-    """
-    state = state or "draft"
-    if state == "waiting" and pushing(status):
-        return "sending"
-    return state
-
-
-# -- receipts --------------------------------------------------------------------------
 def latest_receipt(view: Mapping[str, Any]) -> tuple[int, dict[str, Any]] | None:
     """(revision, receipt) of the newest revision the server accepted, or None."""
     receipts = {int(rev): r for rev, r in (view.get("receipts") or {}).items() if r}
@@ -67,46 +49,7 @@ def receipt_facts(view: Mapping[str, Any]) -> dict[str, Any] | None:
     }
 
 
-# -- conflicts -------------------------------------------------------------------------
-_TIME_FIELDS = ("inspected_at", "rechecked_at", "assessed_at")
 
-
-def key_facts(envelope: Mapping[str, Any] | None) -> list[tuple[str, Any]]:
-    """(catalogue key, value) of what a person compares in two versions of a record."""
-    if not envelope:
-        return []
-    content = envelope.get("content") or {}
-    kind = envelope.get("kind")
-    facts: list[tuple[str, Any]] = [("fact.revision", envelope.get("revision"))]
-    if kind == "remediation_check":
-        facts += [
-            ("fact.total", content.get("total_score")),
-            ("fact.deductions", len(content.get("deductions") or [])),
-            ("fact.orders", len(content.get("orders") or [])),
-        ]
-    elif kind == "recheck":
-        facts += [("fact.resolved", bool(content.get("resolved"))),
-                  ("fact.photos", len(content.get("after_photos") or []))]
-    elif kind == "inspection_result":
-        facts += [("fact.result", content.get("result")), ("fact.findings", content.get("findings") or "")]
-    elif kind == "routine_assessment":
-        facts += [("fact.cleaners", len(content.get("cleaner_ratings") or []))]
-    notes = [content.get("note") or ""] + [d.get("note") or "" for d in content.get("deductions") or []]
-    facts.append(("fact.note", "；".join(n for n in notes if n)))
-    when = next((content.get(f) for f in _TIME_FIELDS if content.get(f)), None)
-    facts.append(("fact.time", when or ""))
-    facts.append(("fact.author", content.get("recorder") or envelope.get("author") or ""))
-    return facts
-
-
-def conflict_facts(mine: Mapping[str, Any] | None, theirs: Mapping[str, Any] | None) -> list[dict[str, Any]]:
-    """Her version's key facts beside the server's: [{key, mine, theirs, differs}]."""
-    a, b = dict(key_facts(mine)), dict(key_facts(theirs))
-    keys = list(dict.fromkeys([*a, *b]))
-    return [{"key": k, "mine": a.get(k), "theirs": b.get(k), "differs": a.get(k) != b.get(k)} for k in keys]
-
-
-# -- proving a receipt -----------------------------------------------------------------
 @dataclass(frozen=True)
 class Verdict:
     """The outcome of "verify receipt".
@@ -138,15 +81,6 @@ class Verdict:
         return self.outcome == "failed"
 
 
-def verdict_line(verdict: Verdict) -> tuple[str, dict[str, Any]]:
-    """(catalogue key, values) of the sentence the officer reads."""
-    if verdict.outcome == "verified":
-        return "receipt.verified", {"index": verdict.ledger_index, "size": verdict.tree_size}
-    if verdict.outcome == "failed":
-        return "receipt.failed", {"code": verdict.code}
-    return f"receipt.{verdict.outcome}", {}
-
-
 def remembered(store: Any, view: Mapping[str, Any]) -> Verdict | None:
     """The last verdict kept for this record's newest receipt (none if that receipt changed)."""
     checks = store.get_setting(CHECKS_SETTING) or {}
@@ -173,21 +107,17 @@ def remember(store: Any, verdict: Verdict) -> None:
 
 def check_receipt(store: Any, record_id: str, *, transport: Any = None, keep: bool = True) -> Verdict:
     """Fetch the signed checkpoint and the inclusion proof of the record's newest receipt and
-    verify them on the phone (``field_app.sync.receipts.prove_record``). Blocks on the network:
+    verify them on the phone (``receipts.prove_record``). Blocks on the network:
     call it with ``asyncio.to_thread``. Never raises for a network or proof problem: the
     verdict says what happened."""
-    from field_app.sync.errors import DeviceRevoked, Offline, ProofFailed, SyncError
-    from field_app.sync.receipts import prove_record
-    from field_app.sync.transport import ServerApi, build_client
-
     view = store.get_record(record_id) or {"record_id": record_id}
     facts = receipt_facts(view)
-    base = {"record_id": record_id, "revision": facts and facts["revision"],
+    base: dict[str, Any] = {"record_id": record_id, "revision": facts and facts["revision"],
             "leaf_hash": facts["leaf_hash"] if facts else "", "ledger_index": facts and facts["ledger_index"]}
     if facts is None:
         return Verdict("not_synced", **base)
     server_url = store.get_setting("server_url")
-    token = store.get_setting("device_token") or store.get_setting("token")
+    token = store.get_setting("device_token")
     if not server_url or not token:
         return Verdict("signed_out", **base)
     api = ServerApi(build_client(server_url, token, transport=transport, timeout=20.0))
@@ -202,11 +132,11 @@ def check_receipt(store: Any, record_id: str, *, transport: Any = None, keep: bo
     except ProofFailed as exc:
         outcome = {"receipt.none": "not_synced", "receipt.not_yet_checkpointed": "not_yet"}.get(exc.code, "failed")
         verdict = Verdict(outcome, **base, code=exc.code, message=exc.message, message_zh=exc.message_zh)
-    except SyncError as exc:  # the server refused to show the entry or the proof: that is a failure
+    except XunchaError as exc:  # the server refused to show the entry or the proof: that is a failure
         verdict = Verdict("failed", **base, code=exc.code, message=exc.message, message_zh=exc.message_zh)
     except (KeyError, TypeError, ValueError) as exc:  # an answer that is not what a ledger sends
-        verdict = Verdict("failed", **base, code="receipt.bad_answer", message=str(exc),
-                          message_zh="服务器的答复不是有效的账本证明")
+        bad = fail(ProofFailed, "receipt.bad_proof", code="receipt.bad_answer")
+        verdict = Verdict("failed", **base, code=bad.code, message=f"{bad.message}: {exc}", message_zh=bad.message_zh)
     finally:
         api.close()
     if keep:

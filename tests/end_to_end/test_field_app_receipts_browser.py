@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from field_app.store import LocalStore
+from tests.end_to_end.test_field_app_browser import VILLAGE, publish_sample_town
 from tests.support.browser import FieldApp, chromium, open_page, shot
 from tests.support.live_server import LiveServer
-from tests.test_field_app_browser import VILLAGE, publish_reference
 
 pytestmark = pytest.mark.browser
 
@@ -36,7 +36,7 @@ def test_supervisor_submits_a_check_syncs_and_verifies_the_servers_receipt_in_bo
     sqlite_server: LiveServer, tmp_path: Path
 ) -> None:
     phone = tmp_path / "phone"
-    publish_reference(sqlite_server)
+    publish_sample_town(sqlite_server)
     signed_in_phone(sqlite_server, phone)
     app = FieldApp(phone, server_url=sqlite_server.url).start()
     try:

@@ -7,10 +7,8 @@ indicator and the data that changed are redrawn, in place)."""
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from datetime import date
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -18,25 +16,16 @@ import flet as ft
 import pytest
 
 from field_app.store import LocalStore
-from field_app.ui.check_form import CheckForm
+from field_app.sync.receipt_check import CHECKS_SETTING, check_receipt, remembered
 from field_app.ui.i18n import Translator
-from field_app.ui.live import LiveScreen
-from field_app.ui.records import CHECKS_SETTING, check_receipt, remembered
+from field_app.ui.models.check_form import CheckForm
+from field_app.ui.models.live import LiveScreen
 from field_app.ui.views import history
-from tests.conftest import ROOT
 from tests.support.live_server import LiveServer, free_port
 from tests.support.phone import Phone, small_jpeg
-from xuncha_core.scoring import parse_sheet
+from tests.support.sheets import publish_reference, sample_sheet
 
-SHEET = parse_sheet(json.loads((ROOT / "assets" / "config" / "scoring_sheet.sample.json").read_text(encoding="utf-8")))
-
-
-@pytest.fixture
-def phone(sqlite_server: LiveServer, tmp_path: Path) -> Phone:
-    sqlite_server.add_user("wang", "supervisor")
-    p = Phone(sqlite_server, tmp_path / "phone", "wang")
-    yield p
-    p.close()
+SHEET = sample_sheet()
 
 
 def test_verify_receipt_proves_a_synced_record_and_offline_says_a_connection_is_needed(phone: Phone) -> None:
@@ -210,22 +199,12 @@ def following_app(server: LiveServer, phone: Phone) -> tuple[Page, Any]:
     return page, services.sync
 
 
-def publish_villages(server: LiveServer, *villages: tuple[str, str]) -> None:
-    server.add_user("office", "admin")
-    token = server.enroll("office", kind="browser")["token"]
-    with server.client(token) as c:
-        sheet = json.loads((ROOT / "assets" / "config" / "scoring_sheet.sample.json").read_text(encoding="utf-8"))
-        for topic, key, payload in [("scoring_sheet", sheet["id"], sheet),
-                                    *(("village", vid, {"name": name}) for vid, name in villages)]:
-            assert c.put(f"/api/v1/reference/{topic}/{key}", json=payload).status_code in (200, 201)
-
-
 def submit_check(phone: Phone, village_id: str, note: str = "") -> str:
     month = date.today().strftime("%Y-%m")
     form = CheckForm.start(village_id=village_id, month=month, sheet=SHEET, recorder="王秀英", cleaner_ids=[])
     if note:
         form.content["note"] = note
-    phone.store.submit(form.envelope(author="wang", device_id=phone.device_id))
+    phone.store.submit(form.envelope(author=phone.username, device_id=phone.device_id))
     return form.record_id
 
 
@@ -241,7 +220,7 @@ def ids(controls: list[Any]) -> list[int]:
 def test_a_sync_pass_ending_keeps_home_and_history_buttons_under_her_finger_and_updates_counts_in_place(
     sqlite_server: LiveServer, phone: Phone
 ) -> None:
-    publish_villages(sqlite_server, ("fengjia", "冯家村"), ("shanxia", "山下村"))
+    publish_reference(sqlite_server, ("fengjia", "冯家村"), ("shanxia", "山下村"))
     page, sync = following_app(sqlite_server, phone)
     [home] = page.views
     history_button = buttons(home, "历史记录")[0]
@@ -271,7 +250,7 @@ def test_a_sync_pass_ending_keeps_home_and_history_buttons_under_her_finger_and_
     page.navigate("/history")
     listing = page.views[-1]
     assert texts(listing).count("待发送") == 1 and texts(listing).count("已同步") == 1
-    before = ids(buttons(listing, "详情"))
+    before = buttons(listing, "详情")  # held, so no new control can take a freed one's id
     seen: list[list[str]] = []
     sync.on_change(lambda _: seen.append(texts(listing)))
 
@@ -280,12 +259,12 @@ def test_a_sync_pass_ending_keeps_home_and_history_buttons_under_her_finger_and_
     assert page.views[-1] is listing and texts(listing).count("已同步") == 2
     assert any("发送中" in shown for shown in seen), "the row did not show sending while the pass pushed"
     after = ids(buttons(listing, "详情"))
-    assert len(after) == 2 and len(set(after) & set(before)) == 1, "the unchanged row was rebuilt"
+    assert len(after) == 2 and len(set(after) & set(ids(before))) == 1, "the unchanged row was rebuilt"
     assert phone.store.get_record(later)["state"] == "synced"
 
 
 def test_a_sync_pass_never_touches_a_check_form_being_filled_in(sqlite_server: LiveServer, phone: Phone) -> None:
-    publish_villages(sqlite_server, ("fengjia", "冯家村"), ("shanxia", "山下村"))
+    publish_reference(sqlite_server, ("fengjia", "冯家村"), ("shanxia", "山下村"))
     page, sync = following_app(sqlite_server, phone)
     sync.run_once()
     submit_check(phone, "fengjia")  # something to send while she fills in the next form

@@ -4,11 +4,8 @@ cap on a batch's body (issue 7, hole 8: bodies are now capped before they are pa
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
-import pytest
 
 from field_app.sync.engine import BATCH_BYTES
 from tests.support.live_server import LiveServer
@@ -32,14 +29,6 @@ class BatchSizes(httpx.BaseTransport):
 
     def close(self) -> None:
         self.inner.close()
-
-
-@pytest.fixture
-def phone(sqlite_server: LiveServer, tmp_path: Path) -> Iterator[Phone]:
-    sqlite_server.add_user("zhang", "supervisor")
-    p = Phone(sqlite_server, tmp_path / "phone", "zhang")
-    yield p
-    p.close()
 
 
 def test_the_phone_packs_batches_well_under_the_servers_cap() -> None:

@@ -3,7 +3,6 @@ the sync indicator, draft saving and the string catalogue."""
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import date
 from pathlib import Path
@@ -11,20 +10,18 @@ from pathlib import Path
 import pytest
 
 from field_app.store import LocalStore
-from field_app.ui.check_form import CheckForm, RecheckForm, make_location
-from field_app.ui.i18n import CATALOGUE, Translator
-from field_app.ui.live import KeyedRows, LiveScreen, SingleFlight
-from field_app.ui.records import (
+from field_app.sync.receipt_check import (
     CHECKS_SETTING,
     Verdict,
-    conflict_facts,
     receipt_facts,
     remember,
     remembered,
-    shown_state,
-    verdict_line,
 )
-from field_app.ui.state import (
+from field_app.ui.i18n import CATALOGUE, Translator
+from field_app.ui.models.check_form import CheckForm, RecheckForm, make_location
+from field_app.ui.models.live import KeyedRows, LiveScreen, SingleFlight
+from field_app.ui.models.records import conflict_facts, shown_state, verdict_line
+from field_app.ui.models.state import (
     Debouncer,
     SignIn,
     Village,
@@ -36,12 +33,12 @@ from field_app.ui.state import (
     village_statuses,
     villages,
 )
-from tests.conftest import ROOT
+from tests.support.photos import ROOT
+from tests.support.sheets import sample_sheet, sample_sheet_json
 from xuncha_core.records import parse_record
-from xuncha_core.scoring import parse_sheet
 
-SHEET_JSON = json.loads((ROOT / "assets" / "config" / "scoring_sheet.sample.json").read_text(encoding="utf-8"))
-SHEET = parse_sheet(SHEET_JSON)
+SHEET_JSON = sample_sheet_json()
+SHEET = sample_sheet()
 SHA_A = "a" * 64
 SHA_B = "b" * 64
 

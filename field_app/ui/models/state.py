@@ -10,14 +10,15 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
-from field_app.ui.records import conflict_facts, receipt_facts, shown_state
+from field_app.clock import monotonic
+from field_app.sync.receipt_check import receipt_facts
+from field_app.ui.models.records import conflict_facts, shown_state
 from xuncha_core import rectification
 from xuncha_core.scoring import ScoringSheet, parse_sheet
 
@@ -83,8 +84,8 @@ def village_statuses(
     vs: Iterable[Village], records: Iterable[Mapping[str, Any]], drafts: Iterable[Mapping[str, Any]], month: str
 ) -> list[tuple[Village, str, str | None]]:
     """(village, "done" | "draft" | "not_started", record_id to open) for each village this month."""
-    done: dict[str, str] = {}
-    drafted: dict[str, str] = {}
+    done: dict[Any, str] = {}
+    drafted: dict[Any, str] = {}
     for r in records:
         if r.get("kind") != "remediation_check":
             continue
@@ -100,7 +101,7 @@ def village_statuses(
         content = d.get("content") or {}
         if d.get("kind") == "remediation_check" and content.get("month") == month:
             drafted.setdefault(content.get("village_id"), d["record_id"])
-    out = []
+    out: list[tuple[Village, str, str | None]] = []
     for v in vs:
         if v.id in drafted:
             out.append((v, "draft", drafted[v.id]))
@@ -276,7 +277,7 @@ class Debouncer:
     passed since the last touch (and until ``saved()``).
     """
 
-    def __init__(self, delay: float = 0.4, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, delay: float = 0.4, clock: Callable[[], float] = monotonic) -> None:
         self.delay = delay
         self.clock = clock
         self.dirty_since: float | None = None

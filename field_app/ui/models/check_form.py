@@ -15,6 +15,7 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from field_app import clock
 from xuncha_core.assessment import CleanerRating, assess_cleaner
 from xuncha_core.content import content_photos, validate_content
 from xuncha_core.errors import Problem, ValidationError
@@ -29,7 +30,7 @@ LOCATION_SOURCES = ("gps", "network", "manual")
 
 def device_now() -> str:
     """The device's clock as ISO 8601 with its UTC offset (recorded, never trusted for order)."""
-    return datetime.now().astimezone().isoformat(timespec="seconds")
+    return clock.now_iso()
 
 
 def month_of(day: date) -> str:
@@ -56,7 +57,21 @@ def order_deadline(check_day: date, rule: DeadlineRule) -> date:
         return check_day + timedelta(days=rule.days)
 
 
-class CheckForm:
+class _DraftForm:
+    """A record being filled in, kept as a store draft (``draft``: the draft's JSON)."""
+
+    draft: dict[str, Any]
+
+    @property
+    def record_id(self) -> str:
+        return str(self.draft["record_id"])
+
+    @property
+    def content(self) -> dict[str, Any]:
+        return self.draft["content"]
+
+
+class CheckForm(_DraftForm):
     """A remediation check (环境整治检查) in progress, kept as a store draft."""
 
     kind = "remediation_check"
@@ -103,13 +118,6 @@ class CheckForm:
         return cls(draft, sheet)
 
     # -- reading -------------------------------------------------------------------------
-    @property
-    def record_id(self) -> str:
-        return str(self.draft["record_id"])
-
-    @property
-    def content(self) -> dict[str, Any]:
-        return self.draft["content"]
 
     @property
     def deductions(self) -> list[dict[str, Any]]:
@@ -268,7 +276,7 @@ class CheckForm:
         return build_envelope(self.draft, author=author, device_id=device_id, device_time=device_time, gps_time=gps_time)
 
 
-class RecheckForm:
+class RecheckForm(_DraftForm):
     """A re-check (复查) of one rectification order: "after" photos beside the "before" ones."""
 
     kind = "recheck"
@@ -294,13 +302,6 @@ class RecheckForm:
         return cls({"record_id": new_record_id(), "kind": cls.kind, "revision": 1, "base_revision": None,
                     "content": content, "photos": []})
 
-    @property
-    def record_id(self) -> str:
-        return str(self.draft["record_id"])
-
-    @property
-    def content(self) -> dict[str, Any]:
-        return self.draft["content"]
 
     def add_photo(self, sha256: str) -> None:
         if sha256 not in self.content["after_photos"]:

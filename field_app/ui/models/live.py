@@ -22,7 +22,7 @@ from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from field_app.ui.records import pushing
+from field_app.ui.models.records import pushing
 
 M = TypeVar("M")
 C = TypeVar("C")
@@ -43,7 +43,7 @@ def sync_fingerprint(store: Any, status: Mapping[str, Any] | None) -> tuple[Any,
     mean no list needs reading again. (Counts and the reference cursor, no record is read.)"""
     stats = dict(store.stats())
     stats.pop("photos_pending", None)  # moves with every photo upload; no list shows it
-    cursor = store.cursor() if hasattr(store, "cursor") else None
+    cursor = store.cursor()
     return (tuple(sorted(stats.items())), cursor, watch_key(status))
 
 
