@@ -32,7 +32,6 @@ so the second of two requests for the same key sees the first (a replay or a
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -51,7 +50,8 @@ from xuncha_core import ledger_entries
 from xuncha_core.canonical import canonical_text
 from xuncha_core.content import validate_content
 from xuncha_core.errors import ValidationError
-from xuncha_core.records import RecordRevision, parse_record
+from xuncha_core.receipts import RecordReceipt, record_receipt
+from xuncha_core.records import RecordRevision, digest_of_text, parse_record
 
 MAX_BATCH = 200
 _T = TypeVar("_T")
@@ -105,7 +105,7 @@ def prepare(*, actor: Actor, data: Any) -> Submission:
         )
     envelope = record.as_dict()
     envelope_text = canonical_text(envelope)
-    digest = hashlib.sha256(envelope_text.encode("utf-8")).hexdigest()  # == record.digest(), computed once
+    digest = digest_of_text(envelope_text)  # == record.digest(), from the text already made
     return Submission(record, envelope, envelope_text, digest)
 
 
@@ -196,17 +196,16 @@ def store(conn: Connection, sub: Submission, *, received_at: str | None = None) 
                 review_state="submitted",
             )
         )
-    return 201, {
-        "record_id": record.record_id,
-        "revision": record.revision,
-        "digest": digest,
-        "received_at": received_at,
-        **receipt.as_dict(),
-        "photos_missing": (
-            missing_photos(conn, record_id=record.record_id, revision=record.revision) if record.photos else []
-        ),
-        "replayed": False,
-    }
+    missing = missing_photos(conn, record_id=record.record_id, revision=record.revision) if record.photos else []
+    return 201, record_receipt(
+        record_id=record.record_id,
+        revision=record.revision,
+        digest=digest,
+        received_at=received_at,
+        place=receipt.as_dict(),
+        photos_missing=missing,
+        replayed=False,
+    )
 
 
 def submit_batch(conn: Connection, *, actor: Actor, items: list[Any]) -> list[dict[str, Any]]:
@@ -436,17 +435,16 @@ def _receipt(conn: Connection, row: Any, *, replayed: bool) -> dict[str, Any]:
     return _receipt_fields(row, missing_photos(conn, record_id=row.record_id, revision=row.revision), replayed=replayed)
 
 
-def _receipt_fields(row: Any, missing: list[str], *, replayed: bool) -> dict[str, Any]:
-    return {
-        "record_id": row.record_id,
-        "revision": row.revision,
-        "digest": row.digest,
-        "received_at": row.received_at,
-        "ledger_index": int(row.ledger_index),
-        "leaf_hash": row.leaf_hash,
-        "photos_missing": missing,
-        "replayed": replayed,
-    }
+def _receipt_fields(row: Any, missing: list[str], *, replayed: bool) -> RecordReceipt:
+    return record_receipt(
+        record_id=row.record_id,
+        revision=row.revision,
+        digest=row.digest,
+        received_at=row.received_at,
+        place={"ledger_index": row.ledger_index, "leaf_hash": row.leaf_hash},
+        photos_missing=missing,
+        replayed=replayed,
+    )
 
 
 def _short_text(value: Any, limit: int) -> str | None:

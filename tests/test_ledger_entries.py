@@ -93,7 +93,7 @@ def test_check_content_refuses_a_changed_content_or_salt(change: Any, code: str)
     content, salt = change(entry.content, entry.salt)
     with pytest.raises(IntegrityError) as caught:
         le.check_content(canonical_text(entry.committed), content, salt)
-    assert caught.value.code == code and caught.value.detail["message_zh"]
+    assert caught.value.code == code and caught.value.message_zh
 
 
 def test_contents_whose_canonical_form_differs_from_plain_json_still_check() -> None:
@@ -156,7 +156,7 @@ def test_a_receipt_checks_against_the_committed_entry_and_the_envelope_the_phone
     for code, (served, held, env) in failures.items():
         with pytest.raises(IntegrityError) as caught:
             check_entry(served, held, env)
-        assert caught.value.code == code and caught.value.detail["message_zh"]
+        assert caught.value.code == code and caught.value.message_zh
     with pytest.raises(IntegrityError) as caught:
         check_entry(text, receipt, {**envelope, "content": {"recorder": "冉德明"}})
     assert caught.value.code == "receipt.entry_mismatch"

@@ -21,13 +21,13 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from xuncha_core import json_limits
-from xuncha_core.canonical import canonical_bytes
+from xuncha_core.canonical import canonical_bytes, canonical_text
 from xuncha_core.errors import Problem, ValidationError
 
 RECORD_KINDS: tuple[str, ...] = (
@@ -93,12 +93,18 @@ class RecordRevision:
         return envelope_digest(self.as_dict())
 
 
-def envelope_digest(envelope: dict[str, Any]) -> str:
+def envelope_digest(envelope: Mapping[str, Any]) -> str:
     """SHA-256 (hex) of an envelope's canonical JSON, as stored (``RecordRevision.as_dict``).
 
     The ``digest`` of the revision's receipt, and what the next revision names as ``base_digest``.
+    This is the record digest rule; the phone, the server and an auditor all use it.
     """
-    return hashlib.sha256(canonical_bytes(envelope)).hexdigest()
+    return digest_of_text(canonical_text(dict(envelope)))
+
+
+def digest_of_text(envelope_text: str) -> str:
+    """``envelope_digest`` of an envelope whose canonical JSON is already made."""
+    return hashlib.sha256(envelope_text.encode("utf-8")).hexdigest()
 
 
 def parse_record(data: Any) -> RecordRevision:

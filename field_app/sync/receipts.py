@@ -127,4 +127,4 @@ def _check_entry(answer: dict[str, Any], receipt: dict[str, Any], envelope: dict
     try:
         record_receipts.check_entry(entry, receipt, envelope)
     except IntegrityError as exc:
-        raise ProofFailed(exc.code, exc.message, str(exc.detail.get("message_zh") or exc.message)) from exc
+        raise ProofFailed(exc.code, exc.message, exc.message_zh) from exc

@@ -30,6 +30,7 @@ from xuncha_core.canonical import canonical_text
 from xuncha_core.errors import IntegrityError
 from xuncha_core.ledger_entries import NewEntry
 from xuncha_core.merkle import aligned_nodes, leaf_hash, node_hash
+from xuncha_core.receipts import LedgerPlace
 
 _PG_LEDGER_LOCK = 0x78756E6368610001  # "xuncha" + 1: serialises appends on PostgreSQL
 
@@ -39,7 +40,7 @@ class Receipt:
     index: int
     leaf_hash: str  # hex
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> LedgerPlace:
         return {"ledger_index": self.index, "leaf_hash": self.leaf_hash}
 
 
