@@ -131,10 +131,6 @@ class XunchaError(Exception):
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
 
-    def message_in(self, language: str) -> str:
-        """The message in ``language`` ("zh" or "en")."""
-        return self.message_zh if language == "zh" else self.message
-
     def as_dict(self) -> ErrorBody:
         """The error body's inner object, bounded: ``{code, message, message_zh, detail}``."""
         return error_body(self.code, self.message, self.message_zh, self.detail)

@@ -3,6 +3,7 @@
     RecordReceipt   a record revision kept: its digest (``records.envelope_digest``), when it
                     was received, and the ``record.accepted`` ledger entry it got
     PhotoReceipt    a photo kept: what it is, when it came, and its ``photo.received`` entry
+    BatchResult     one envelope of a batch: its HTTP status and its receipt or its error
 
 ``replayed`` is true when the same thing was sent again: the original receipt is answered
 and nothing is written. A receipt names a photo's uploader only to the uploader and to the
@@ -13,6 +14,8 @@ against the public ledger by ``xuncha_core.record_receipts``.
 from __future__ import annotations
 
 from typing import NotRequired, TypedDict
+
+from xuncha_core.errors import ErrorBody
 
 
 class LedgerPlace(TypedDict):
@@ -44,6 +47,20 @@ class PhotoReceipt(TypedDict):
     ledger_index: int
     leaf_hash: str
     replayed: bool
+
+
+class BatchResult(TypedDict):
+    """One envelope's answer in a batch: its status and either its receipt or its error."""
+
+    status: int
+    receipt: NotRequired[RecordReceipt]
+    error: NotRequired[ErrorBody]
+
+
+class BatchReceipts(TypedDict):
+    """The answer to a batch: one result per envelope, in the order sent."""
+
+    results: list[BatchResult]
 
 
 def record_receipt(

@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from server.settings import Settings
+from server.infra.settings import Settings
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -44,9 +44,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
 
 
 def _open(settings: Settings):  # type: ignore[no-untyped-def]
-    from server.db import make_engine
+    from server.infra.db import make_engine
+    from server.infra.migrations import migrate
     from server.ledger.signing import load_or_create_key
-    from server.migrations import migrate
 
     settings.ensure_dirs()
     engine = make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
@@ -111,7 +111,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_checkpoint(args: argparse.Namespace) -> int:
-    from server.db import read
+    from server.infra.db import read
     from server.ledger.signing import current_checkpoint
 
     engine, key = _open(Settings.from_env())
