@@ -148,26 +148,8 @@ def parse_record(data: Any) -> RecordRevision:
     if gps_time is not None and (not isinstance(gps_time, str) or not _is_iso_time(gps_time)):
         bad("gps_time", "record.bad_time", "gps_time must be null or an ISO 8601 time with a UTC offset")
     content = data.get("content")
-    if not isinstance(content, dict):
-        bad("content", "record.bad_content", "content must be a JSON object")
-    else:
-        try:
-            size = len(canonical_bytes(content))
-        except (TypeError, ValueError) as exc:
-            bad("content", "record.bad_content", f"content cannot be canonicalised: {exc}")
-        else:
-            if size > MAX_CONTENT_BYTES:
-                bad("content", "record.too_large", f"content is {size} bytes; the limit is {MAX_CONTENT_BYTES}")
-    photos = data.get("photos", [])
-    if not isinstance(photos, list) or len(photos) > MAX_PHOTOS_PER_RECORD:
-        bad("photos", "record.bad_photos", f"photos must be a list of at most {MAX_PHOTOS_PER_RECORD} SHA-256 hashes")
-        photos = []
-    else:
-        for i, h in enumerate(photos):
-            if not isinstance(h, str) or not SHA256_RE.match(h):
-                bad(f"photos.{i}", "record.bad_photo_hash", "each photo must be a lowercase hex SHA-256")
-        if len(set(photos)) != len(photos):
-            bad("photos", "record.duplicate_photo", "a photo hash is listed twice; list each once")
+    _check_content(bad, content)
+    photos = _checked_photos(bad, data.get("photos", []))
 
     if problems:
         raise ValidationError.of(problems, code="record.invalid")
@@ -185,6 +167,32 @@ def parse_record(data: Any) -> RecordRevision:
         photos=tuple(photos),
         base_digest=base_digest,
     )
+
+
+def _check_content(bad: Callable[..., None], content: Any) -> None:
+    if not isinstance(content, dict):
+        bad("content", "record.bad_content", "content must be a JSON object")
+        return
+    try:
+        size = len(canonical_bytes(content))
+    except (TypeError, ValueError) as exc:
+        bad("content", "record.bad_content", f"content cannot be canonicalised: {exc}")
+        return
+    if size > MAX_CONTENT_BYTES:
+        bad("content", "record.too_large", f"content is {size} bytes; the limit is {MAX_CONTENT_BYTES}")
+
+
+def _checked_photos(bad: Callable[..., None], photos: Any) -> list[str]:
+    """The photo hashes (empty when the list itself is unfit), each problem reported."""
+    if not isinstance(photos, list) or len(photos) > MAX_PHOTOS_PER_RECORD:
+        bad("photos", "record.bad_photos", f"photos must be a list of at most {MAX_PHOTOS_PER_RECORD} SHA-256 hashes")
+        return []
+    for i, h in enumerate(photos):
+        if not isinstance(h, str) or not SHA256_RE.match(h):
+            bad(f"photos.{i}", "record.bad_photo_hash", "each photo must be a lowercase hex SHA-256")
+    if len(set(photos)) != len(photos):
+        bad("photos", "record.duplicate_photo", "a photo hash is listed twice; list each once")
+    return photos
 
 
 def _check_base(bad: Callable[..., None], revision: int, base: Any, base_digest: Any) -> None:

@@ -43,6 +43,36 @@ def record_review(
 
     ``at`` is the server's time of the decision; only seeded history (demo data) passes one.
     """
+    reason = _checked_reason(action, reason)
+    head = conn.execute(select(t.records).where(t.records.c.record_id == record_id)).first()
+    if head is None:
+        raise NotFoundError("record.not_found", f"No record {record_id} on the server.", "服务器上没有该记录。")
+    if revision != head.head_revision:
+        raise ConflictError(
+            "review.stale_revision",
+            f"You reviewed revision {revision}, but the record is now at revision {head.head_revision}. "
+            "Open it again and review the latest revision.",
+            f"您审核的是第 {revision} 版，但该记录已更新到第 {head.head_revision} 版，请重新打开并审核最新版本。",
+            {"head_revision": head.head_revision},
+        )
+    last = conn.execute(
+        select(t.reviews).where(t.reviews.c.record_id == record_id).order_by(t.reviews.c.id.desc()).limit(1)
+    ).first()
+    if last is not None and (last.revision, last.action, last.reason, last.reviewer) == (
+        revision, action, reason, reviewer.username
+    ):
+        leaf = conn.execute(
+            select(t.ledger_entries.c.leaf_hash).where(t.ledger_entries.c.idx == last.ledger_index)
+        ).scalar_one()
+        return 200, {**review_dict(last), "leaf_hash": bytes(leaf).hex(), "review_state": head.review_state, "replayed": True}
+    decision, leaf_hash = _record(conn, record_id, revision, action, reason, reviewer, at or clock.timestamp())
+    state = ACTIONS[action]
+    changes.publish(conn, topic="review", key=record_id, payload={**decision, "review_state": state}, audience=head.author)
+    return 201, {**decision, "leaf_hash": leaf_hash, "review_state": state, "replayed": False}
+
+
+def _checked_reason(action: str, reason: str | None) -> str | None:
+    """The reason, trimmed (None if empty); refuses an unknown action or a reason that is missing or unfit."""
     if action not in ACTIONS:
         raise ValidationError(
             "review.bad_action",
@@ -62,35 +92,17 @@ def record_review(
             f"The reason must be plain text of at most {MAX_REASON} characters.",
             f"理由须为不超过 {MAX_REASON} 字的文字。",
         )
-    head = conn.execute(select(t.records).where(t.records.c.record_id == record_id)).first()
-    if head is None:
-        raise NotFoundError("record.not_found", f"No record {record_id} on the server.", "服务器上没有该记录。")
-    if revision != head.head_revision:
-        raise ConflictError(
-            "review.stale_revision",
-            f"You reviewed revision {revision}, but the record is now at revision {head.head_revision}. "
-            "Open it again and review the latest revision.",
-            f"您审核的是第 {revision} 版，但该记录已更新到第 {head.head_revision} 版，请重新打开并审核最新版本。",
-            {"head_revision": head.head_revision},
-        )
-    last = conn.execute(
-        select(t.reviews).where(t.reviews.c.record_id == record_id).order_by(t.reviews.c.id.desc()).limit(1)
-    ).first()
-    if (
-        last is not None
-        and (last.revision, last.action, last.reason, last.reviewer) == (revision, action, reason, reviewer.username)
-    ):
-        leaf = conn.execute(
-            select(t.ledger_entries.c.leaf_hash).where(t.ledger_entries.c.idx == last.ledger_index)
-        ).scalar_one()
-        return 200, {**review_dict(last), "leaf_hash": bytes(leaf).hex(), "review_state": head.review_state, "replayed": True}
-    at = at or clock.timestamp()
-    receipt = ledger.append(
-        conn,
-        ledger_entries.review_recorded(
-            record_id=record_id, revision=revision, action=action, reason=reason, reviewer=reviewer.username, at=at
-        ),
+    return reason
+
+
+def _record(
+    conn: Connection, record_id: str, revision: int, action: str, reason: str | None, reviewer: Actor, at: str
+) -> tuple[dict[str, Any], str]:
+    """Append the review's ledger entry, its row and the record's new state; the decision and its leaf hash."""
+    entry = ledger_entries.review_recorded(
+        record_id=record_id, revision=revision, action=action, reason=reason, reviewer=reviewer.username, at=at
     )
+    receipt = ledger.append(conn, entry)
     review_id = conn.execute(
         t.reviews.insert().values(
             record_id=record_id,
@@ -102,9 +114,8 @@ def record_review(
             ledger_index=receipt.index,
         )
     ).inserted_primary_key[0]
-    state = ACTIONS[action]
     conn.execute(
-        t.records.update().where(t.records.c.record_id == record_id).values(review_state=state, updated_at=at)
+        t.records.update().where(t.records.c.record_id == record_id).values(review_state=ACTIONS[action], updated_at=at)
     )
     decision = {
         "review_id": int(review_id),
@@ -116,11 +127,4 @@ def record_review(
         "at": at,
         "ledger_index": receipt.index,
     }
-    changes.publish(
-        conn,
-        topic="review",
-        key=record_id,
-        payload={**decision, "review_state": state},
-        audience=head.author,
-    )
-    return 201, {**decision, "leaf_hash": receipt.leaf_hash, "review_state": state, "replayed": False}
+    return decision, receipt.leaf_hash

@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import Engine
 
 from server.infra.db import read
@@ -17,6 +18,7 @@ from tests.support.databases import write
 from tests.support.live_server import LiveServer
 from tests.support.photos import blob, cut_patch, holdings, send_rest, sha, upload_in_chunks
 from tests.support.records import Member, member
+from xuncha_core.errors import XunchaError
 
 CHUNK = 64 * 1024
 PHONE_PHOTO = (PHOTOS / "mobile_jolla.jpg").read_bytes()  # 811 KB: 13 chunks
@@ -310,15 +312,10 @@ def test_store_photo_rolled_back_leaves_only_a_harmless_blob_and_can_be_done_aga
     settings.ensure_dirs()
     digest = sha(CAMERA_PHOTO)
 
-    class Abandon(Exception):
-        pass
-
-    try:
-        with write(engine) as conn:
-            store_photo(conn, settings=settings, source=CAMERA_PHOTO, expected_sha256=digest, uploaded_by="demo")
-            raise Abandon
-    except Abandon:
-        pass
+    abandon = XunchaError("test.abandon", "the transaction is abandoned after the file is written")
+    with pytest.raises(XunchaError), write(engine) as conn:
+        store_photo(conn, settings=settings, source=CAMERA_PHOTO, expected_sha256=digest, uploaded_by="demo")
+        raise abandon
     with read(engine) as conn:
         assert find_photo(conn, digest) is None
     assert photo_path(settings, digest).read_bytes() == CAMERA_PHOTO  # file first: never a row without it
