@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
 import argparse
 import getpass
 import sys
@@ -10,7 +15,7 @@ from server.infra.settings import Settings
 from xuncha_core.errors import ConflictError
 
 
-def _engine(settings: Settings):  # type: ignore[no-untyped-def]
+def _engine(settings: Settings) -> Engine:
     from server.infra.db import make_engine
     from server.infra.migrations import migrate
 

@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from xuncha_core import json_limits
 from xuncha_core.canonical import canonical_bytes, canonical_text
@@ -158,7 +158,7 @@ def parse_record(data: Any) -> RecordRevision:
         record_id=record_id,  # type: ignore[arg-type]
         kind=kind,  # type: ignore[arg-type]
         revision=revision,  # type: ignore[arg-type]
-        base_revision=base,  # type: ignore[arg-type]
+        base_revision=base,
         author=data["author"],
         device_id=data["device_id"],
         device_time=device_time,  # type: ignore[arg-type]
@@ -221,7 +221,7 @@ def new_record_id() -> str:
     return str(uuid.uuid4())
 
 
-def _is_int(v: Any) -> bool:
+def _is_int(v: Any) -> TypeGuard[int]:
     return isinstance(v, int) and not isinstance(v, bool) and abs(v) < 2**31
 
 

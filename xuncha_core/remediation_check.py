@@ -209,15 +209,15 @@ def cleaner_ratings(
         left = c.integer(r, "left_post_times", path, 0, 1000)
         dirty = c.integer(r, "dirty_spots", path, 0, 10_000)
         score = c.points(r, "score", path, maximum=100)
-        if sheet is None or None in (cid, absent, late, left, dirty, score):
+        if sheet is None or cid is None or absent is None or late is None or left is None or dirty is None:
             continue
-        expected = assess_cleaner(
-            CleanerRating(cid, absent, late, left, dirty), sheet.cleaner_assessment
-        ).score  # type: ignore[arg-type]
+        if score is None:
+            continue
+        expected = assess_cleaner(CleanerRating(cid, absent, late, left, dirty), sheet.cleaner_assessment).score
         if score != expected.quantize(HUNDREDTH):
             c.bad(
                 f"{path}score",
                 "assessment.score_mismatch",
-                f"score is {points_json(score)} but the ratings give {points_json(expected)}; recompute it",  # type: ignore[arg-type]
+                f"score is {points_json(score)} but the ratings give {points_json(expected)}; recompute it",
                 f"得分为 {points_json(score)}，按各项评分应为 {points_json(expected)}，请重新计算",
-            )  # type: ignore[arg-type]
+            )

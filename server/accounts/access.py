@@ -20,6 +20,7 @@ The role groups live here too (``server.accounts.accounts`` names the roles and 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Connection, and_, exists, select, true
@@ -54,10 +55,10 @@ def code_target(conn: Connection, *, issuer: Actor | None, username: str) -> Any
     user = conn.execute(select(t.users).where(t.users.c.username == username)).first()
     active = user is not None and bool(user.active)
     if issuer is None or issuer.role == "admin":
-        if not active:
+        if user is None or not active:
             raise NotFoundError("user.not_found", f"No active user {username!r}.", f"没有启用的用户 {username}。")
         return user
-    if issuer.role == "office_reviewer" and active and user.role in FIELD_ROLES:
+    if issuer.role == "office_reviewer" and user is not None and active and user.role in FIELD_ROLES:
         return user
     raise _code_refused(
         f"You may issue enrollment codes only for the active accounts of supervisors and officers, "
@@ -128,13 +129,13 @@ def may_read_photo(conn: Connection, *, actor: Actor, sha256: str) -> bool:
     return bool(conn.execute(select(exists(uploaded) | exists(cited_by_its_uploader))).scalar())
 
 
-def photo_receipt_for(actor: Actor, receipt: dict[str, Any]) -> dict[str, Any]:
+def photo_receipt_for(actor: Actor, receipt: Mapping[str, Any]) -> dict[str, Any]:
     """A photo receipt as ``actor`` may see it: who uploaded the photo only to the uploader
     and to roles that read every record (a second phone sending the same photo learns that
     it is kept, and its ledger entry, but not whose it is)."""
     uploader = receipt.get("uploaded_by")
     if uploader is None or uploader == actor.username or reads_every_record(actor):
-        return receipt
+        return dict(receipt)
     return {k: v for k, v in receipt.items() if k != "uploaded_by"}
 
 

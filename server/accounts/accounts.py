@@ -27,6 +27,7 @@ from server.accounts.access import READ_ALL_ROLES as READ_ALL_ROLES
 from server.accounts.access import code_target
 from server.infra import clock
 from server.infra import tables as t
+from server.infra.db import inserted_id
 from xuncha_core import ledger_entries
 from xuncha_core.errors import AuthError, ConflictError, NotFoundError, ValidationError, XunchaError
 
@@ -95,18 +96,20 @@ def create_user(
     exists = conn.execute(select(t.users.c.id).where(t.users.c.username == username)).first()
     if exists:
         raise ConflictError("user.exists", f"user {username!r} already exists", f"用户 {username} 已存在")
-    user_id = conn.execute(
-        t.users.insert().values(
-            username=username,
-            display_name=display_name or username,
-            role=role,
-            password_hash=hash_password(password) if password else None,
-            cert_no=cert_no,
-            unit=unit,
-            active=True,
-            created_at=clock.timestamp(),
+    user_id = inserted_id(
+        conn.execute(
+            t.users.insert().values(
+                username=username,
+                display_name=display_name or username,
+                role=role,
+                password_hash=hash_password(password) if password else None,
+                cert_no=cert_no,
+                unit=unit,
+                active=True,
+                created_at=clock.timestamp(),
+            )
         )
-    ).inserted_primary_key[0]
+    )
     ledger.append(
         conn,
         ledger_entries.user_created(

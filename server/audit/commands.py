@@ -9,6 +9,12 @@ Exit codes: 0 all holds, 1 verification found failures, 2 the command could not 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from sqlalchemy import Engine
+
 import argparse
 import json
 import os
@@ -18,7 +24,7 @@ from pathlib import Path
 from server.infra.settings import Settings
 
 
-def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     audit = sub.add_parser("audit", help="export and verify audit bundles").add_subparsers(
         dest="audit_command", required=True
     )
@@ -43,7 +49,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     cp.set_defaults(func=cmd_checkpoint)
 
 
-def _open(settings: Settings):  # type: ignore[no-untyped-def]
+def _open(settings: Settings) -> tuple[Engine, Ed25519PrivateKey]:
     from server.infra.db import make_engine
     from server.infra.migrations import migrate
     from server.ledger.signing import load_or_create_key

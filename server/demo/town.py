@@ -243,7 +243,8 @@ class Town:
         village = self.villages[village_id]
         author = self.supervisor_of[village_id]
         photos: dict[str, bytes] = {}
-        deductions, scored = [], []
+        deductions: list[dict[str, Any]] = []
+        scored: list[Deduction] = []
         for _ in range(self.rng.choice([0, 1, 1, 2, 2, 3, 4])):
             item = self.rng.choice([i for i in self.sheet.items if i.id != "open_burning"])
             rule = self.rng.choice(item.rules)

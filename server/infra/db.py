@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy import Connection, CursorResult, Engine, create_engine, event, make_url
 
 from xuncha_core import durable
 
@@ -33,7 +34,7 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:
         sync = sqlite_synchronous if sqlite_synchronous in ("FULL", "NORMAL", "EXTRA") else "FULL"
 
         @event.listens_for(engine, "connect")
-        def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
             dbapi_conn.isolation_level = None  # we emit BEGIN ourselves, below
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
@@ -85,3 +86,11 @@ def read(engine: Engine) -> Iterator[Connection]:
     """A read-only snapshot."""
     with engine.connect() as conn, conn.begin():
         yield conn
+
+
+def inserted_id(result: CursorResult[Any]) -> int:
+    """The primary key of the one row an INSERT made."""
+    key = result.inserted_primary_key
+    if key is None:
+        raise RuntimeError("the statement inserted no row")
+    return int(key[0])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated
 
@@ -82,7 +82,7 @@ def _authenticate(engine: Engine, token: str | None) -> Actor:
 ActorDep = Annotated[Actor, Depends(current_actor)]
 
 
-def require_roles(*roles: str) -> Callable[[Actor], Actor]:
+def require_roles(*roles: str) -> Callable[[Actor], Awaitable[Actor]]:
     """A dependency that lets only these roles through (403 with the roles that may)."""
     allowed = frozenset(roles)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import (
@@ -94,11 +95,11 @@ def install_docs(app: FastAPI, *, openapi_url: str = "/openapi.json") -> None:
     exactly their scripts run.
     """
     title = f"{app.title} API"
-    swagger = get_swagger_ui_html(
-        openapi_url=openapi_url, title=title, oauth2_redirect_url="/docs/oauth2-redirect"
-    ).body.decode("utf-8")
-    redoc = get_redoc_html(openapi_url=openapi_url, title=title, with_google_fonts=False).body.decode("utf-8")
-    redirect = get_swagger_ui_oauth2_redirect_html().body.decode("utf-8")
+    swagger = bytes(
+        get_swagger_ui_html(openapi_url=openapi_url, title=title, oauth2_redirect_url="/docs/oauth2-redirect").body
+    ).decode("utf-8")
+    redoc = bytes(get_redoc_html(openapi_url=openapi_url, title=title, with_google_fonts=False).body).decode("utf-8")
+    redirect = bytes(get_swagger_ui_oauth2_redirect_html().body).decode("utf-8")
     viewer = dict(
         script_src=_DOCS_CDN,
         # Both viewers set styles inline as they render; styles cannot run code.
@@ -115,7 +116,7 @@ def install_docs(app: FastAPI, *, openapi_url: str = "/openapi.json") -> None:
         app.add_api_route(path, _page(html, policy), methods=["GET"], include_in_schema=False)
 
 
-def _page(html: str, policy: str):  # type: ignore[no-untyped-def]
+def _page(html: str, policy: str) -> Callable[[], Awaitable[HTMLResponse]]:
     async def page() -> HTMLResponse:
         return HTMLResponse(html, headers={"Content-Security-Policy": policy})
 

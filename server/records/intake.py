@@ -275,7 +275,7 @@ def _check_base(conn: Connection, record: RecordRevision, head: Row[Any] | None)
                 "server_envelope": json.loads(base.envelope),
             },
         )
-    if head.kind != record.kind:
+    if head is not None and head.kind != record.kind:
         raise ValidationError(
             "record.kind_changed",
             f"This record is a {head.kind}; a new revision cannot change its kind to {record.kind}.",

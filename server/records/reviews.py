@@ -19,6 +19,7 @@ from server import ledger
 from server.accounts.accounts import Actor
 from server.infra import clock
 from server.infra import tables as t
+from server.infra.db import inserted_id
 from server.records.queries import review_dict
 from server.reference import feed as changes
 from xuncha_core import ledger_entries
@@ -103,17 +104,19 @@ def _record(
         record_id=record_id, revision=revision, action=action, reason=reason, reviewer=reviewer.username, at=at
     )
     receipt = ledger.append(conn, entry)
-    review_id = conn.execute(
-        t.reviews.insert().values(
-            record_id=record_id,
-            revision=revision,
-            action=action,
-            reason=reason,
-            reviewer=reviewer.username,
-            created_at=at,
-            ledger_index=receipt.index,
+    review_id = inserted_id(
+        conn.execute(
+            t.reviews.insert().values(
+                record_id=record_id,
+                revision=revision,
+                action=action,
+                reason=reason,
+                reviewer=reviewer.username,
+                created_at=at,
+                ledger_index=receipt.index,
+            )
         )
-    ).inserted_primary_key[0]
+    )
     conn.execute(
         t.records.update().where(t.records.c.record_id == record_id).values(review_state=ACTIONS[action], updated_at=at)
     )

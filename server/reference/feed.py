@@ -29,6 +29,7 @@ from server import ledger
 from server.accounts.accounts import Actor
 from server.infra import clock
 from server.infra import tables as t
+from server.infra.db import inserted_id
 from xuncha_core import json_limits, ledger_entries
 from xuncha_core.canonical import canonical_bytes, canonical_text
 from xuncha_core.errors import NotFoundError, ValidationError
@@ -71,7 +72,7 @@ def publish(
             created_at=clock.timestamp(),
         )
     )
-    return int(result.inserted_primary_key[0])
+    return inserted_id(result)
 
 
 def pull(conn: Connection, *, username: str, after: int = 0, limit: int = DEFAULT_LIMIT) -> dict[str, Any]:
