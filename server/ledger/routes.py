@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from starlette.concurrency import run_in_threadpool
 
 from server.accounts.accounts import Actor
@@ -110,9 +110,7 @@ def _entry_content(engine: Engine, index: int, actor: Actor) -> dict[str, Any]:
 
 def _inclusion(engine: Engine, index: int, size: int) -> dict[str, Any]:
     with read(engine) as conn:
-        current = store.size(conn)
-        if size > current:
-            raise _size_error("size", size, current)
+        _check_size(conn, "size", size)
         if index >= size:
             raise BadRequestError(
                 "ledger.index_out_of_range",
@@ -126,9 +124,7 @@ def _inclusion(engine: Engine, index: int, size: int) -> dict[str, Any]:
 
 def _consistency(engine: Engine, first: int, second: int) -> dict[str, Any]:
     with read(engine) as conn:
-        current = store.size(conn)
-        if second > current:
-            raise _size_error("second", second, current)
+        _check_size(conn, "second", second)
         if first > second:
             raise BadRequestError(
                 "ledger.sizes_out_of_order",
@@ -138,3 +134,10 @@ def _consistency(engine: Engine, first: int, second: int) -> dict[str, Any]:
             )
         hashes = proofs.consistency_proof(conn, first, second)
     return {"first": first, "second": second, "hashes": [h.hex() for h in hashes]}
+
+
+def _check_size(conn: Connection, name: str, value: int) -> None:
+    """Refuse a tree size past the ledger's end (400 ``ledger.size_out_of_range``)."""
+    current = store.size(conn)
+    if value > current:
+        raise _size_error(name, value, current)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, select
 
@@ -121,28 +121,17 @@ def record_photo(conn: Connection, photo: CheckedPhoto, *, uploaded_by: str) -> 
     existing = find_photo(conn, photo.sha256)
     if existing is not None:
         return replace(existing, replayed=True)
-    received_at = clock.timestamp()
-    entry = ledger_entries.photo_received(
-        sha256=photo.sha256,
-        size=photo.size,
-        mime=photo.mime,
-        width=photo.width,
-        height=photo.height,
-        uploaded_by=uploaded_by,
-        received_at=received_at,
-    )
-    appended = ledger.append(conn, entry)
-    receipt = PhotoReceipt(
-        sha256=photo.sha256,
-        size=photo.size,
-        mime=photo.mime,
-        width=photo.width,
-        height=photo.height,
-        uploaded_by=uploaded_by,
-        received_at=received_at,
-        ledger_index=appended.index,
-        leaf_hash=appended.leaf_hash,
-    )
+    facts: dict[str, Any] = {
+        "sha256": photo.sha256,
+        "size": photo.size,
+        "mime": photo.mime,
+        "width": photo.width,
+        "height": photo.height,
+        "uploaded_by": uploaded_by,
+        "received_at": clock.timestamp(),
+    }
+    appended = ledger.append(conn, ledger_entries.photo_received(**facts))
+    receipt = PhotoReceipt(**facts, ledger_index=appended.index, leaf_hash=appended.leaf_hash)
     row = {name: value for name, value in asdict(receipt).items() if name != "replayed"}
     conn.execute(t.photos.insert().values(**row))
     return receipt

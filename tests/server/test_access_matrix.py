@@ -13,7 +13,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import sqlalchemy as sa
 from fastapi.routing import iter_route_contexts
 
 from server.infra.settings import Settings
@@ -192,13 +191,7 @@ def _may_issue_for(issuer: str, target: str) -> bool:
 
 
 def _rows(server: LiveServer, sql: str) -> int:
-    eng = sa.create_engine(server.database_url)
-    try:
-        with eng.connect() as conn:
-            return int(conn.execute(sa.text(sql)).scalar_one())
-    finally:
-        eng.dispose()
-
+    return int(server.scalar(sql))
 
 def test_enrollment_codes_are_issued_only_for_whom_the_issuers_role_allows_and_never_for_oneself(
     sqlite_server: LiveServer, town: dict[str, Member]

@@ -111,13 +111,7 @@ def _drop_append_only_triggers(server: LiveServer) -> None:
 def _stored(server: LiveServer, column: str, index: int) -> str:
     """The hashed text (``entry``) of a ledger entry, or its kept ``content`` or ``salt``."""
     table = "ledger_entries" if column == "entry" else "ledger_contents"
-    eng = sa.create_engine(server.database_url)
-    try:
-        with eng.connect() as conn:
-            return conn.execute(sa.text(f"SELECT {column} FROM {table} WHERE idx = :i"), {"i": index}).scalar_one()
-    finally:
-        eng.dispose()
-
+    return str(server.scalar(f"SELECT {column} FROM {table} WHERE idx = :i", {"i": index}))
 
 def _one_byte_changed(text: str) -> str:
     assert '"total_score":100' in text

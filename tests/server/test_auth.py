@@ -51,11 +51,6 @@ def test_revoked_device_gets_401_saying_it_was_revoked(server: LiveServer) -> No
 
 
 def test_password_is_stored_with_argon2(server: LiveServer) -> None:
-    import sqlalchemy as sa
-
     server.add_user("wang", "supervisor", password="correct horse")
-    eng = sa.create_engine(server.database_url)
-    with eng.connect() as conn:
-        stored = conn.execute(sa.text("SELECT password_hash FROM users WHERE username='wang'")).scalar_one()
-    eng.dispose()
+    stored = server.scalar("SELECT password_hash FROM users WHERE username='wang'")
     assert stored.startswith("$argon2id$") and "correct horse" not in stored

@@ -6,8 +6,6 @@ import json
 import threading
 from typing import Any
 
-import sqlalchemy as sa
-
 from tests.support.live_server import LiveServer
 from tests.support.records import Member, member, remediation_content
 from xuncha_core.canonical import canonical_bytes
@@ -15,28 +13,16 @@ from xuncha_core.merkle import leaf_hash
 
 
 def _count(server: LiveServer, sql: str) -> int:
-    eng = sa.create_engine(server.database_url)
-    try:
-        with eng.connect() as conn:
-            return int(conn.execute(sa.text(sql)).scalar_one())
-    finally:
-        eng.dispose()
-
+    return int(server.scalar(sql))
 
 def _ledger_entry(server: LiveServer, index: int) -> tuple[str, bytes, Any]:
     """The entry's hashed text, its leaf hash, and the content kept beside it."""
-    eng = sa.create_engine(server.database_url)
-    try:
-        with eng.connect() as conn:
-            row = conn.execute(
-                sa.text("SELECT e.entry, e.leaf_hash, c.content FROM ledger_entries e "
-                        "JOIN ledger_contents c ON c.idx = e.idx WHERE e.idx = :i"),
-                {"i": index},
-            ).one()
-            return row.entry, bytes(row.leaf_hash), json.loads(row.content)
-    finally:
-        eng.dispose()
-
+    (row,) = server.rows(
+        "SELECT e.entry, e.leaf_hash, c.content FROM ledger_entries e "
+        "JOIN ledger_contents c ON c.idx = e.idx WHERE e.idx = :i",
+        {"i": index},
+    )
+    return row.entry, bytes(row.leaf_hash), json.loads(row.content)
 
 def test_a_new_record_gets_a_receipt_whose_ledger_entry_holds_it(server: LiveServer) -> None:
     wang = member(server, "wang", "supervisor")

@@ -16,7 +16,6 @@ from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
 from fastapi.routing import iter_route_contexts
 
 from server.infra.settings import Settings
@@ -42,13 +41,7 @@ def demo_server(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
 
 
 def _rows(server: LiveServer, query: str) -> list[Any]:
-    engine = sa.create_engine(server.database_url, poolclass=sa.pool.NullPool)
-    try:
-        with engine.connect() as conn:
-            return list(conn.execute(sa.text(query)))
-    finally:
-        engine.dispose()
-
+    return server.rows(query)
 
 def _demo_personal_data(server: LiveServer) -> set[str]:
     """Every name, username, certificate number, device name, note and reason the demo wrote."""

@@ -6,21 +6,13 @@ import json
 from typing import Any
 
 import httpx
-import sqlalchemy as sa
 
 from tests.support.live_server import LiveServer
 from tests.support.records import Member, member, remediation_content
 
 
 def _ledger_types(server: LiveServer) -> list[str]:
-    eng = sa.create_engine(server.database_url)
-    try:
-        with eng.connect() as conn:
-            rows = conn.execute(sa.text("SELECT entry FROM ledger_entries ORDER BY idx")).scalars().all()
-    finally:
-        eng.dispose()
-    return [json.loads(r)["type"] for r in rows]
-
+    return [json.loads(r.entry)["type"] for r in server.rows("SELECT entry FROM ledger_entries ORDER BY idx")]
 
 def _pull_all(c: httpx.Client, after: int = 0, limit: int = 500) -> tuple[list[dict[str, Any]], int]:
     got: list[dict[str, Any]] = []

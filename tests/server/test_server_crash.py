@@ -14,7 +14,6 @@ import threading
 from typing import Any
 
 import httpx
-import sqlalchemy as sa
 
 from tests.support.live_server import LiveServer
 from tests.support.records import Member, member
@@ -79,13 +78,7 @@ class Stream:
 
 
 def _db_rows(server: LiveServer, sql: str) -> list[Any]:
-    eng = sa.create_engine(server.database_url)
-    try:
-        with eng.connect() as conn:
-            return list(conn.execute(sa.text(sql)).all())
-    finally:
-        eng.dispose()
-
+    return server.rows(sql)
 
 def test_every_acknowledged_record_survives_a_kill_and_is_provable(server: LiveServer) -> None:
     author = member(server, "wang", "supervisor")
