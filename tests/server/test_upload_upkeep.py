@@ -7,10 +7,11 @@ Real servers on both backends; expiry is judged with a clock the test moves, nev
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
@@ -74,8 +75,22 @@ def test_a_partial_upload_overtaken_by_a_whole_put_leaves_nothing_behind(server:
     _only_the_blob(server, digest)
 
 
-def test_a_post_that_finds_the_photo_kept_removes_the_leftover_upload(
-    server: LiveServer, beside: tuple[Engine, Settings]
+@pytest.mark.parametrize(
+    "ask",
+    [
+        pytest.param(lambda c, digest: c.post("/api/v1/uploads", json={"sha256": digest, "length": len(PHONE_PHOTO)}), id="post"),
+        pytest.param(
+            lambda c, digest: c.patch(
+                f"/api/v1/uploads/{digest}",
+                content=PHONE_PHOTO[2 * CHUNK : 3 * CHUNK],
+                headers={"Upload-Offset": str(2 * CHUNK)},
+            ),
+            id="patch",
+        ),
+    ],
+)
+def test_a_request_that_finds_the_photo_kept_removes_the_leftover_upload(
+    server: LiveServer, beside: tuple[Engine, Settings], ask: Callable[[httpx.Client, str], httpx.Response]
 ) -> None:
     engine, settings = beside
     token = _token(server)
@@ -83,23 +98,8 @@ def test_a_post_that_finds_the_photo_kept_removes_the_leftover_upload(
     # Kept by another path meanwhile (a tool, or a kill after the commit of a finishing PATCH).
     keep_photo(engine, settings=settings, source=PHONE_PHOTO, expected_sha256=digest, uploaded_by="wang")
     with server.client(token) as c:
-        again = c.post("/api/v1/uploads", json={"sha256": digest, "length": len(PHONE_PHOTO)})
+        again = ask(c, digest)
     assert again.status_code == 200 and again.json()["complete"] is True
-    _only_the_blob(server, digest)
-
-
-def test_a_patch_that_finds_the_photo_kept_removes_the_leftover_upload(
-    server: LiveServer, beside: tuple[Engine, Settings]
-) -> None:
-    engine, settings = beside
-    token = _token(server)
-    digest = _start_partial(server, token, PHONE_PHOTO)
-    keep_photo(engine, settings=settings, source=PHONE_PHOTO, expected_sha256=digest, uploaded_by="wang")
-    with server.client(token) as c:
-        replay = c.patch(
-            f"/api/v1/uploads/{digest}", content=PHONE_PHOTO[2 * CHUNK : 3 * CHUNK], headers={"Upload-Offset": str(2 * CHUNK)}
-        )
-    assert replay.status_code == 200 and replay.json()["complete"] is True
     _only_the_blob(server, digest)
 
 
