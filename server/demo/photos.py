@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-FONT = Path(__file__).resolve().parents[1] / "assets" / "fonts" / "NotoSansSC-Xuncha.otf"
+FONT = Path(__file__).resolve().parents[2] / "assets" / "fonts" / "NotoSansSC-Xuncha.otf"
 SIZE = (800, 600)
 
 

@@ -45,7 +45,7 @@ from xuncha_core.points import points_json
 from xuncha_core.scoring import Deduction, deduction_points, score_check
 from xuncha_core.sheet import ScoringSheet, parse_sheet
 
-CONFIG = Path(__file__).resolve().parents[1] / "assets" / "config"
+CONFIG = Path(__file__).resolve().parents[2] / "assets" / "config"
 TOWN = CONFIG / "demo_town.json"
 SHEET = CONFIG / "scoring_sheet.sample.json"
 DEMO_PASSWORD = "xuncha-demo-2025"

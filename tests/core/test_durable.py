@@ -14,7 +14,7 @@ import pytest
 
 from xuncha_core import durable
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_replace_file_writes_bytes_a_path_or_a_stream_whole(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ from tests.support.records import Member, member, remediation_content
 from xuncha_core import ledger_entries
 from xuncha_core.merkle import leaf_hash
 
-TOWN = Path(__file__).resolve().parents[1] / "assets" / "config" / "demo_town.json"
+TOWN = Path(__file__).resolve().parents[2] / "assets" / "config" / "demo_town.json"
 
 
 # -- the demo town, scanned --------------------------------------------------------------
