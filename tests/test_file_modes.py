@@ -121,7 +121,7 @@ def test_a_fresh_phone_keeps_its_store_and_photos_private(sqlite_server: LiveSer
 
 def test_a_data_folder_left_readable_by_an_older_server_is_made_private_at_start(tmp_path: Path) -> None:
     from server.app import create_app
-    from server.settings import Settings
+    from server.infra.settings import Settings
 
     data = tmp_path / "data"
     (data / "photos" / "ab").mkdir(parents=True)
