@@ -62,6 +62,7 @@ from typing import Any
 from xuncha_core.assessment import CleanerRating, assess_cleaner
 from xuncha_core.content_checks import Checker
 from xuncha_core.errors import Problem
+from xuncha_core.evidence import evidence_problems
 from xuncha_core.inspection_results import NOTHING_FOUND, RESULT_CATEGORIES
 from xuncha_core.points import HUNDREDTH, points_json
 from xuncha_core.records import RECORD_KINDS
@@ -79,14 +80,14 @@ _FIELDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
             "village_id month sheet_id sheet_version inspected_at recorder location"
             " deductions cleaner_ratings total_score orders"
         ),
-        frozenset({"note"}),
+        frozenset({"note", "photo_evidence"}),
     ),
     "recheck": (
         _names(
             "order_id check_record_id village_id month after_photos note resolved"
             " rechecked_at recorder location"
         ),
-        frozenset(),
+        frozenset({"photo_evidence"}),
     ),
     "inspection_result": (
         _names(
@@ -137,6 +138,9 @@ def validate_content(
         _inspection_result(c, content, result_categories)
     else:
         _routine_assessment(c, content, sheet)
+    if "photo_evidence" in content:
+        for en, zh in evidence_problems(content["photo_evidence"], content_photos(kind, content)):
+            c.bad("photo_evidence", "content.bad_photo_evidence", en, zh)
     return c.problems
 
 
