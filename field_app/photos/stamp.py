@@ -149,9 +149,9 @@ def burn_stamp(image: Image.Image, lines: Sequence[str], config: StampConfig) ->
         # A narrow photo gets smaller text rather than a cut-off line.
         if right - left + 2 * margin <= width or size <= 8:
             break
-        size = max(8, size * (width - 2 * margin) // (right - left + 1))
-    panel_w = min(width, right - left + 2 * margin)
-    panel_h = min(height, bottom - top + 2 * margin)
+        size = max(8, int(size * (width - 2 * margin) // (right - left + 1)))
+    panel_w = int(min(width, right - left + 2 * margin))
+    panel_h = int(min(height, bottom - top + 2 * margin))
     x0 = 0 if config.position.endswith("left") else width - panel_w
     y0 = 0 if config.position.startswith("top") else height - panel_h
     box = (x0, y0, x0 + panel_w, y0 + panel_h)

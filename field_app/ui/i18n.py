@@ -9,10 +9,9 @@ stamp's labels under ``stamp.<key>``; a view shows an error with ``tr.error(err)
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-
-import math
 
 from field_app.messages import ERRORS, SERVER_ERRORS, STAMP
 
@@ -121,6 +120,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "check.remove_photo_ask": ("删除这张照片？", "Delete this photo?"),
     "check.less": ("减少{label}", "Less: {label}"),
     "check.more": ("增加{label}", "More: {label}"),
+    "check.bad_number": ("请填写整数", "Enter a whole number"),
     "check.use_photo_location": ("用照片的位置", "Use the photo's position"),
     "check.photos": ("照片 {count} 张", "{count} photos"),
     "check.camera": ("拍照", "Camera"),

@@ -64,11 +64,10 @@ def photo_evidence(meta: Mapping[str, Any], *, village: Mapping[str, Any] | None
     }
     checked = _parse(checked_at)
     taken = _parse(taken_at)
+    entry_taken: str | None = taken_at
     if taken is not None and checked is not None and taken.tzinfo is None and checked.tzinfo is not None:
         # camera data without a zone: read it in the phone's zone at the check
         entry_taken = taken.replace(tzinfo=checked.tzinfo).isoformat()
-    else:
-        entry_taken = taken_at
     found = doubts({**entry, "taken_at": entry_taken}, village_location=village, checked_at=checked,
                    max_distance_m=max_distance)
     entry["flags"] = list(found.flags)

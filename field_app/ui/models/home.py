@@ -88,7 +88,7 @@ def existing_check(records: Iterable[Mapping[str, Any]], village_id: str, month:
             and (r.get("content") or {}).get("village_id") == village_id
             and (r.get("content") or {}).get("month") == month]
     drafts = [r for r in mine if r.get("state") == "draft"]
-    return (drafts or mine or [None])[0]
+    return (drafts or mine)[0] if mine else None
 
 
 def sent_summary(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None,

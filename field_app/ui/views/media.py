@@ -126,14 +126,15 @@ def manual_location(ctx: Any, on_done: Any) -> None:
 def location_text(ctx: Any, location: dict[str, Any] | None) -> str:
     if not location:
         return ctx.tr("check.location_none")
-    return ctx.tr("check.location_value", lat=f"{location['lat']:.5f}", lon=f"{location['lon']:.5f}",
-                  source=location.get("source", ""))
+    source = location.get("source") or "gps"
+    shown = ctx.tr(f"source.{source}") if source in ("gps", "network", "manual", "photo") else source
+    return ctx.tr("check.location_value", lat=f"{location['lat']:.5f}", lon=f"{location['lon']:.5f}", source=shown)
 
 
 async def ingest(
     ctx: Any, data: bytes, *, village: str, location: dict[str, Any] | None, from_camera: bool = False
-) -> str | None:
-    """Run the evidence pipeline on one photo and record it; the SHA-256 of the evidence image.
+) -> dict[str, Any] | None:
+    """Run the evidence pipeline on one photo and record it; its store metadata (``sha256``…).
 
     ``from_camera``: the bytes are ``take_photo``'s (the phone's own encoder, this moment),
     not a file from the gallery; the pipeline then trusts their entropy-coded data.
@@ -160,20 +161,47 @@ async def ingest(
         message = ctx.tr.error(exc)
         ctx.message(ctx.tr("check.photo_failed", message=message), error=True)
         return None
-    ctx.store.add_photo(evidence.as_dict())
-    return evidence.sha256
+    meta = evidence.as_dict()
+    ctx.store.add_photo(meta)
+    return meta
 
 
-def thumbnail(ctx: Any, sha256: str, *, size: int = 96) -> ft.Control:
-    """The photo's thumbnail (or its short hash when the file is missing)."""
-    meta = ctx.store.photo(sha256) or {}
-    name = meta.get("thumbnail")
-    if name:
-        from field_app.paths import photos_dir
+def photo_path(ctx: Any, sha256: str, kind: str = "file") -> Path | None:
+    """The photo's full-size ("file") or thumbnail file on this phone, if it is here."""
+    from field_app.paths import photos_dir
 
-        p = photos_dir(ctx.data_dir) / name
-        if p.exists():
-            return ft.Image(src=p.read_bytes(), width=size, height=size, fit=ft.BoxFit.COVER, border_radius=6,
-                            semantics_label=sha256[:8])
-    return ft.Container(theme.body(sha256[:8], size=12), width=size, height=size, bgcolor="#EEEEEE",
-                        alignment=ft.Alignment.CENTER)
+    name = (ctx.store.photo(sha256) or {}).get(kind)
+    path = photos_dir(ctx.data_dir) / name if name else None
+    return path if path is not None and path.exists() else None
+
+
+def evidence_lines(ctx: Any, evidence: dict[str, Any] | None) -> list[str]:
+    """What the record says of a photo's time and place, and its doubts, in her language."""
+    tr, out = ctx.tr, []
+    evidence = evidence or {}
+    if evidence.get("taken_at"):
+        label = tr("stamp.time_exif" if evidence.get("taken_at_source") == "exif" else "stamp.time_import")
+        out.append(tr("photo.taken", label=label, at=str(evidence["taken_at"])[:16].replace("T", " ")))
+    if "far_from_village" in (evidence.get("flags") or []):
+        out.append(tr("evidence.far_from_village", km=round((evidence.get("distance_m") or 0) / 1000, 1)))
+    if "taken_before_check" in (evidence.get("flags") or []):
+        out.append(tr("evidence.taken_before_check", days=evidence.get("age_days") or "?"))
+    return out
+
+
+def thumbnail(ctx: Any, sha256: str, number: int, *, size: int = 96,
+              evidence: dict[str, Any] | None = None) -> ft.Control:
+    """The photo's thumbnail, named "照片 n" for a screen reader; a tap opens it full size.
+    A photo with doubts has a red frame."""
+    from field_app.ui.views.widgets import open_photo
+
+    label = ctx.tr("photo.label", n=number)
+    thumb = photo_path(ctx, sha256, "thumbnail")
+    doubtful = bool((evidence or {}).get("flags"))
+    content: ft.Control = (ft.Image(src=thumb.read_bytes(), width=size, height=size, fit=ft.BoxFit.COVER,
+                                    border_radius=6, semantics_label=label) if thumb is not None
+                           else theme.body(ctx.tr("photo.missing"), size=12))
+    return ft.Container(content, width=size, height=size, bgcolor="#EEEEEE", alignment=ft.Alignment.CENTER,
+                        border=ft.Border.all(3, theme.DANGER) if doubtful else None, border_radius=6,
+                        tooltip=label,
+                        on_click=lambda _: open_photo(ctx, photo_path(ctx, sha256), label, evidence_lines(ctx, evidence)))
