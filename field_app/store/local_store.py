@@ -28,11 +28,13 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from field_app.store import own_records
 from field_app.store.conflicts import CHOICES, ConflictDesk
 from field_app.store.history import REVIEW_STATES, HistoryBook
 from field_app.store.history_query import HistoryQuery
 from field_app.store.inputs import StoreError, copy_json, invalid, now_iso
 from field_app.store.locked import under_lock
+from field_app.store.own_records import review_of
 from field_app.store.partition import Partition, has_unowned_files
 from field_app.store.photo_index import PhotoIndex, check_sha
 from field_app.store.recovery import RecoveryReport, remove_temp_files
@@ -44,6 +46,7 @@ from field_app.store.work import OUTBOX_STATES, WorkItems, check_draft
 from xuncha_core.durable import private_folder
 from xuncha_core.errors import ConflictError
 from xuncha_core.records import envelope_digest
+from xuncha_core.workdays import WorkCalendar
 
 __all__ = ["CHOICES", "OUTBOX_STATES", "LocalStore", "StoreError"]
 
@@ -268,15 +271,19 @@ class LocalStore(UserSessions):
         self, record_id: str, revision: int, action: str, reason: str | None = None, **detail: Any
     ) -> None:
         """Record a review decision (approve, send_back, reject) on one of her records; idempotent."""
-        if action not in REVIEW_STATES:
-            raise invalid("action", "review.bad_action", f"action must be one of {', '.join(REVIEW_STATES)}")
-        review = copy_json({**detail, "revision": revision, "action": action, "reason": reason}, "review")
+        review = {**detail, "revision": revision, "action": action, "reason": reason}
         with self._lock:
-            if self._history.add_reviews(record_id, [review]):
-                return
-            pending = self._reviews.get(PENDING, record_id, [])
-            if review not in pending:
-                self._reviews.put(PENDING, record_id, [*pending, review])
+            self._add_review(record_id, review)
+
+    def _add_review(self, record_id: str, review: dict[str, Any]) -> None:
+        if review.get("action") not in REVIEW_STATES:
+            raise invalid("action", "review.bad_action", f"action must be one of {', '.join(REVIEW_STATES)}")
+        review = copy_json(review, "review")
+        if self._history.add_reviews(record_id, [review]):
+            return
+        pending = self._reviews.get(PENDING, record_id, [])
+        if review not in pending:
+            self._reviews.put(PENDING, record_id, [*pending, review])
 
     def import_history(self, pairs: list[tuple[dict[str, Any], dict[str, Any] | None]]) -> int:
         """Store accepted revisions in bulk (restoring a phone), one write per month."""
@@ -295,15 +302,36 @@ class LocalStore(UserSessions):
     # reference data
 
     def apply_changes(self, changes: list[dict[str, Any]], next_cursor: int) -> None:
-        """Store one pulled page and the cursor after it in one write; review rows update records."""
+        """Store one pulled page and the cursor after it in one write; review rows update records;
+        a working-day calendar year makes the drafts' estimated deadlines exact."""
         changes = check_changes(copy_json(changes, "changes"), next_cursor)
         with self._lock:
             for change in changes:
                 payload = change.get("payload") or {}
                 if change["topic"] == "review" and not change.get("deleted") and payload.get("record_id"):
-                    detail = {k: v for k, v in payload.items() if k not in ("record_id", "revision", "action", "reason")}
-                    self.apply_review(payload["record_id"], payload["revision"], payload["action"], payload.get("reason"), **detail)
+                    review = review_of(payload)
+                    self._add_review(payload["record_id"], review)
             self._reference.apply([c for c in changes if c["topic"] != "review"], next_cursor)
+            if own_records.brings_calendar(changes):
+                own_records.settle_draft_deadlines(self._p, own_records.work_calendar(self._p))
+
+    def apply_own_records(self, records: list[dict[str, Any]], next_cursor: int) -> int:
+        """Store one page of her own records as the server holds them (``own_records``), then
+        the cursor after it; answers how many revisions were new to this phone."""
+        records = copy_json(records, "records")
+        if not isinstance(records, list) or not isinstance(next_cursor, int) or next_cursor < 0:
+            raise invalid("records", "own_records.invalid", "a page of records is a list and a cursor ≥ 0")
+        with self._lock:
+            return own_records.store_own_records(self._p, records, next_cursor)
+
+    def own_records_cursor(self) -> int:
+        with self._lock:
+            return own_records.own_records_cursor(self._p)
+
+    def work_calendar(self) -> WorkCalendar:
+        """The working-day calendar: the built-in years and those the office added (synced)."""
+        with self._lock:
+            return own_records.work_calendar(self._p)
 
     reference = under_lock("_reference", ReferenceCache.topic)
     cursor = under_lock("_reference", ReferenceCache.cursor)
