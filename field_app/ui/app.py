@@ -234,8 +234,7 @@ class AppContext:
         if self.services.sync is not None:
             self.services.sync.stop(timeout=2.0)
             self.services.sync = None
-        for key in ("device_token", "user", "editing"):
-            self.store.set_setting(key, None)
+        self.store.sign_out()
         self.on_leave = None
         self.server_reachable = None
         self.refresh_status()

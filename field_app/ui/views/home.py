@@ -213,7 +213,7 @@ def order_row(ctx: Any, order: dict[str, Any]) -> ft.Control:
 def ask_sign_out(ctx: Any) -> None:
     user = ctx.user()
     name = user.get("display_name") or user.get("username") or "?"
-    stats = ctx.store.stats()
-    count = int(stats.get("outbox", 0)) + int(stats.get("drafts", 0))
+    unsent = ctx.store.unsent_work()
+    count = int(unsent.get("outbox", 0)) + int(unsent.get("drafts", 0))
     confirm(ctx, ctx.tr("signin.out_body", name=name, count=count), ctx.tr("signin.out"), ctx.sign_out,
             title=ctx.tr("signin.out_title"), icon=ft.Icons.LOGOUT)

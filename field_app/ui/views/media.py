@@ -167,12 +167,27 @@ async def ingest(
 
 
 def photo_path(ctx: Any, sha256: str, kind: str = "file") -> Path | None:
-    """The photo's full-size ("file") or thumbnail file on this phone, if it is here."""
+    """The photo's full-size ("file") or thumbnail file if it is on this phone already."""
     from field_app.paths import photos_dir
+    from field_app.photos.files import evidence_name, thumbnail_name
 
-    name = (ctx.store.photo(sha256) or {}).get(kind)
-    path = photos_dir(ctx.data_dir) / name if name else None
-    return path if path is not None and path.exists() else None
+    folder = photos_dir(ctx.data_dir)
+    names = [thumbnail_name(sha256), evidence_name(sha256)] if kind == "thumbnail" else [evidence_name(sha256)]
+    return next((folder / n for n in names if (folder / n).is_file()), None)
+
+
+async def fetch_photo(ctx: Any, sha256: str, kind: str = "file") -> Path | None:
+    """The photo on this phone, fetched from the server first if it is one of hers from
+    another phone (off the UI thread); None when it cannot be had now."""
+    try:
+        from field_app.sync import photo_fetch
+    except ImportError:
+        return photo_path(ctx, sha256, kind)
+    fetch = photo_fetch.thumbnail if kind == "thumbnail" else photo_fetch.full_photo
+    try:
+        return await asyncio.to_thread(fetch, ctx.store, ctx.data_dir, sha256)
+    except Exception:  # offline, refused: the photo stays "not on this phone"
+        return None
 
 
 def evidence_lines(ctx: Any, evidence: dict[str, Any] | None) -> list[str]:
@@ -191,17 +206,32 @@ def evidence_lines(ctx: Any, evidence: dict[str, Any] | None) -> list[str]:
 
 def thumbnail(ctx: Any, sha256: str, number: int, *, size: int = 96,
               evidence: dict[str, Any] | None = None) -> ft.Control:
-    """The photo's thumbnail, named "照片 n" for a screen reader; a tap opens it full size.
-    A photo with doubts has a red frame."""
+    """The photo's thumbnail, named "照片 n" for a screen reader (fetched when it is not on
+    this phone yet); a tap opens it full size. A photo with doubts has a red frame."""
+    label = ctx.tr("photo.label", n=number)
+    box = ft.Container(theme.body(label, size=12), width=size, height=size, bgcolor="#EEEEEE",
+                       alignment=ft.Alignment.CENTER, border_radius=6, tooltip=label,
+                       border=ft.Border.all(3, theme.DANGER) if (evidence or {}).get("flags") else None,
+                       on_click=lambda _: ctx.run(lambda: open_full(ctx, sha256, label, evidence)))
+
+    def show(path: Path) -> None:
+        box.content = ft.Image(src=path.read_bytes(), width=size, height=size, fit=ft.BoxFit.COVER, border_radius=6,
+                               semantics_label=label)
+
+    local = photo_path(ctx, sha256, "thumbnail")
+    if local is not None:
+        show(local)
+    else:
+        async def later() -> None:
+            path = await fetch_photo(ctx, sha256, "thumbnail")
+            if path is not None:
+                show(path)
+                ctx.update(box)
+        ctx.run(later)
+    return box
+
+
+async def open_full(ctx: Any, sha256: str, label: str, evidence: dict[str, Any] | None) -> None:
     from field_app.ui.views.widgets import open_photo
 
-    label = ctx.tr("photo.label", n=number)
-    thumb = photo_path(ctx, sha256, "thumbnail")
-    doubtful = bool((evidence or {}).get("flags"))
-    content: ft.Control = (ft.Image(src=thumb.read_bytes(), width=size, height=size, fit=ft.BoxFit.COVER,
-                                    border_radius=6, semantics_label=label) if thumb is not None
-                           else theme.body(ctx.tr("photo.missing"), size=12))
-    return ft.Container(content, width=size, height=size, bgcolor="#EEEEEE", alignment=ft.Alignment.CENTER,
-                        border=ft.Border.all(3, theme.DANGER) if doubtful else None, border_radius=6,
-                        tooltip=label,
-                        on_click=lambda _: open_photo(ctx, photo_path(ctx, sha256), label, evidence_lines(ctx, evidence)))
+    open_photo(ctx, await fetch_photo(ctx, sha256), label, evidence_lines(ctx, evidence))

@@ -75,11 +75,8 @@ class SignInScreen:
         self.signed_in(result)
 
     def signed_in(self, result: dict[str, Any]) -> None:
-        store = self.ctx.store
-        store.set_setting("server_url", self.form.normalized_server())
-        store.set_setting("device_id", result["device_id"])
-        store.set_setting("user", result["user"])
-        store.set_setting("device_token", result["token"])
+        self.ctx.store.sign_in(server_url=self.form.normalized_server(), user=result["user"],
+                               device_id=result["device_id"], device_token=result["token"])
         self.ctx.services.start_sync()
         self.ctx.refresh_status()
         self.ctx.go("/")
