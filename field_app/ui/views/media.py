@@ -62,6 +62,7 @@ async def take_photo(ctx: Any) -> bytes | None:
 
     dialog = ft.AlertDialog(
         modal=True,
+        semantics_label=tr("check.camera"),
         content=ft.Container(camera, width=340, height=420),
         actions=[theme.button(tr("common.cancel"), cancel), theme.primary_button(tr("check.camera"), shoot)],
     )
@@ -115,6 +116,7 @@ def manual_location(ctx: Any, on_done: Any) -> None:
 
     ctx.page.show_dialog(
         ft.AlertDialog(
+            semantics_label=tr("check.set_manual"),
             title=theme.body(tr("check.set_manual"), bold=True),
             content=ft.Column([lat, lon, error], tight=True),
             actions=[theme.button(tr("common.cancel"), lambda _: ctx.page.pop_dialog()),
@@ -209,10 +211,14 @@ def thumbnail(ctx: Any, sha256: str, number: int, *, size: int = 96,
     """The photo's thumbnail, named "照片 n" for a screen reader (fetched when it is not on
     this phone yet); a tap opens it full size. A photo with doubts has a red frame."""
     label = ctx.tr("photo.label", n=number)
+
+    async def tapped(_: Any) -> None:
+        await open_full(ctx, sha256, label, evidence)
+
     box = ft.Container(theme.body(label, size=12), width=size, height=size, bgcolor="#EEEEEE",
                        alignment=ft.Alignment.CENTER, border_radius=6, tooltip=label,
                        border=ft.Border.all(3, theme.DANGER) if (evidence or {}).get("flags") else None,
-                       on_click=lambda _: ctx.run(lambda: open_full(ctx, sha256, label, evidence)))
+                       on_click=tapped)
 
     def show(path: Path) -> None:
         box.content = ft.Image(src=path.read_bytes(), width=size, height=size, fit=ft.BoxFit.COVER, border_radius=6,

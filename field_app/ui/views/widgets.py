@@ -26,6 +26,7 @@ def confirm(ctx: Any, question: str, yes_label: str, on_yes: Callable[[], None],
 
     ctx.page.show_dialog(ft.AlertDialog(
         modal=True,
+        semantics_label=title or yes_label,
         title=theme.body(title, bold=True) if title else None,
         content=theme.body(question),
         actions=[theme.button(ctx.tr("common.cancel"), lambda _: ctx.page.pop_dialog()),
@@ -81,6 +82,7 @@ def open_photo(ctx: Any, path: Path | None, label: str, facts: list[str]) -> Non
         return handler
 
     ctx.page.show_dialog(ft.AlertDialog(
+        semantics_label=label,
         title=theme.body(label, bold=True),
         content=ft.Column([viewer, *(theme.body(f, size=14) for f in facts)], tight=True, scroll=ft.ScrollMode.AUTO),
         actions=[ft.IconButton(ft.Icons.ZOOM_OUT, on_click=step(-1), tooltip=tr("photo.zoom_out")),
