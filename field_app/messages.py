@@ -104,12 +104,44 @@ ERRORS: dict[str, tuple[str, str]] = {
     ),
 }
 
+# The phone's own sentences for the server's coded errors: shown in the user's language, in
+# the app's words (登记码), instead of the server's text. ``http.<status>`` is an answer with
+# no Xuncha error body: the address points at something that is not a Xuncha server.
+SERVER_ERRORS: dict[str, tuple[str, str]] = {
+    "auth.bad_credentials": (
+        "用户名或密码错误。请检查，或向办公室索取登记码。",
+        "Wrong username or password. Check both, or ask the office for an enrollment code.",
+    ),
+    "auth.bad_enrollment_code": (
+        "登记码错误、已使用或已过期，请向办公室索取新的登记码。",
+        "This enrollment code is wrong, used or expired. Ask the office for a new one.",
+    ),
+    "auth.enroll_incomplete": ("请输入用户名和密码，或输入登记码。", "Give a username and password, or an enrollment code."),
+    "auth.throttled": (
+        "登录失败次数过多，请 {minutes} 分钟后再试。如忘记密码，请向办公室索取登记码。",
+        "Too many failed sign-ins. Try again in {minutes} minutes; if you forgot the password, "
+        "ask the office for an enrollment code.",
+    ),
+    "auth.device_revoked": ("本机已被办公室停用，请重新登录。", "The office signed this phone out: sign in again."),
+    "http.not_xuncha": (
+        "这个地址上不是巡查服务器（或地址不完整），请核对服务器地址。",
+        "There is no Xuncha server at this address (or the address is incomplete). Check the server address.",
+    ),
+    "http.server_down": ("服务器暂时出错，稍后会自动重试。", "The server has a problem right now; sync tries again later."),
+    "unknown": ("出了一个问题，请稍后再试；如反复出现，请告知办公室。",
+                "Something went wrong. Try again later; if it keeps happening, tell the office."),
+}
+
 # The labels burned into an evidence photo's stamp (always in Chinese: the photo is evidence
 # for the county office), and the hemispheres of its coordinates.
 STAMP: dict[str, tuple[str, str]] = {
     "time": ("时间", "Time"),
+    "time_exif": ("拍摄时间", "Taken"),
+    "time_import": ("导入时间", "Imported"),
     "place": ("地点", "Place"),
     "coordinates": ("坐标", "Coordinates"),
+    "coordinates_photo": ("拍摄位置", "Photo's position"),
+    "coordinates_phone": ("手机位置", "Phone's position"),
     "village": ("村（社区）", "Village"),
     "recorder": ("记录人", "Recorded by"),
     "north": ("北纬", "N"),

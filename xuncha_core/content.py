@@ -61,6 +61,7 @@ from typing import Any
 
 from xuncha_core.content_checks import Checker
 from xuncha_core.errors import Problem
+from xuncha_core.evidence import evidence_problems
 from xuncha_core.inspection_results import NOTHING_FOUND, RESULT_CATEGORIES
 from xuncha_core.records import RECORD_KINDS
 from xuncha_core.remediation_check import check_remediation, cleaner_ratings
@@ -78,14 +79,14 @@ _FIELDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
             "village_id month sheet_id sheet_version inspected_at recorder location"
             " deductions cleaner_ratings total_score orders"
         ),
-        frozenset({"note"}),
+        frozenset({"note", "photo_evidence"}),
     ),
     "recheck": (
         _names(
             "order_id check_record_id village_id month after_photos note resolved"
             " rechecked_at recorder location"
         ),
-        frozenset(),
+        frozenset({"photo_evidence"}),
     ),
     "inspection_result": (
         _names(
@@ -136,6 +137,9 @@ def validate_content(
         _inspection_result(c, content, result_categories)
     else:
         _routine_assessment(c, content, sheet)
+    if "photo_evidence" in content:
+        for en, zh in evidence_problems(content["photo_evidence"], content_photos(kind, content)):
+            c.bad("photo_evidence", "content.bad_photo_evidence", en, zh)
     return c.problems
 
 

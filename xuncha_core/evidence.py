@@ -90,3 +90,16 @@ def _age(taken_at: Any, checked_at: datetime | None) -> timedelta | None:
     if taken.tzinfo is None or checked_at.tzinfo is None:
         return None
     return checked_at - taken
+
+
+def evidence_problems(evidence: Any, photos: list[str]) -> list[tuple[str, str]]:
+    """(English, Chinese) sentences for what is wrong with a content's ``photo_evidence``:
+    it maps the content's own photo hashes to objects."""
+    if not isinstance(evidence, Mapping) or not all(isinstance(v, Mapping) for v in evidence.values()):
+        return [("photo_evidence must map photo hashes to objects", "photo_evidence 必须是以照片哈希为键的对象")]
+    stray = sorted(set(evidence) - set(photos))
+    if stray:
+        names = [s[:12] for s in stray]
+        return [(f"photo_evidence names photos the record does not hold: {', '.join(names)}",
+                 f"photo_evidence 中有记录里没有的照片：{'、'.join(names)}")]
+    return []

@@ -12,6 +12,13 @@ re-checks. An order's state on a given day:
 on the server and in a test. Deadlines count calendar days after the check
 by default; a sheet may ask for working days per rule, item or sheet (see
 ``sheet.DeadlineRule``), counted with the Chinese calendar in ``workdays``.
+
+A working-day deadline that reaches a year the calendar has no schedule for is
+never refused: ``deadline_for`` counts that year Monday to Friday and marks the
+answer an estimate (预计). Such an order carries ``deadline_estimate``
+(``{"working_days": n}``, how many working days after the check it stands for);
+``settle_estimates`` makes it exact once the calendar knows every year it reaches,
+and answers what changed so that the phone can say so.
 """
 
 from __future__ import annotations
@@ -39,6 +46,76 @@ def deadline_after(check_date: date, rule: DeadlineRule, calendar: WorkCalendar 
     return check_date + timedelta(days=rule.days)
 
 
+ESTIMATE = "deadline_estimate"
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A deadline, and whether it is an estimate (a year it reaches had no schedule)."""
+
+    day: date
+    estimated: bool = False
+    working_days: int | None = None  # for a working-day rule: how many it counts
+
+    def order_fields(self) -> dict[str, Any]:
+        """What an order records of it: the deadline, and ``deadline_estimate`` when estimated."""
+        fields: dict[str, Any] = {"deadline": self.day.isoformat()}
+        if self.estimated:
+            fields[ESTIMATE] = {"working_days": self.working_days}
+        return fields
+
+
+def deadline_for(check_date: date, rule: DeadlineRule, calendar: WorkCalendar = CHINA) -> Deadline:
+    """``deadline_after`` that never refuses: an unknown year is counted Monday to Friday
+    and the answer is marked an estimate."""
+    if rule.basis != "working":
+        return Deadline(check_date + timedelta(days=rule.days))
+    day, guessed = calendar.estimate_working_days(check_date, rule.days)
+    return Deadline(day, guessed, rule.days)
+
+
+@dataclass(frozen=True)
+class DeadlineChange:
+    """An estimated deadline made exact: the order, the day it was and the day it is now."""
+
+    order_id: str
+    was: date
+    now: date
+
+    def as_dict(self) -> dict[str, str]:
+        return {"order_id": self.order_id, "was": self.was.isoformat(), "now": self.now.isoformat()}
+
+
+def settle_estimates(
+    orders: Iterable[dict[str, Any]], *, check_date: date, calendar: WorkCalendar
+) -> list[DeadlineChange]:
+    """Make exact, in place, each estimated deadline the calendar can now count exactly
+    (dropping its ``deadline_estimate``); answer the orders whose day changed. An order
+    whose estimate is malformed, or still reaches an unknown year, is left as it is."""
+    changes = []
+    for order in orders:
+        estimate = order.get(ESTIMATE)
+        days = estimate.get("working_days") if isinstance(estimate, dict) else None
+        if not isinstance(days, int) or isinstance(days, bool) or days < 0:
+            continue
+        day, guessed = calendar.estimate_working_days(check_date, days)
+        if guessed:
+            continue
+        was = str(order.get("deadline") or "")
+        del order[ESTIMATE]
+        order["deadline"] = day.isoformat()
+        if was != order["deadline"]:
+            changes.append(DeadlineChange(str(order.get("order_id")), _parse_day(was) or day, day))
+    return changes
+
+
+def _parse_day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
 def draft_orders(
     sheet: ScoringSheet,
     deductions: Iterable[Mapping[str, Any]],
@@ -51,7 +128,7 @@ def draft_orders(
     """Orders for a check's deductions, one per scoring item, in the sheet's item order.
 
     Each order lists its deductions and takes the earliest deadline among their
-    rules. The result has the ``orders`` shape of remediation_check content;
+    rules (an estimate, with ``deadline_estimate``, when it reaches an unknown year). The result has the ``orders`` shape of remediation_check content;
     the supervisor may edit titles, descriptions and deadlines before saving.
     """
     by_item: dict[str, list[Mapping[str, Any]]] = {}
@@ -62,7 +139,8 @@ def draft_orders(
         found = by_item.get(item.id)
         if not found:
             continue
-        lines, deadline = [], None
+        lines: list[str] = []
+        deadline: Deadline | None = None
         for d in found:
             rule = item.rule(str(d.get("rule_id")))
             if rule is None:
@@ -70,8 +148,8 @@ def draft_orders(
             count = d.get("count", 1)
             note = str(d.get("note") or "").strip()
             lines.append(f"{rule.name} {count} {rule.unit}" + (f"：{note}" if note else ""))
-            due = deadline_after(check_date, sheet.deadline_for(item.id, rule.id), calendar)
-            deadline = due if deadline is None or due < deadline else deadline
+            due = deadline_for(check_date, sheet.deadline_for(item.id, rule.id), calendar)
+            deadline = due if deadline is None or due.day < deadline.day else deadline
         if deadline is None:
             continue
         orders.append(
@@ -80,7 +158,7 @@ def draft_orders(
                 "title": f"{item.name}整改",
                 "description": "；".join(lines),
                 "deduction_ids": [str(d.get("deduction_id")) for d in found],
-                "deadline": deadline.isoformat(),
+                **deadline.order_fields(),
                 "responsible": responsible,
             }
         )

@@ -6,8 +6,11 @@ before. A plain Monday-to-Friday count is wrong around every holiday: in 2025
 Sunday 26 January and Saturday 8 February were working days, and the eight
 days from 28 January were not. So only a year whose schedule is encoded here
 (or supplied by the deployment through ``WorkCalendar.with_year``) can be
-counted; any other year raises ``ValidationError`` with code
-``calendar.year_unknown`` rather than silently counting Monday to Friday.
+counted exactly; ``is_working_day`` and ``add_working_days`` raise ``ValidationError``
+with code ``calendar.year_unknown`` for any other year rather than silently counting
+Monday to Friday. ``estimate_working_days`` is the one that never refuses: it counts an
+unknown year Monday to Friday and says so (an estimate, 预计), for a deadline that must
+be given today and made exact when the year's schedule arrives.
 
 Encoded from the notices: 2024 (published 2023-10-25), 2025 (国办发明电〔2024〕12号,
 2024-11-12) and 2026 (2025-11-04).
@@ -120,6 +123,27 @@ class WorkCalendar:
             if self.is_working_day(current):
                 left -= 1
         return current
+
+    def knows(self, year: int) -> bool:
+        return year in self._schedules
+
+    def estimate_working_days(self, start: date, days: int) -> tuple[date, bool]:
+        """``add_working_days``, counting the days of a year with no schedule Monday to Friday:
+        (the day, True if any day counted was such a guess). Never refuses a year."""
+        if days < 0:
+            raise ValueError("days must be ≥ 0")
+        current, left, guessed = start, days, False
+        while left:
+            current += timedelta(days=1)
+            if current - start > timedelta(days=MAX_SPAN_DAYS):
+                raise ValueError("no working days found in ten years")
+            if current.year in self._schedules:
+                working = self.is_working_day(current)
+            else:
+                working, guessed = current.weekday() < 5, True
+            if working:
+                left -= 1
+        return current, guessed
 
     def working_days_between(self, start: date, end: date) -> int:
         """How many working days fall after ``start`` up to and including ``end`` (0 if ``end ≤ start``)."""

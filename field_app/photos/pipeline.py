@@ -173,36 +173,13 @@ def process_photo(
     original_w, original_h = upright_size(image.size, facts.orientation)
     image = _decode_upright(image, settings.max_long_side, facts.orientation)
 
-    location = capture.device_location
-    latitude = location.latitude if location else (facts.gps.latitude if facts.gps else None)
-    longitude = location.longitude if location else (facts.gps.longitude if facts.gps else None)
-    lines = stamp_lines(
-        settings.stamp,
-        StampFacts(
-            time=capture.device_time,
-            place=capture.place,
-            latitude=latitude,
-            longitude=longitude,
-            village=capture.village,
-            recorder=capture.recorder,
-        ),
-    )
+    lines = stamp_lines(settings.stamp, stamp_facts(capture, facts))
     burn_stamp(image, lines, settings.stamp)
 
     image, evidence, quality = _evidence_jpeg(image, settings)
-    thumb = image.copy()
-    thumb.thumbnail((settings.thumbnail_long_side,) * 2, Image.Resampling.BILINEAR)
-    thumbnail = _jpeg(thumb, settings.thumbnail_quality, progressive=False)
-
+    thumb, thumbnail = _thumbnail(image, settings)
     sha = sha256_hex(evidence)
-    try:
-        path = write_atomically(photos_dir, evidence_name(sha), evidence, sync_folder=False)
-        thumbnail_path = write_atomically(
-            photos_dir, thumbnail_name(sha), thumbnail, sync_folder=False
-        )
-        fsync_folder(photos_dir)
-    except OSError as error:
-        raise _not_saved(error, len(evidence) + len(thumbnail)) from error
+    path, thumbnail_path = _save(photos_dir, sha, evidence, thumbnail)
     return EvidencePhoto(
         sha256=sha,
         size=len(evidence),
@@ -222,9 +199,57 @@ def process_photo(
         exif_time=facts.taken_at,
         gps=facts.gps,
         captured_at=_iso(capture.device_time),
-        capture_location=location,
+        capture_location=capture.device_location,
         stamp=tuple(lines),
     )
+
+
+def stamp_facts(capture: Capture, facts: ExifFacts) -> StampFacts:
+    """What the stamp says, and where each fact comes from: the photo's own camera time
+    (拍摄时间) when it has one, else the moment it was imported (导入时间; a photo the app's
+    camera just took is taken now); the photo's own GPS (拍摄位置), else the phone's fix
+    (手机位置)."""
+    taken = _exif_moment(facts.taken_at)
+    if taken is not None:
+        moment, time_source = taken, "exif"
+    else:
+        moment, time_source = capture.device_time, "exif" if capture.from_camera else "import"
+    latitude = longitude = None
+    coordinates_source = ""
+    if facts.gps is not None:
+        latitude, longitude, coordinates_source = facts.gps.latitude, facts.gps.longitude, "photo"
+    elif capture.device_location is not None:
+        latitude, longitude = capture.device_location.latitude, capture.device_location.longitude
+        coordinates_source = "phone"
+    return StampFacts(time=moment, place=capture.place, latitude=latitude, longitude=longitude,
+                      village=capture.village, recorder=capture.recorder, time_source=time_source,
+                      coordinates_source=coordinates_source)
+
+
+def _exif_moment(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _thumbnail(image: Image.Image, settings: PhotoSettings) -> tuple[Image.Image, bytes]:
+    thumb = image.copy()
+    thumb.thumbnail((settings.thumbnail_long_side,) * 2, Image.Resampling.BILINEAR)
+    return thumb, _jpeg(thumb, settings.thumbnail_quality, progressive=False)
+
+
+def _save(photos_dir: Path, sha: str, evidence: bytes, thumbnail: bytes) -> tuple[Path, Path]:
+    """Both files, written atomically, then the folder synced once."""
+    try:
+        path = write_atomically(photos_dir, evidence_name(sha), evidence, sync_folder=False)
+        thumbnail_path = write_atomically(photos_dir, thumbnail_name(sha), thumbnail, sync_folder=False)
+        fsync_folder(photos_dir)
+    except OSError as error:
+        raise _not_saved(error, len(evidence) + len(thumbnail)) from error
+    return path, thumbnail_path
 
 
 def target_size(size: tuple[int, int], max_long_side: int) -> tuple[int, int]:

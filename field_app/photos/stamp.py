@@ -77,6 +77,10 @@ class StampFacts:
     village: str = ""
     recorder: str = ""
     extra: Mapping[str, str] = field(default_factory=dict)
+    # where the time and the position come from, said in the label: "exif" (拍摄时间) or
+    # "import" (导入时间); "photo" (拍摄位置) or "phone" (手机位置); "" keeps the plain label
+    time_source: str = ""
+    coordinates_source: str = ""
 
 
 def format_coordinates(latitude: float, longitude: float) -> str:
@@ -98,8 +102,16 @@ def stamp_lines(config: StampConfig, facts: StampFacts) -> list[str]:
             continue
         value = _value(name, facts)
         if value:
-            lines.append(f"{LABELS[name]}：{value}")
+            lines.append(f"{_label(name, facts)}：{value}")
     return lines
+
+
+def _label(name: str, facts: StampFacts) -> str:
+    if name == "time" and facts.time_source:
+        return stamp_label(f"time_{facts.time_source}")
+    if name == "coordinates" and facts.coordinates_source:
+        return stamp_label(f"coordinates_{facts.coordinates_source}")
+    return LABELS[name]
 
 
 def _value(name: str, facts: StampFacts) -> str:
@@ -137,9 +149,9 @@ def burn_stamp(image: Image.Image, lines: Sequence[str], config: StampConfig) ->
         # A narrow photo gets smaller text rather than a cut-off line.
         if right - left + 2 * margin <= width or size <= 8:
             break
-        size = max(8, size * (width - 2 * margin) // (right - left + 1))
-    panel_w = min(width, right - left + 2 * margin)
-    panel_h = min(height, bottom - top + 2 * margin)
+        size = max(8, int(size * (width - 2 * margin) // (right - left + 1)))
+    panel_w = int(min(width, right - left + 2 * margin))
+    panel_h = int(min(height, bottom - top + 2 * margin))
     x0 = 0 if config.position.endswith("left") else width - panel_w
     y0 = 0 if config.position.startswith("top") else height - panel_h
     box = (x0, y0, x0 + panel_w, y0 + panel_h)

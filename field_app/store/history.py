@@ -326,17 +326,28 @@ class HistoryBook:
 
     def add_reviews(self, record_id: str, reviews: Iterable[dict[str, Any]]) -> bool:
         """Append review decisions not yet on the entry; False if the record is not here."""
-        entry = self.get(record_id)
-        if entry is None:
-            return False
-        known = entry.setdefault("reviews", [])
-        fresh = [r for r in reviews if r not in known]
-        if fresh:
-            known.extend(fresh)
-            self._clock += 1
-            entry["updated"] = self._clock
-            self._write(self._summaries[record_id].month, record_id, entry)
-        return True
+        return record_id in self.add_reviews_many({record_id: list(reviews)})
+
+    def add_reviews_many(self, reviews: dict[str, list[dict[str, Any]]]) -> set[str]:
+        """``add_reviews`` for many records, one write per month file touched; answers the
+        records that are here (the others' reviews are the caller's to keep)."""
+        found: set[str] = set()
+        by_month: dict[str, dict[str, dict[str, Any] | None]] = {}
+        for record_id, fresh_reviews in reviews.items():
+            entry = self.get(record_id)
+            if entry is None:
+                continue
+            found.add(record_id)
+            known = entry.setdefault("reviews", [])
+            fresh = [r for r in fresh_reviews if r not in known]
+            known.extend(r for i, r in enumerate(fresh) if r not in fresh[:i])  # heard twice: kept once
+            if fresh:
+                self._clock += 1
+                entry["updated"] = self._clock
+                by_month.setdefault(self._summaries[record_id].month, {})[record_id] = entry
+        for month, changes in sorted(by_month.items()):
+            self._write_many(month, changes)
+        return found
 
     def import_entries(self, pairs: Iterable[tuple[dict[str, Any], dict[str, Any] | None]]) -> int:
         """Store many accepted revisions with one write per month and shard (a restore); returns how many."""

@@ -28,99 +28,142 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from field_app.store import own_records
 from field_app.store.conflicts import CHOICES, ConflictDesk
 from field_app.store.history import REVIEW_STATES, HistoryBook
 from field_app.store.history_query import HistoryQuery
 from field_app.store.inputs import StoreError, copy_json, invalid, now_iso
 from field_app.store.locked import under_lock
+from field_app.store.own_records import review_of
+from field_app.store.partition import Partition, has_unowned_files
 from field_app.store.photo_index import PhotoIndex, check_sha
 from field_app.store.recovery import RecoveryReport, remove_temp_files
 from field_app.store.reference import ReferenceCache, check_changes
 from field_app.store.sendable import photos_owed
-from field_app.store.store_file import Shelf
+from field_app.store.sessions import DEVICE_KEYS, SETTINGS, UserSessions, username_of
+from field_app.store.store_file import Shelf, StoreFile
 from field_app.store.work import OUTBOX_STATES, WorkItems, check_draft
 from xuncha_core.durable import private_folder
 from xuncha_core.errors import ConflictError
 from xuncha_core.records import envelope_digest
+from xuncha_core.workdays import WorkCalendar
 
 __all__ = ["CHOICES", "OUTBOX_STATES", "LocalStore", "StoreError"]
 
-SETTINGS, PENDING = "settings", "pending"
+PENDING = "pending"
 
 
-class LocalStore:
-    """The phone's store. ``LocalStore(folder)`` on disk; ``LocalStore(None)`` in memory."""
+class LocalStore(UserSessions):
+    """The phone's store. ``LocalStore(folder)`` on disk; ``LocalStore(None)`` in memory.
+
+    Every read and write goes to the partition of the user signed in now (``partition``);
+    ``pinned()`` is a view that keeps to the partition it was made on, for a sync pass
+    that must finish writing what the server said into the partition it started from."""
 
     def __init__(self, folder: str | Path | None) -> None:
         self.folder = Path(folder) if folder is not None else None
         self._lock = threading.RLock()
+        self._pinned = False
         self.recovery_report = RecoveryReport()
         if self.folder is not None:
             private_folder(self.folder)
             remove_temp_files(self.folder, self.recovery_report)
-        shelf = Shelf(self.folder, self.recovery_report)
-        self._settings = shelf.open("settings.json")
-        self._reviews = shelf.open("reviews.json")
-        self._reference = ReferenceCache(shelf)
-        self._history = HistoryBook(shelf)
-        self._work = WorkItems(shelf.open("work.json"), self._history)
-        self._conflicts = ConflictDesk(shelf.open("conflicts.json"), self._work, self._history)
-        self._query = HistoryQuery(self._work, self._history, lambda: self._reference.topic("village"))
-        self._photos = PhotoIndex(shelf)
+        self._device = Shelf(self.folder, self.recovery_report).open("settings.json")
+        self._partitions: dict[str | None, Partition] = {}
         with self._lock:
-            self._reconcile()
+            username = username_of(self._device.get(SETTINGS, "user"))
+            if username is not None and has_unowned_files(self.folder):
+                self._adopt_unowned(username)
+            self._p = self._open_partition(username)
+
+    # the signed-in user's partition
+
+    @property
+    def _settings(self) -> StoreFile:
+        return self._p.settings
+
+    @property
+    def _reviews(self) -> StoreFile:
+        return self._p.reviews
+
+    @property
+    def _reference(self) -> ReferenceCache:
+        return self._p.reference
+
+    @property
+    def _history(self) -> HistoryBook:
+        return self._p.history
+
+    @property
+    def _work(self) -> WorkItems:
+        return self._p.work
+
+    @property
+    def _conflicts(self) -> ConflictDesk:
+        return self._p.conflicts
+
+    @property
+    def _query(self) -> HistoryQuery:
+        return self._p.query
+
+    @property
+    def _photos(self) -> PhotoIndex:
+        return self._p.photos
 
     def close(self) -> None:
         with self._lock:
-            for f in (self._settings, self._work.file, self._reviews, self._conflicts.file):
-                f.close()
-            self._reference.close()
-            self._history.close()
-            self._photos.close()
+            for p in self._partitions.values():
+                p.close()
+            self._device.close()
 
     # start-up
 
-    def _reconcile(self) -> None:
+    def _reconcile(self, p: Partition) -> None:
         notes = self.recovery_report.reconciled
-        notes += self._history.remove_duplicates()
-        for resolution in self._conflicts.archive():
-            if self._conflicts.is_unfinished(resolution):
-                self._conflicts.finish(resolution)
+        notes += p.history.remove_duplicates()
+        for resolution in p.conflicts.archive():
+            if p.conflicts.is_unfinished(resolution):
+                p.conflicts.finish(resolution)
                 notes.append(f"finished resolving the conflict on record {resolution['record_id']}")
-        notes += self._work.name_bases_by_digest()
-        for item in self._work.outbox():
-            if self._receipted(item["record_id"], item["revision"]):
-                self._work.remove(item["record_id"], item["revision"])
+        notes += p.work.name_bases_by_digest()
+        for item in p.work.outbox():
+            if _receipted(p, item["record_id"], item["revision"]):
+                p.work.remove(item["record_id"], item["revision"])
                 notes.append(f"record {item['record_id']} revision {item['revision']} had its receipt; left the outbox")
             elif item["state"] == "sending":
-                self._work.replace({**item, "state": "waiting"})
-        for draft in self._work.list_drafts():
-            if self._work.submitted(draft["record_id"], draft["revision"]):
-                self._work.discard_draft(draft["record_id"])
+                p.work.replace({**item, "state": "waiting"})
+        for draft in p.work.list_drafts():
+            if p.work.submitted(draft["record_id"], draft["revision"]):
+                p.work.discard_draft(draft["record_id"])
                 notes.append(
                     f"draft of record {draft['record_id']} revision {draft['revision']} was already submitted; "
                     "kept the submitted copy"
                 )
-        for record_id, reviews in self._reviews.items(PENDING):
-            if self._history.add_reviews(record_id, reviews):
-                self._reviews.delete(PENDING, record_id)
-
-    def _receipted(self, record_id: str, revision: int) -> bool:
-        entry = self._history.get(record_id) if self._history.has_revision(record_id, revision) else None
-        return entry is not None and entry["revisions"][str(revision)].get("receipt") is not None
+        for record_id, reviews in p.reviews.items(PENDING):
+            if p.history.add_reviews(record_id, reviews):
+                p.reviews.delete(PENDING, record_id)
 
     # settings
 
     def get_setting(self, key: str, default: Any = None) -> Any:
+        """A device setting (``DEVICE_KEYS``: the same for whoever is signed in), else one of
+        the signed-in user's own (her last sync, the form she was editing, …)."""
         with self._lock:
-            return self._settings.get(SETTINGS, key, default)
+            return self._settings_file(key).get(SETTINGS, key, default)
 
     def set_setting(self, key: str, value: Any) -> None:
+        """Store one setting. Setting ``user`` moves the store to that user's partition (as
+        ``sign_in`` does); prefer ``sign_in`` and ``sign_out``."""
         if not isinstance(key, str) or not key:
             raise invalid("key", "store.bad_key", "a setting needs a non-empty name")
         value = copy_json(value, "value")
         with self._lock:
-            self._settings.put(SETTINGS, key, value)
+            if key == "user":
+                self._switch_to(username_of(value))
+            self._settings_file(key).put(SETTINGS, key, value)
+
+    def _settings_file(self, key: str) -> StoreFile:
+        return self._device if key in DEVICE_KEYS else self._p.settings
 
     # drafts
 
@@ -228,15 +271,19 @@ class LocalStore:
         self, record_id: str, revision: int, action: str, reason: str | None = None, **detail: Any
     ) -> None:
         """Record a review decision (approve, send_back, reject) on one of her records; idempotent."""
-        if action not in REVIEW_STATES:
-            raise invalid("action", "review.bad_action", f"action must be one of {', '.join(REVIEW_STATES)}")
-        review = copy_json({**detail, "revision": revision, "action": action, "reason": reason}, "review")
+        review = {**detail, "revision": revision, "action": action, "reason": reason}
         with self._lock:
-            if self._history.add_reviews(record_id, [review]):
-                return
-            pending = self._reviews.get(PENDING, record_id, [])
-            if review not in pending:
-                self._reviews.put(PENDING, record_id, [*pending, review])
+            self._add_review(record_id, review)
+
+    def _add_review(self, record_id: str, review: dict[str, Any]) -> None:
+        if review.get("action") not in REVIEW_STATES:
+            raise invalid("action", "review.bad_action", f"action must be one of {', '.join(REVIEW_STATES)}")
+        review = copy_json(review, "review")
+        if self._history.add_reviews(record_id, [review]):
+            return
+        pending = self._reviews.get(PENDING, record_id, [])
+        if review not in pending:
+            self._reviews.put(PENDING, record_id, [*pending, review])
 
     def import_history(self, pairs: list[tuple[dict[str, Any], dict[str, Any] | None]]) -> int:
         """Store accepted revisions in bulk (restoring a phone), one write per month."""
@@ -255,15 +302,36 @@ class LocalStore:
     # reference data
 
     def apply_changes(self, changes: list[dict[str, Any]], next_cursor: int) -> None:
-        """Store one pulled page and the cursor after it in one write; review rows update records."""
+        """Store one pulled page and the cursor after it in one write; review rows update records;
+        a working-day calendar year makes the drafts' estimated deadlines exact."""
         changes = check_changes(copy_json(changes, "changes"), next_cursor)
         with self._lock:
             for change in changes:
                 payload = change.get("payload") or {}
                 if change["topic"] == "review" and not change.get("deleted") and payload.get("record_id"):
-                    detail = {k: v for k, v in payload.items() if k not in ("record_id", "revision", "action", "reason")}
-                    self.apply_review(payload["record_id"], payload["revision"], payload["action"], payload.get("reason"), **detail)
+                    review = review_of(payload)
+                    self._add_review(payload["record_id"], review)
             self._reference.apply([c for c in changes if c["topic"] != "review"], next_cursor)
+            if own_records.brings_calendar(changes):
+                own_records.settle_draft_deadlines(self._p, own_records.work_calendar(self._p))
+
+    def apply_own_records(self, records: list[dict[str, Any]], next_cursor: int) -> int:
+        """Store one page of her own records as the server holds them (``own_records``), then
+        the cursor after it; answers how many revisions were new to this phone."""
+        records = copy_json(records, "records")
+        if not isinstance(records, list) or not isinstance(next_cursor, int) or next_cursor < 0:
+            raise invalid("records", "own_records.invalid", "a page of records is a list and a cursor ≥ 0")
+        with self._lock:
+            return own_records.store_own_records(self._p, records, next_cursor)
+
+    def own_records_cursor(self) -> int:
+        with self._lock:
+            return own_records.own_records_cursor(self._p)
+
+    def work_calendar(self) -> WorkCalendar:
+        """The working-day calendar: the built-in years and those the office added (synced)."""
+        with self._lock:
+            return own_records.work_calendar(self._p)
 
     reference = under_lock("_reference", ReferenceCache.topic)
     cursor = under_lock("_reference", ReferenceCache.cursor)
@@ -323,3 +391,8 @@ class LocalStore:
                 "history": len(self._history),
                 "last_sync_at": self._settings.get(SETTINGS, "last_sync_at"),
             }
+
+
+def _receipted(p: Partition, record_id: str, revision: int) -> bool:
+    entry = p.history.get(record_id) if p.history.has_revision(record_id, revision) else None
+    return entry is not None and entry["revisions"][str(revision)].get("receipt") is not None

@@ -36,6 +36,7 @@ BATCH = 200  # the server's limit per /records/batch
 # Half the server's cap on a batch's body: room for JSON that is not canonical (escapes).
 BATCH_BYTES = MAX_BATCH_BODY_BYTES // 2
 PAGE = 500
+OWN_PAGE = 50  # her own records come with their content: smaller pages
 # Photos on the wire at once: while one waits for the server to check and store it, the
 # others' bytes keep the link busy. Bounded so a phone never floods a weak server or link.
 UPLOADS_AT_ONCE = 4
@@ -53,6 +54,8 @@ class SyncStore(Protocol):
     def record_conflict(self, record_id: str, revision: int, server_envelope: dict[str, Any]) -> Any: ...
     def cursor(self) -> int: ...
     def apply_changes(self, changes: list[dict[str, Any]], next_cursor: int) -> Any: ...
+    def own_records_cursor(self) -> int: ...
+    def apply_own_records(self, records: list[dict[str, Any]], next_cursor: int) -> Any: ...
     def photos_pending(self) -> list[dict[str, Any]]: ...
     def set_photo_progress(self, sha256: str, offset: int, length: int | None = None) -> Any: ...
     def mark_photos_uploaded(self, shas: list[str], receipts: dict[str, Any] | None = None) -> Any: ...
@@ -79,6 +82,7 @@ class PassResult:
     conflicts: list[str] = field(default_factory=list)
     refused: list[tuple[str, int, str]] = field(default_factory=list)
     changes: int = 0
+    own_records: int = 0
     photos_sent: int = 0
     photos_already_there: int = 0
     photos_unreadable: list[str] = field(default_factory=list)
@@ -140,6 +144,7 @@ class SyncPass:
             try:
                 self.push_records()
                 self.pull_changes()
+                self.pull_own_records()
             except BaseException as exc:
                 failed.append(exc)
                 self._stop.set()
@@ -232,6 +237,26 @@ class SyncPass:
                 self.store.apply_changes(changes, next_cursor)
                 self.result.changes += len(changes)
             faults.point("mid_pull")
+            if not page.get("more") or next_cursor == cursor:
+                return
+            cursor = next_cursor
+
+    def pull_own_records(self) -> None:
+        """Her records as the server holds them, page by page after the stored cursor (a
+        server that does not offer them yet answers 404: there is nothing to pull)."""
+        cursor = self.store.own_records_cursor()
+        while not self._stopped():
+            try:
+                page = self.api.own_records(after=cursor, limit=OWN_PAGE)
+            except Refused as exc:
+                if exc.status == 404:
+                    return
+                raise
+            records = list(page.get("records") or [])
+            next_cursor = int(page.get("next", cursor))
+            if records or next_cursor != cursor:
+                self.store.apply_own_records(records, next_cursor)
+                self.result.own_records += len(records)
             if not page.get("more") or next_cursor == cursor:
                 return
             cursor = next_cursor

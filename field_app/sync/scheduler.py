@@ -122,8 +122,7 @@ class SyncScheduler:
 
     def run_once(self) -> float:
         """Run one pass now, in this thread; answer how long to wait before the next."""
-        server_url = self.store.get_setting("server_url")
-        token = self.store.get_setting("device_token")
+        store, server_url, token = self._session()
         if not server_url or not token:
             self._set(state="not_signed_in")
             return self.period
@@ -132,7 +131,7 @@ class SyncScheduler:
         self._set(state="running", last_error=None, passes=self._status["passes"] + 1)
         api = ServerApi(build_client(server_url, token, transport=self.transport))
         try:
-            sync = SyncPass(self._store(), api, self.data_dir, on_progress=self._progress, sizer=self.sizer, cancel=self._cancel)
+            sync = SyncPass(store, api, self.data_dir, on_progress=self._progress, sizer=self.sizer, cancel=self._cancel)
             sync.run()
         except DeviceRevoked as exc:
             self._revoked_token = token
@@ -151,8 +150,13 @@ class SyncScheduler:
         self._set(state="idle", online=True, failures=0, last_success_at=at)
         return self.period
 
-    def _store(self) -> SyncStore:
-        return self.store
+    def _session(self) -> tuple[SyncStore, str | None, str | None]:
+        """The store as the pass will use it (kept to the partition of the user signed in
+        now, whoever signs in or out during the pass), with the address and token."""
+        session = getattr(self.store, "sync_session", None)
+        if session is not None:
+            return session()
+        return self.store, self.store.get_setting("server_url"), self.store.get_setting("device_token")
 
     def _failed(self, state: str, exc: XunchaError, *, online: bool | None) -> float:
         failures = self._status["failures"] + 1

@@ -121,6 +121,15 @@ class ServerApi:
     def changes(self, after: int, limit: int = 500) -> dict[str, Any]:
         return self._json("GET", "/api/v1/sync/changes", params={"after": after, "limit": limit})
 
+    def own_records(self, after: int, limit: int = 50) -> dict[str, Any]:
+        """Her own records as the server holds them: ``{records, next, more}`` (see own_records)."""
+        return self._json("GET", "/api/v1/sync/own-records", params={"after": after, "limit": limit})
+
+    def photo_bytes(self, sha256: str, *, thumbnail: bool = False) -> bytes:
+        """A photo the caller may read, full size or as the server's thumbnail."""
+        suffix = "/thumbnail" if thumbnail else ""
+        return self._send("GET", f"/api/v1/photos/{sha256}{suffix}").content
+
     # ledger (public) -----------------------------------------------------------------
     def checkpoint(self) -> dict[str, Any]:
         return self._json("GET", "/api/v1/ledger/checkpoint")

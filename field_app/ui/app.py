@@ -31,6 +31,7 @@ import flet as ft
 from field_app import clock
 from field_app.ui import theme
 from field_app.ui.i18n import CATALOGUE, DEFAULT_LANGUAGE, LANGUAGES, Translator
+from field_app.ui.models.home import sent_summary
 from field_app.ui.models.live import LiveScreen, SingleFlight, watch_key
 from field_app.ui.models.state import open_orders, sync_line
 
@@ -102,6 +103,9 @@ class AppContext:
         self.live = LiveScreen()
         self._following = SingleFlight()
         self._watched: tuple[Any, ...] | None = None
+        self._last_status: dict[str, Any] | None = None
+        self._outbox_before = 0
+        self.server_reachable: bool | None = None  # before sign-in: the address answered
         self.status_text = ft.Text("", size=14, color=theme.PAPER, weight=ft.FontWeight.BOLD)
         self.status_chip = ft.Container(content=self.status_text, padding=ft.Padding.symmetric(horizontal=10, vertical=4),
                                         border_radius=12, bgcolor=theme.OFFLINE)
@@ -173,6 +177,8 @@ class AppContext:
 
     def refresh_status(self) -> None:
         status = self.services.sync_status()
+        if status is None and self.server_reachable is not None:
+            status = {"state": "idle", "online": self.server_reachable}
         key, progress = sync_line(status)
         self.status_text.value = self.tr(key)
         online = key in ("net.online", "net.syncing")
@@ -194,6 +200,7 @@ class AppContext:
             status = self.services.sync_status()
             self.refresh_status()
             self.update(self.status_chip, self.progress)
+            await self.say_what_was_sent(status)
             key = watch_key(status)
             if key == self._watched or not self.live.sections:
                 continue
@@ -202,6 +209,37 @@ class AppContext:
             models = await asyncio.to_thread(live.read_after, self.store, status)
             if models is not None and live is self.live:  # still the same screen
                 self.update(*live.show(models))
+
+    async def say_what_was_sent(self, status: dict[str, Any] | None) -> None:
+        """When a pass ends, say what it sent (and the first of a pass, that it runs)."""
+        before, self._last_status = self._last_status, status
+        outbox = int((await asyncio.to_thread(self.store.stats)).get("outbox", 0))
+        if (status or {}).get("state") == "running" and (before or {}).get("state") != "running":
+            self._outbox_before = outbox
+        sent = sent_summary(before, status, self._outbox_before, outbox)
+        if sent is not None and sent[0] + sent[1] > 0:
+            self.message(self.tr("home.sent", records=sent[0], photos=sent[1]))
+
+    async def probe_server(self, url: str) -> None:
+        """Before sign-in: does the address answer as a Xuncha server? (for the indicator)"""
+        from field_app.ui.models.state import SignIn
+
+        self.server_reachable = await asyncio.to_thread(server_answers, SignIn(server_url=url).normalized_server())
+        self.refresh_status()
+        self.update(self.status_chip)
+
+    def sign_out(self) -> None:
+        """Sign this phone out: sync stops, the token and user are forgotten. Her drafts and
+        unsent records stay in the store, under her name, for when she signs in again."""
+        if self.services.sync is not None:
+            self.services.sync.stop(timeout=2.0)
+            self.services.sync = None
+        self.store.sign_out()
+        self.on_leave = None
+        self.server_reachable = None
+        self.refresh_status()
+        self.message(self.tr("signin.signed_out"))
+        self.go("/")
 
     def update(self, *controls: Any) -> None:
         """Send these controls' changes to the screen (and nothing else of it)."""
@@ -214,13 +252,17 @@ class AppContext:
             log.debug("update of a control not on the page", exc_info=True)
 
     # -- chrome --------------------------------------------------------------------------
-    def appbar(self, title: str, *, back: bool = False) -> ft.AppBar:
+    def appbar(self, title: str, *, back: bool = False, extra: list[ft.Control] | None = None) -> ft.AppBar:
+        leading = ft.IconButton(ft.Icons.ARROW_BACK, icon_color=theme.PAPER, tooltip=self.tr("common.back"),
+                                on_click=lambda _: self.back()) if back else None
         return ft.AppBar(
             title=ft.Text(title, size=20, weight=ft.FontWeight.BOLD, color=theme.PAPER),
             bgcolor=theme.PRIMARY,
             color=theme.PAPER,
-            automatically_imply_leading=back,
+            leading=leading,
+            automatically_imply_leading=False,
             actions=[
+                *(extra or []),
                 ft.Container(self.status_chip, padding=ft.Padding.only(right=4)),
                 ft.TextButton(
                     self.tr("lang.switch"),
@@ -231,10 +273,16 @@ class AppContext:
             ],
         )
 
-    def view(self, route: str, title: str, controls: list[ft.Control], *, back: bool = False) -> ft.View:
+    def back(self) -> None:
+        """The screen below this one (the back arrow)."""
+        below = self.page.views[-2].route if len(self.page.views) > 1 else "/"
+        self.go(below or "/")
+
+    def view(self, route: str, title: str, controls: list[ft.Control], *, back: bool = False,
+             actions: list[ft.Control] | None = None) -> ft.View:
         return ft.View(
             route=route,
-            appbar=self.appbar(title, back=back),
+            appbar=self.appbar(title, back=back, extra=actions),
             controls=[self.progress, *controls],
             scroll=ft.ScrollMode.AUTO,
             padding=12,
@@ -242,6 +290,19 @@ class AppContext:
             bgcolor=theme.PAPER,
             horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
         )
+
+
+def server_answers(url: str) -> bool:
+    """True if ``url`` answers as a Xuncha server (its health endpoint), within a few seconds."""
+    try:
+        from field_app.sync.transport import build_client
+    except ImportError:
+        return False
+    try:
+        with build_client(url, None, timeout=5.0) as client:
+            return client.get("/api/v1/health").status_code == 200
+    except Exception:  # an address that does not answer (or is not one) is "offline"
+        return False
 
 
 def render(ctx: AppContext) -> None:

@@ -9,10 +9,11 @@ stamp's labels under ``stamp.<key>``; a view shows an error with ``tr.error(err)
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from field_app.messages import ERRORS, STAMP
+from field_app.messages import ERRORS, SERVER_ERRORS, STAMP
 
 LANGUAGES: tuple[str, ...] = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
@@ -25,6 +26,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "net.offline": ("离线", "Offline"),
     "net.syncing": ("同步中", "Syncing"),
     "net.revoked": ("已被办公室停用", "Signed out by the office"),
+    "net.checking": ("连接中", "Connecting"),
     "common.back": ("返回", "Back"),
     "common.cancel": ("取消", "Cancel"),
     "common.ok": ("确定", "OK"),
@@ -32,6 +34,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "common.all": ("全部", "All"),
     "common.saved": ("已保存", "Saved"),
     "common.error": ("出错：{message}", "Error: {message}"),
+    "common.delete": ("删除", "Delete"),
+    "common.undo": ("撤销", "Undo"),
     # sign-in
     "signin.title": ("登录", "Sign in"),
     "signin.intro": (
@@ -55,6 +59,14 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "signin.unavailable": ("同步模块尚不可用，无法登录", "The sync module is not available, cannot sign in"),
     "signin.as": ("已登录：{name}", "Signed in as {name}"),
     "signin.out": ("退出登录", "Sign out"),
+    "signin.out_title": ("退出登录？", "Sign out?"),
+    "signin.out_body": (
+        "本机的草稿和未发送的记录（{count} 条）都会保留：{name} 再次登录时，它们以 {name} 的名义发送。"
+        "其他人在本机登录后看不到它们。",
+        "Drafts and records not yet sent ({count}) stay on this phone: when {name} signs in again they are "
+        "sent under {name}'s name. Anyone else signing in on this phone does not see them.",
+    ),
+    "signin.signed_out": ("已退出登录", "Signed out"),
     # home
     "home.title": ("首页", "Home"),
     "home.month_checks": ("{month} 各村检查", "Checks for {month}"),
@@ -62,9 +74,13 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "还没有村庄和评分表数据。请在有信号的地方点“立即同步”。",
         "No villages or scoring sheets yet. Where there is signal, tap “Sync now”.",
     ),
-    "home.status.done": ("已完成", "Done"),
-    "home.status.draft": ("草稿", "Draft"),
     "home.status.not_started": ("未开始", "Not started"),
+    "home.todo": ("被退回的检查，请修改后重新提交", "Sent back to you: fix and submit again"),
+    "home.fix": ("去修改", "Fix it"),
+    "home.open": ("查看", "Open"),
+    "home.continue": ("继续填写", "Continue"),
+    "home.syncing": ("正在同步…", "Syncing…"),
+    "home.sent": ("本次同步：发送 {records} 条记录、{photos} 张照片", "Last sync sent {records} records and {photos} photos"),
     "home.orders": ("未完成整改通知", "Open rectification orders"),
     "home.no_orders": ("没有未完成的整改通知", "No open rectification orders"),
     "home.order_due": ("期限 {deadline}", "Due {deadline}"),
@@ -82,6 +98,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "check.title": ("环境整治检查", "Remediation check"),
     "check.village": ("村/社区", "Village"),
     "check.month": ("月份", "Month"),
+    "check.reason": ("办公室退回原因：{reason}", "Sent back by the office: {reason}"),
+    "check.month_taken": ("{month} 这个村已有检查，已打开那一份", "This village already has a check for {month}: opened it"),
     "check.pick_village": ("请选择村/社区", "Pick a village"),
     "check.no_sheet": ("没有评分表，请先同步", "No scoring sheet: sync first"),
     "check.total": ("总分 {total}", "Total {total}"),
@@ -94,7 +112,16 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "check.count": ("数量", "Count"),
     "check.points": ("扣 {points} 分", "−{points} points"),
     "check.note": ("说明", "Note"),
-    "check.remove": ("删除", "Remove"),
+    "check.remove": ("删除这条扣分", "Delete this deduction"),
+    "check.remove_ask": ("删除这条扣分（{rule}）和它的 {photos} 张照片？", "Delete this deduction ({rule}) and its {photos} photos?"),
+    "check.removed": ("已删除扣分", "Deduction deleted"),
+    "check.remove_order": ("撤销整改通知", "Withdraw the order"),
+    "check.remove_photo": ("删除照片", "Delete photo"),
+    "check.remove_photo_ask": ("删除这张照片？", "Delete this photo?"),
+    "check.less": ("减少{label}", "Less: {label}"),
+    "check.more": ("增加{label}", "More: {label}"),
+    "check.bad_number": ("请填写整数", "Enter a whole number"),
+    "check.use_photo_location": ("用照片的位置", "Use the photo's position"),
     "check.photos": ("照片 {count} 张", "{count} photos"),
     "check.camera": ("拍照", "Camera"),
     "check.gallery": ("相册", "Gallery"),
@@ -105,6 +132,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "check.locate": ("定位", "Locate"),
     "check.location_none": ("未定位", "No location"),
     "check.location_value": ("{lat}, {lon}（{source}）", "{lat}, {lon} ({source})"),
+    "source.gps": ("定位", "GPS"),
+    "source.network": ("网络定位", "network"),
+    "source.manual": ("手动填写", "set by hand"),
+    "source.photo": ("照片自带", "from the photo"),
     "check.location_failed": ("无法定位，请手动填写", "Could not locate: enter it by hand"),
     "check.lat": ("纬度", "Latitude"),
     "check.lon": ("经度", "Longitude"),
@@ -140,7 +171,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "history.title": ("历史记录", "History"),
     "history.search": ("搜索", "Search"),
     "history.village": ("村/社区", "Village"),
-    "history.month": ("月份（YYYY-MM）", "Month (YYYY-MM)"),
+    "history.month": ("月份", "Month"),
     "history.empty": ("没有记录", "No records"),
     "history.line": ("{village} · {month} · {kind}", "{village} · {month} · {kind}"),
     "history.reason": ("退回原因：{reason}", "Sent back: {reason}"),
@@ -158,6 +189,27 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     # one record
     "record.title": ("记录详情", "Record"),
     "record.revision": ("第 {revision} 版", "Revision {revision}"),
+    "record.deductions": ("扣分", "Deductions"),
+    "record.no_deductions": ("没有扣分", "No deductions"),
+    "record.deduction": ("{rule} × {count}：扣 {points} 分", "{rule} × {count}: −{points} points"),
+    "record.note": ("说明：{note}", "Note: {note}"),
+    "record.location": ("位置：{value}", "Location: {value}"),
+    "record.orders": ("整改通知", "Rectification orders"),
+    "record.order": ("{title}（期限 {deadline}，责任人 {responsible}）", "{title} (due {deadline}, {responsible})"),
+    "record.cleaners": ("保洁员考核", "Cleaner scores"),
+    "record.reviews": ("审核记录", "Reviews"),
+    "record.review": ("第 {revision} 版：{action}", "Revision {revision}: {action}"),
+    "record.review_reason": ("第 {revision} 版：{action}（{reason}）", "Revision {revision}: {action} ({reason})"),
+    "record.no_reviews": ("还没有审核", "Not reviewed yet"),
+    "record.after_photos": ("整改后照片", "After photos"),
+    "photo.label": ("照片 {n}", "Photo {n}"),
+    "photo.missing": ("照片不在本机", "Photo not on this phone"),
+    "photo.zoom_in": ("放大", "Zoom in"),
+    "photo.zoom_out": ("缩小", "Zoom out"),
+    "photo.close": ("关闭", "Close"),
+    "photo.taken": ("{label}：{at}", "{label}: {at}"),
+    "evidence.far_from_village": ("拍摄地点距村约 {km} 公里", "Taken about {km} km from the village"),
+    "evidence.taken_before_check": ("拍摄时间早于检查 {days} 天", "Taken {days} days before the check"),
     "receipt.title": ("服务器回执", "Server receipt"),
     "receipt.none": ("还没有回执：同步后，服务器的回执会显示在这里。", "No receipt yet: after a sync the server's receipt shows here."),
     "receipt.of_revision": ("第 {revision} 版的回执", "Receipt of revision {revision}"),
@@ -197,18 +249,22 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "state.draft": ("草稿", "Draft"),
     "state.waiting": ("待发送", "Waiting"),
     "state.sending": ("发送中", "Sending"),
-    "state.synced": ("已同步", "Synced"),
+    "state.synced": ("已发送", "Sent"),
     "state.sent_back": ("被退回", "Sent back"),
     "state.conflict": ("冲突", "Conflict"),
     "state.error": ("被拒收", "Refused"),
     "state.approved": ("已通过", "Approved"),
-    "state.rejected": ("不予通过", "Rejected"),
+    "state.rejected": ("已驳回", "Rejected"),
     # record kinds
     "kind.remediation_check": ("整治检查", "Remediation check"),
     "kind.recheck": ("复查", "Re-check"),
     "kind.inspection_result": ("双随机检查", "Random inspection"),
     "kind.routine_assessment": ("保洁员考核", "Cleaner assessment"),
+    **{f"unit.{zh}": (zh, en) for zh, en in (("处", "spot"), ("个", "item"), ("名", "person"), ("座", "site"),
+                                               ("户", "household"), ("村", "village"), ("次", "time"), ("段", "stretch"),
+                                               ("天", "day"), ("分钟", "minute"))},
     **{f"error.{key}": text for key, text in ERRORS.items()},
+    **{f"server.{key}": text for key, text in SERVER_ERRORS.items()},
     **{f"stamp.{key}": text for key, text in STAMP.items()},
 }
 
@@ -231,12 +287,42 @@ class Translator:
         return zh or en
 
     def error(self, error: object) -> str:
-        """An error's message in the current language: an exception of the ``XunchaError``
-        family, or an error body's ``{code, message, message_zh}`` from the server."""
+        """An error's message in the current language, from its code: an exception of the
+        ``XunchaError`` family or an error body's ``{code, message, message_zh, detail}``.
+
+        A server code the phone knows is said in the phone's own words; an answer with no
+        Xuncha error body (``http.<status>``) says the address is wrong, never the HTTP
+        reason phrase; anything else is the error's own message in this language."""
         if isinstance(error, Mapping):
-            return self.pick(str(error.get("message_zh") or ""), str(error.get("message") or ""))
-        zh, en = getattr(error, "message_zh", ""), getattr(error, "message", "")
-        return self.pick(zh or "", en or "") or str(error)
+            code, zh, en, detail = (error.get("code"), error.get("message_zh"), error.get("message"),
+                                    error.get("detail"))
+        else:
+            code, zh, en, detail = (getattr(error, "code", None), getattr(error, "message_zh", ""),
+                                    getattr(error, "message", ""), getattr(error, "detail", None))
+        code = str(code or "")
+        known = self._server_sentence(code, detail if isinstance(detail, Mapping) else {})
+        if known:
+            return known
+        if isinstance(error, (str, int)) or not (zh or en):
+            return self("server.unknown")
+        return self.pick(str(zh or ""), str(en or ""))
+
+    def _server_sentence(self, code: str, detail: Mapping[str, object]) -> str | None:
+        if code.startswith("http."):
+            status = code.removeprefix("http.")
+            return self("server.http.server_down" if status.startswith("5") else "server.http.not_xuncha")
+        if f"server.{code}" not in CATALOGUE:
+            return None
+        if code == "auth.throttled":
+            seconds = detail.get("retry_after")
+            minutes = math.ceil(float(seconds) / 60) if isinstance(seconds, (int, float)) else 15
+            return self("server.auth.throttled", minutes=max(minutes, 1))
+        return self(f"server.{code}")
+
+    def unit(self, unit: str) -> str:
+        """A scoring sheet's unit (Chinese in the sheet) in the current language."""
+        key = f"unit.{unit}"
+        return self(key) if key in CATALOGUE else unit
 
     def toggled(self) -> str:
         return "en" if self.lang == "zh" else "zh"

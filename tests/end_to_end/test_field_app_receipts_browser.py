@@ -54,7 +54,7 @@ def test_supervisor_submits_a_check_syncs_and_verifies_the_servers_receipt_in_bo
             page.get_by_role("textbox", name="搜索").wait_for(timeout=10_000)
 
             try:
-                page.get_by_text("已同步").wait_for(timeout=30_000)
+                page.get_by_text("已发送").wait_for(timeout=30_000)
             except Exception:
                 shot(page, "receipt_01_history_not_synced")
                 raise

@@ -15,6 +15,7 @@ from typing import Any
 import flet as ft
 import pytest
 
+from field_app import clock
 from field_app.store import LocalStore
 from field_app.sync.receipt_check import CHECKS_SETTING, check_receipt, remembered
 from field_app.ui.i18n import Translator
@@ -93,8 +94,15 @@ class Screen:
     def go(self, route: str) -> None:
         raise AssertionError(f"unexpected navigation to {route}")
 
-    def view(self, route: str, title: str, controls: list[ft.Control], *, back: bool = False) -> ft.View:
+    def view(self, route: str, title: str, controls: list[ft.Control], *, back: bool = False,
+             actions: list[ft.Control] | None = None) -> ft.View:
         return ft.View(route=route, controls=controls)
+
+    def today(self) -> date:
+        return clock.today()
+
+    def run(self, job: Any) -> None:  # thumbnails fetched later: none are shown here
+        pass
 
 
 def walk(control: Any) -> list[Any]:
@@ -249,14 +257,14 @@ def test_a_sync_pass_ending_keeps_home_and_history_buttons_under_her_finger_and_
     later = submit_check(phone, "shanxia", note="河边垃圾")
     page.navigate("/history")
     listing = page.views[-1]
-    assert texts(listing).count("待发送") == 1 and texts(listing).count("已同步") == 1
+    assert texts(listing).count("待发送") == 1 and texts(listing).count("已发送") == 1
     before = buttons(listing, "详情")  # held, so no new control can take a freed one's id
     seen: list[list[str]] = []
     sync.on_change(lambda _: seen.append(texts(listing)))
 
     sync.run_once()
 
-    assert page.views[-1] is listing and texts(listing).count("已同步") == 2
+    assert page.views[-1] is listing and texts(listing).count("已发送") == 2
     assert any("发送中" in shown for shown in seen), "the row did not show sending while the pass pushed"
     after = ids(buttons(listing, "详情"))
     assert len(after) == 2 and len(set(after) & set(ids(before))) == 1, "the unchanged row was rebuilt"
@@ -273,8 +281,10 @@ def test_a_sync_pass_never_touches_a_check_form_being_filled_in(sqlite_server: L
     new_check.on_click(None)  # 山下村
     form_view = page.views[-1]
     assert page.route.startswith("/check/")
+    deduct = next(c for c in walk(form_view) if isinstance(c, ft.OutlinedButton) and c.content == "扣分")
+    deduct.on_click(None)  # a deduction, with its note field to type in
     before = ids(walk(form_view))
-    field = next(c for c in walk(form_view) if isinstance(c, ft.TextField))
+    field = next(c for c in walk(form_view) if isinstance(c, ft.TextField) and c.label == "说明")
     field.value = "路边有垃圾堆"  # half-typed, not saved yet
     page.sent.clear()
 

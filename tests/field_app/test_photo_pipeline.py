@@ -226,8 +226,28 @@ def test_gps_position_and_times_are_read_from_the_camera_exif(tmp_path: Path) ->
 def test_stamp_falls_back_to_the_photos_gps_when_the_phone_had_no_fix(tmp_path: Path) -> None:
     capture = Capture(device_time=CAPTURE.device_time, village="坝上村", recorder="李喆")
     evidence = process_photo(photo("gps_DSCN0010.jpg"), photos_dir=tmp_path, capture=capture)
-    assert "坐标：北纬43.46745° 东经11.88513°" in evidence.stamp
+    assert "拍摄位置：北纬43.46745° 东经11.88513°" in evidence.stamp
     assert evidence.capture_location is None
+
+
+def test_a_gallery_photo_is_stamped_with_its_own_capture_time_and_place_and_says_so(tmp_path: Path) -> None:
+    """Issue 9: a gallery photo whose camera data says 2008-10-22 was stamped with the import
+    time, and its GPS position with no word of where it came from."""
+    evidence = process_photo(photo("gps_DSCN0010.jpg"), photos_dir=tmp_path, capture=CAPTURE)
+    assert "拍摄时间：2008-10-22 16:28:39" in evidence.stamp
+    assert "拍摄位置：北纬43.46745° 东经11.88513°" in evidence.stamp
+    assert evidence.captured_at == "2024-05-03T14:22:05+08:00"  # the import moment is still kept
+
+
+def test_a_photo_without_camera_data_says_import_time_and_phone_position(tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    Image.new("RGB", (1200, 900), (90, 120, 60)).save(buffer, "JPEG", quality=85)
+    data = buffer.getvalue()
+    evidence = process_photo(data, photos_dir=tmp_path, capture=CAPTURE)
+    assert evidence.stamp[0] == "导入时间：2024-05-03 14:22:05"
+    assert any(line.startswith("手机位置：北纬29.56301°") for line in evidence.stamp)
+    camera = process_photo(data, photos_dir=tmp_path, capture=dataclasses.replace(CAPTURE, from_camera=True))
+    assert camera.stamp[0] == "拍摄时间：2024-05-03 14:22:05"  # the app's camera takes it now
 
 
 def test_exif_rationals_become_signed_decimal_degrees() -> None:
@@ -584,13 +604,13 @@ def test_the_stamp_is_burnt_into_the_configured_corner_only(tmp_path: Path) -> N
         assert changed.crop(top_right_box).getextrema()[1] > 150
         assert changed.crop(bottom_left).getextrema()[1] <= 2
     assert stamped.stamp == (
-        "时间：2024-05-03 14:22:05",
+        "拍摄时间：2014-09-21 16:00:56",  # the camera's own time (EXIF), not the import
         "地点：沱江边垃圾收集点",
-        "坐标：北纬29.56301° 东经106.55163°",
+        "手机位置：北纬29.56301° 东经106.55163°",
         "村（社区）：垭口村",
         "记录人：王堃",
     )
-    assert moved.stamp == ("时间：2024-05-03 14:22:05", "记录人：王堃")
+    assert moved.stamp == ("拍摄时间：2014-09-21 16:00:56", "记录人：王堃")
     assert plain.stamp == ()
 
 

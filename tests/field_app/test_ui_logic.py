@@ -24,13 +24,11 @@ from field_app.ui.models.records import conflict_facts, shown_state, verdict_lin
 from field_app.ui.models.state import (
     Debouncer,
     SignIn,
-    Village,
     cleaners_of,
     history_rows,
     open_orders,
     sheet_for,
     sync_line,
-    village_statuses,
     villages,
 )
 from tests.support.photos import ROOT
@@ -188,17 +186,6 @@ def test_reference_data_gives_villages_their_sheet_and_cleaners() -> None:
     cleaners = {"c2": {"name": "李四", "village_id": "b"}, "c1": {"name": "张堃", "village_id": "b"},
                 "c3": {"name": "王五", "village_id": "a"}, "c4": {"name": "离职", "village_id": "b", "active": False}}
     assert cleaners_of("b", cleaners) == [("c1", "张堃"), ("c2", "李四")]
-
-
-def test_home_shows_each_village_as_done_draft_or_not_started() -> None:
-    vs = [Village("a", "安乐", "", None), Village("b", "冯家", "", None), Village("c", "石桥", "", None)]
-    records = [
-        {"record_id": "r1", "kind": "remediation_check", "state": "synced", "content": {"village_id": "a", "month": "2025-03"}},
-        {"record_id": "r0", "kind": "remediation_check", "state": "synced", "content": {"village_id": "c", "month": "2025-02"}},
-    ]
-    drafts = [{"record_id": "d1", "kind": "remediation_check", "content": {"village_id": "b", "month": "2025-03"}}]
-    got = [(v.id, state, rid) for v, state, rid in village_statuses(vs, records, drafts, "2025-03")]
-    assert got == [("a", "done", "r1"), ("b", "draft", "d1"), ("c", "not_started", None)]
 
 
 def _check_with_orders() -> dict:

@@ -186,10 +186,13 @@ class CheckForm(_DraftForm):
     def set_deduction_location(self, deduction_id: str, location: dict[str, Any] | None) -> None:
         self.deduction(deduction_id)["location"] = location
 
-    def add_photo(self, deduction_id: str, sha256: str) -> None:
+    def add_photo(self, deduction_id: str, sha256: str, evidence: dict[str, Any] | None = None) -> None:
+        """A photo for a deduction, with what is known of its time and place (``evidence``)."""
         photos = self.deduction(deduction_id)["photos"]
         if sha256 not in photos:
             photos.append(sha256)
+        if evidence is not None:
+            self.content.setdefault("photo_evidence", {})[sha256] = evidence
         self.recompute()
 
     def remove_photo(self, deduction_id: str, sha256: str) -> None:
@@ -256,6 +259,7 @@ class CheckForm(_DraftForm):
     def recompute(self) -> None:
         """Recompute every derived figure from the sheet: deduction points, cleaner scores, total."""
         self.draft["photos"] = content_photos(self.kind, self.content)
+        keep_evidence(self.content, self.draft["photos"])
         sheet = self.sheet
         if sheet is None:
             return
@@ -303,15 +307,18 @@ class RecheckForm(_DraftForm):
                     "content": content, "photos": []})
 
 
-    def add_photo(self, sha256: str) -> None:
+    def add_photo(self, sha256: str, evidence: dict[str, Any] | None = None) -> None:
         if sha256 not in self.content["after_photos"]:
             self.content["after_photos"].append(sha256)
+        if evidence is not None:
+            self.content.setdefault("photo_evidence", {})[sha256] = evidence
         self.draft["photos"] = content_photos(self.kind, self.content)
 
     def remove_photo(self, sha256: str) -> None:
         if sha256 in self.content["after_photos"]:
             self.content["after_photos"].remove(sha256)
         self.draft["photos"] = content_photos(self.kind, self.content)
+        keep_evidence(self.content, self.draft["photos"])
 
     def set_resolved(self, resolved: bool) -> None:
         self.content["resolved"] = bool(resolved)
@@ -327,6 +334,14 @@ class RecheckForm(_DraftForm):
 
     def envelope(self, *, author: str, device_id: str, device_time: str | None = None, gps_time: str | None = None) -> dict[str, Any]:
         return build_envelope(self.draft, author=author, device_id=device_id, device_time=device_time, gps_time=gps_time)
+
+
+def keep_evidence(content: dict[str, Any], photos: list[str]) -> None:
+    """Drop the ``photo_evidence`` of photos the content no longer holds."""
+    evidence = content.get("photo_evidence")
+    if isinstance(evidence, dict):
+        for sha in [s for s in evidence if s not in photos]:
+            del evidence[sha]
 
 
 def build_envelope(

@@ -1,6 +1,5 @@
 """What the screens show, computed from the store's plain dicts: no Flet here.
 
-- ``village_statuses``: this month's check of each village (done / draft / not started);
 - ``open_orders``: rectification orders not yet closed by a re-check, overdue ones flagged;
 - ``history_rows``: her records with their state, filtered by village, month and text;
 - ``SignIn``: the first-start form and what is missing from it;
@@ -21,8 +20,6 @@ from field_app.sync.receipt_check import receipt_facts
 from field_app.ui.models.records import conflict_facts, shown_state
 from xuncha_core import rectification
 from xuncha_core.scoring import ScoringSheet, parse_sheet
-
-DONE_STATES = frozenset({"waiting", "sending", "synced", "approved", "error", "conflict", "sent_back", "rejected"})
 
 
 # -- reference data ---------------------------------------------------------------------
@@ -79,39 +76,7 @@ def cleaners_of(village_id: str, cleaners: Mapping[str, Mapping[str, Any]]) -> l
     return sorted(rows, key=lambda r: (r[1], r[0]))
 
 
-# -- home ------------------------------------------------------------------------------
-def village_statuses(
-    vs: Iterable[Village], records: Iterable[Mapping[str, Any]], drafts: Iterable[Mapping[str, Any]], month: str
-) -> list[tuple[Village, str, str | None]]:
-    """(village, "done" | "draft" | "not_started", record_id to open) for each village this month."""
-    done: dict[Any, str] = {}
-    drafted: dict[Any, str] = {}
-    for r in records:
-        if r.get("kind") != "remediation_check":
-            continue
-        content = r.get("content") or {}
-        if content.get("month") != month:
-            continue
-        vid = content.get("village_id")
-        if r.get("state") in DONE_STATES:
-            done.setdefault(vid, r["record_id"])
-        elif r.get("state") == "draft":
-            drafted.setdefault(vid, r["record_id"])
-    for d in drafts:
-        content = d.get("content") or {}
-        if d.get("kind") == "remediation_check" and content.get("month") == month:
-            drafted.setdefault(content.get("village_id"), d["record_id"])
-    out: list[tuple[Village, str, str | None]] = []
-    for v in vs:
-        if v.id in drafted:
-            out.append((v, "draft", drafted[v.id]))
-        elif v.id in done:
-            out.append((v, "done", done[v.id]))
-        else:
-            out.append((v, "not_started", None))
-    return out
-
-
+# -- orders ----------------------------------------------------------------------------
 def open_orders(records: Iterable[Mapping[str, Any]], today: date) -> list[dict[str, Any]]:
     """Rectification orders from her checks that no submitted re-check has closed, soonest first.
 

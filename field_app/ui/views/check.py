@@ -2,43 +2,62 @@
 cleaners rated, orders with deadlines, the running total and what is still missing.
 
 Every change is saved as a draft: a tap at once, typing after a short pause
-(and on leaving the field or the screen), so a killed app reopens this draft.
+(and on leaving the field or the screen), so a killed app reopens this draft. Deleting a
+deduction or a photo asks first. A sent-back check shows the office's reason at the top.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import flet as ft
 
 from field_app.ui import theme
 from field_app.ui.models.check_form import RATING_FIELDS, CheckForm, device_now
+from field_app.ui.models.evidence import (
+    max_distance_m,
+    photo_evidence,
+    photo_location,
+    village_location,
+)
+from field_app.ui.models.inputs import month_choices
 from field_app.ui.models.state import Debouncer, cleaners_of, sheet_for, villages
 from field_app.ui.views import media
+from field_app.ui.views.widgets import confirm, number_field
 
 RATING_LABELS = {"absent_days": "check.absent_days", "late_minutes": "check.late_minutes",
                  "left_post_times": "check.left_post", "dirty_spots": "check.dirty_spots"}
+RATING_STEPS = {"late_minutes": 5}
+
+
+def load_form(ctx: Any, record_id: str) -> tuple[CheckForm | None, dict[str, Any]]:
+    """The draft as a form on the sheet it was started on (if cached), and the record's view."""
+    from xuncha_core.scoring import parse_sheet
+
+    draft = ctx.store.get_draft(record_id)
+    if draft is None:
+        return None, {}
+    content = draft.get("content", {})
+    village = next((v for v in villages(ctx.reference("village")) if v.id == content.get("village_id")), None)
+    sheets = ctx.reference("scoring_sheet")
+    sheet = sheet_for(village, sheets)
+    wanted = (content.get("sheet_id"), content.get("sheet_version"))
+    if sheet is not None and (sheet.id, sheet.version) != wanted:
+        sheet = next((s for s in (parse_sheet(p) for p in sheets.values()) if (s.id, s.version) == wanted), sheet)
+    return CheckForm(draft, sheet), ctx.store.get_record(record_id) or {}
 
 
 class CheckScreen:
     def __init__(self, ctx: Any, record_id: str) -> None:
         self.ctx, self.tr, self.store = ctx, ctx.tr, ctx.store
-        draft = self.store.get_draft(record_id)
-        self.missing = draft is None
+        self.form, self.view = load_form(ctx, record_id)
+        content = self.form.content if self.form else {}
         vs = villages(ctx.reference("village"))
-        content = (draft or {}).get("content", {})
-        self.village = next((v for v in vs if v.id == content.get("village_id")), None)
-        self.village_name = self.tr.pick(self.village.name, self.village.name_en) if self.village else content.get("village_id", "")
-        sheets = ctx.reference("scoring_sheet")
-        sheet = sheet_for(self.village, sheets)
-        if draft is not None and sheet is not None and (sheet.id, sheet.version) != (content.get("sheet_id"), content.get("sheet_version")):
-            from xuncha_core.scoring import parse_sheet
-
-            # the draft was started on another sheet version: keep scoring on that one if cached
-            sheet = next((s for s in (parse_sheet(p) for p in sheets.values())
-                          if (s.id, s.version) == (content.get("sheet_id"), content.get("sheet_version"))), sheet)
-        self.form = CheckForm(draft, sheet) if draft is not None else None
+        village = next((v for v in vs if v.id == content.get("village_id")), None)
+        self.village_name = self.tr.pick(village.name, village.name_en) if village else content.get("village_id", "")
+        self.village_payload = ctx.reference("village").get(content.get("village_id", "")) or {}
         self.cleaner_names = dict(cleaners_of(content.get("village_id", ""), ctx.reference("cleaner")))
         self.debounce = Debouncer()
         self.saved_at = ft.Text("", size=14, color=theme.MUTED)
@@ -46,6 +65,11 @@ class CheckScreen:
         self.problems = ft.Column(spacing=4)
         self.body = ft.Column(spacing=12)
         self.route = f"/check/{record_id}"
+
+    @property
+    def f(self) -> CheckForm:
+        assert self.form is not None
+        return self.form
 
     # -- saving ----------------------------------------------------------------------------
     def save(self) -> None:
@@ -71,23 +95,28 @@ class CheckScreen:
         if self.debounce.dirty:
             self.save()
 
-    def changed(self) -> None:
+    def changed(self, *_: Any) -> None:
         """A discrete change (a tap): save now and redraw."""
         self.save()
         self.redraw()
 
+    def do(self, change: Any) -> Any:
+        """A handler that applies ``change()`` to the form, then saves and redraws."""
+        def handler(*_: Any) -> None:
+            change()
+            self.changed()
+        return handler
+
     # -- drawing ---------------------------------------------------------------------------
     def refresh_summary(self) -> None:
-        form, tr = self.form, self.tr
-        assert form is not None
-        self.total.value = tr("check.total", total=form.total)
-        problems = form.problems()
+        tr = self.tr
+        self.total.value = tr("check.total", total=self.f.total)
+        problems = self.f.problems()
+        lines: list[ft.Control] = [theme.body(tr("check.ready"), color=theme.PRIMARY, bold=True)]
         if problems:
-            self.problems.controls = [theme.body(tr("check.problems"), color=theme.DANGER, bold=True)] + [
-                theme.body("• " + tr.pick(p.message_zh, p.message), color=theme.DANGER, size=15) for p in problems
-            ]
-        else:
-            self.problems.controls = [theme.body(tr("check.ready"), color=theme.PRIMARY, bold=True)]
+            lines = [theme.body(tr("check.problems"), color=theme.DANGER, bold=True)]
+            lines += [theme.body("• " + tr.pick(p.message_zh, p.message), color=theme.DANGER, size=15) for p in problems]
+        self.problems.controls = lines
 
     def redraw(self) -> None:
         self.body.controls = self.sections()
@@ -106,62 +135,66 @@ class CheckScreen:
         return self.ctx.view(self.route, tr("check.title"), [self.body], back=True)
 
     def sections(self) -> list[ft.Control]:
-        return [self.header(), *self.items(), self.cleaners(), self.footer()]
+        return [*self.reason(), self.header(), *self.items(), self.cleaners(), self.footer()]
+
+    def reason(self) -> list[ft.Control]:
+        review = self.view.get("review") or {}
+        if review.get("action") != "send_back":
+            return []
+        return [ft.Container(theme.body(self.tr("check.reason", reason=review.get("reason") or "—"), color=theme.PAPER,
+                                        bold=True), bgcolor=theme.DANGER, padding=12, border_radius=8)]
 
     def header(self) -> ft.Control:
-        form, tr = self.form, self.tr
-        assert form is not None
+        form, tr, ctx = self.f, self.tr, self.ctx
 
         def month_changed(e: Any) -> None:
-            form.content["month"] = e.control.value or ""
-            self.typed()
+            form.content["month"] = e.control.value or form.content["month"]
+            self.changed()
 
         async def do_locate(_: Any) -> None:
-            location = await media.locate(self.ctx)
+            location = await media.locate(ctx)
             if location:
                 form.set_location(location)
                 self.changed()
 
-        def manual(_: Any) -> None:
-            media.manual_location(self.ctx, lambda loc: (form.set_location(loc), self.changed()))
-
+        month = ft.Dropdown(label=tr("check.month"), value=form.content["month"], on_select=month_changed,
+                            options=[ft.DropdownOption(key=m, text=m) for m in
+                                     month_choices(ctx.today(), keep=form.content["month"])])
         return theme.card(
-            theme.title(f"{tr('check.village')}：{self.village_name}"),
-            theme.field(tr("check.month"), form.content["month"], on_change=month_changed, on_blur=lambda _: self.flush()),
+            theme.title(f"{tr('check.village')}：{self.village_name}"), month,
             ft.Row([ft.Icon(ft.Icons.PLACE, color=theme.PRIMARY),
-                    theme.body(media.location_text(self.ctx, form.content["location"]), size=15)]),
+                    theme.body(media.location_text(ctx, form.content["location"]), size=15)]),
             ft.Row([theme.button(tr("check.locate"), do_locate, icon=ft.Icons.MY_LOCATION),
-                    theme.button(tr("check.set_manual"), manual, icon=ft.Icons.EDIT_LOCATION)], wrap=True),
-            self.total,
-            self.saved_at,
-        )
+                    theme.button(tr("check.set_manual"), lambda _: media.manual_location(ctx, self.do_location),
+                                 icon=ft.Icons.EDIT_LOCATION)], wrap=True),
+            self.total, self.saved_at)
+
+    def do_location(self, location: dict[str, Any]) -> None:
+        self.f.set_location(location)
+        self.changed()
 
     def items(self) -> list[ft.Control]:
-        form, tr = self.form, self.tr
-        assert form is not None and form.sheet is not None
+        form, tr = self.f, self.tr
+        assert form.sheet is not None
         out: list[ft.Control] = [theme.title(tr("check.items"))]
         for item in form.sheet.items:
             rows: list[ft.Control] = [
-                theme.body(tr("check.item_head", name=tr.pick(item.name, item.name_en), max=item.max_points), bold=True)
-            ]
+                theme.body(tr("check.item_head", name=tr.pick(item.name, item.name_en), max=item.max_points), bold=True)]
             for rule in item.rules:
                 name = tr.pick(rule.name, rule.name_en)
                 text = (tr("check.rule_zeroes", name=name) if rule.zeroes_item
-                        else tr("check.rule", name=name, unit=rule.unit, per=rule.points_per_unit))
-                rows.append(ft.Row(
-                    [ft.Container(theme.body(text, size=15), expand=True),
-                     theme.button(tr("check.add_deduction"),
-                                  lambda _, i=item.id, r=rule.id: (form.add_deduction(i, r), self.changed()),
-                                  icon=ft.Icons.REMOVE_CIRCLE_OUTLINE, color=theme.DANGER)],
-                    vertical_alignment=ft.CrossAxisAlignment.CENTER))
-            for d in form.deductions_for(item.id):
-                rows.append(self.deduction(d))
+                        else tr("check.rule", name=name, unit=tr.unit(rule.unit), per=rule.points_per_unit))
+                add = theme.button(tr("check.add_deduction"), self.do(lambda i=item.id, r=rule.id: form.add_deduction(i, r)),
+                                   icon=ft.Icons.REMOVE_CIRCLE_OUTLINE, color=theme.DANGER)
+                rows.append(ft.Row([ft.Container(theme.body(text, size=15), expand=True), add],
+                                   vertical_alignment=ft.CrossAxisAlignment.CENTER))
+            rows += [self.deduction(d) for d in form.deductions_for(item.id)]
             out.append(theme.card(*rows))
         return out
 
     def deduction(self, d: dict[str, Any]) -> ft.Control:
-        form, tr, ctx = self.form, self.tr, self.ctx
-        assert form is not None and form.sheet is not None
+        form, tr = self.f, self.tr
+        assert form.sheet is not None
         did = d["deduction_id"]
         rule = form.sheet.rule(d["item_id"], d["rule_id"])
         rule_name = tr.pick(rule.name, rule.name_en) if rule else d["rule_id"]
@@ -170,148 +203,153 @@ class CheckScreen:
             form.set_note(did, e.control.value or "")
             self.typed()
 
-        async def add_photos(data_list: list[bytes], *, from_camera: bool = False) -> None:
-            for data in data_list:
-                ctx.message(tr("check.photo_busy"))
-                sha = await media.ingest(
-                    ctx,
-                    data,
-                    village=self.village_name,
-                    location=d["location"] or form.content["location"],
-                    from_camera=from_camera,
-                )
-                if sha:
-                    form.add_photo(did, sha)
-                    self.save()
-            self.redraw()
-
-        async def gallery(_: Any) -> None:
-            await add_photos(await media.pick_photos(ctx))
-
-        async def camera(_: Any) -> None:
-            data = await media.take_photo(ctx)
-            if data:
-                await add_photos([data], from_camera=True)
-
-        async def relocate(_: Any) -> None:
-            location = await media.locate(ctx)
-            if location:
-                form.set_deduction_location(did, location)
-                self.changed()
+        def remove(_: Any) -> None:
+            confirm(self.ctx, tr("check.remove_ask", rule=rule_name, photos=len(d["photos"])), tr("check.remove"),
+                    self.do(lambda: form.remove_deduction(did)))
 
         def make_order(_: Any) -> None:
             form.add_order(did, title=rule_name + (f"：{d['note']}" if d["note"] else ""), responsible=self.village_name)
             self.changed()
 
-        photos = ft.Row([media.thumbnail(ctx, sha) for sha in d["photos"]], wrap=True)
-        orders = [self.order(o) for o in form.orders_for(did)]
-        return ft.Container(
-            ft.Column(
-                [
-                    ft.Row([theme.body(rule_name, bold=True), theme.badge(tr("check.points", points=d["points"]), theme.DANGER)],
-                           alignment=ft.MainAxisAlignment.SPACE_BETWEEN),
-                    ft.Row(
-                        [
-                            theme.body(tr("check.count")),
-                            ft.IconButton(ft.Icons.REMOVE, on_click=lambda _: (form.step_count(did, -1), self.changed()),
-                                          icon_size=28, tooltip="-1"),
-                            theme.body(str(d["count"]), size=20, bold=True),
-                            ft.IconButton(ft.Icons.ADD, on_click=lambda _: (form.step_count(did, 1), self.changed()),
-                                          icon_size=28, tooltip="+1"),
-                        ]
-                    ),
-                    theme.field(tr("check.note"), d["note"], on_change=note_changed, on_blur=lambda _: self.flush(),
-                                multiline=True),
-                    theme.body(tr("check.photos", count=len(d["photos"]))),
-                    photos,
-                    ft.Row([theme.button(tr("check.camera"), camera, icon=ft.Icons.PHOTO_CAMERA),
-                            theme.button(tr("check.gallery"), gallery, icon=ft.Icons.PHOTO_LIBRARY)], wrap=True),
-                    ft.Row([ft.Icon(ft.Icons.PLACE, size=18), theme.body(media.location_text(ctx, d["location"]), size=14),
-                            ft.IconButton(ft.Icons.MY_LOCATION, on_click=relocate, tooltip=tr("check.locate"))]),
-                    *orders,
-                    ft.Row([theme.button(tr("check.make_order"), make_order, icon=ft.Icons.ASSIGNMENT_LATE),
-                            theme.button(tr("check.remove"), lambda _: (form.remove_deduction(did), self.changed()),
-                                         icon=ft.Icons.DELETE, color=theme.DANGER)], wrap=True),
-                ],
-                spacing=6,
-            ),
-            padding=10,
-            border=ft.Border.all(2, theme.DANGER),
-            border_radius=8,
-        )
+        head = ft.Row([theme.body(rule_name, bold=True, size=17),
+                       theme.badge(tr("check.points", points=d["points"]), theme.DANGER),
+                       ft.IconButton(ft.Icons.DELETE_OUTLINE, on_click=remove, tooltip=tr("check.remove"),
+                                     icon_color=theme.DANGER, width=theme.TOUCH, height=theme.TOUCH)],
+                      alignment=ft.MainAxisAlignment.SPACE_BETWEEN)
+        return ft.Container(ft.Column([
+            head,
+            number_field(self.ctx, tr("check.count"), d["count"], lambda n: self.do(lambda: form.set_count(did, n))(),
+                         minimum=1),
+            theme.field(tr("check.note"), d["note"], on_change=note_changed, on_blur=lambda _: self.flush(), multiline=True),
+            *self.photos(d),
+            *self.deduction_place(d),
+            *[self.order(o) for o in form.orders_for(did)],
+            theme.button(tr("check.make_order"), make_order, icon=ft.Icons.ASSIGNMENT_LATE),
+        ], spacing=6), padding=10, border=ft.Border.all(2, theme.DANGER), border_radius=8)
+
+    def photos(self, d: dict[str, Any]) -> list[ft.Control]:
+        tr, ctx, did = self.tr, self.ctx, d["deduction_id"]
+        evidence = self.f.content.get("photo_evidence") or {}
+
+        def one(n: int, sha: str) -> ft.Control:
+            ask = lambda _: confirm(ctx, tr("check.remove_photo_ask"), tr("check.remove_photo"),  # noqa: E731
+                                    self.do(lambda: self.f.remove_photo(did, sha)))
+            return ft.Column([media.thumbnail(ctx, sha, n, evidence=evidence.get(sha)),
+                              ft.IconButton(ft.Icons.DELETE_OUTLINE, on_click=ask, tooltip=tr("check.remove_photo"),
+                                            width=theme.TOUCH, height=theme.TOUCH)], spacing=2)
+
+        async def gallery(_: Any) -> None:
+            await self.add_photos(did, await media.pick_photos(ctx))
+
+        async def camera(_: Any) -> None:
+            data = await media.take_photo(ctx)
+            if data:
+                await self.add_photos(did, [data], from_camera=True)
+
+        return [theme.body(tr("check.photos", count=len(d["photos"]))),
+                ft.Row([one(n, sha) for n, sha in enumerate(d["photos"], 1)], wrap=True),
+                ft.Row([theme.button(tr("check.camera"), camera, icon=ft.Icons.PHOTO_CAMERA),
+                        theme.button(tr("check.gallery"), gallery, icon=ft.Icons.PHOTO_LIBRARY)], wrap=True)]
+
+    async def add_photos(self, did: str, data_list: list[bytes], *, from_camera: bool = False) -> None:
+        form, ctx = self.f, self.ctx
+        d = form.deduction(did)
+        for data in data_list:
+            ctx.message(self.tr("check.photo_busy"))
+            meta = await media.ingest(ctx, data, village=self.village_name, location=d["location"] or form.content["location"],
+                                      from_camera=from_camera)
+            if meta:
+                form.add_photo(did, meta["sha256"], photo_evidence(
+                    meta, village=village_location(self.village_payload, form.content["location"]),
+                    checked_at=form.content.get("inspected_at"),
+                    max_distance=max_distance_m(ctx.reference("setting").get("evidence"))))
+                self.save()
+        self.redraw()
+
+    def deduction_place(self, d: dict[str, Any]) -> list[ft.Control]:
+        tr, ctx, did = self.tr, self.ctx, d["deduction_id"]
+
+        async def relocate(_: Any) -> None:
+            location = await media.locate(ctx)
+            if location:
+                self.f.set_deduction_location(did, location)
+                self.changed()
+
+        from_photo = next((loc for loc in (photo_location(ctx.store.photo(s) or {}) for s in d["photos"]) if loc), None)
+        row: list[ft.Control] = [ft.Icon(ft.Icons.PLACE, size=18),
+                                 ft.Container(theme.body(media.location_text(ctx, d["location"]), size=14), expand=True),
+                                 ft.IconButton(ft.Icons.MY_LOCATION, on_click=relocate, tooltip=tr("check.locate"),
+                                               width=theme.TOUCH, height=theme.TOUCH)]
+        use = ([theme.button(tr("check.use_photo_location"),
+                             self.do(lambda: self.f.set_deduction_location(did, from_photo)), icon=ft.Icons.PHOTO)]
+               if from_photo and from_photo != d["location"] else [])
+        return [ft.Row(row), *use]
 
     def order(self, o: dict[str, Any]) -> ft.Control:
-        form, tr = self.form, self.tr
-        assert form is not None
-        oid = o["order_id"]
+        form, tr, oid = self.f, self.tr, o["order_id"]
 
-        def edit(field: str):
+        def edit(field: str) -> Any:
             def handler(e: Any) -> None:
                 form.set_order_field(oid, field, e.control.value or "")
                 self.typed()
             return handler
 
-        return ft.Container(
-            ft.Column([
-                theme.body(tr("check.orders"), bold=True, color=theme.WARN),
-                theme.field(tr("check.make_order"), o["title"], on_change=edit("title"), on_blur=lambda _: self.flush()),
-                theme.field(tr("check.order_deadline"), o["deadline"], on_change=edit("deadline"), on_blur=lambda _: self.flush()),
-                theme.field(tr("check.order_responsible"), o["responsible"], on_change=edit("responsible"),
-                            on_blur=lambda _: self.flush()),
-                theme.button(tr("check.remove"), lambda _: (form.remove_order(oid), self.changed()), icon=ft.Icons.DELETE),
-            ], spacing=6),
-            padding=8, bgcolor="#FFF4E5", border_radius=6,
-        )
+        fields = [theme.field(tr(label), o[name], on_change=edit(name), on_blur=lambda _: self.flush())
+                  for name, label in (("title", "check.make_order"), ("deadline", "check.order_deadline"),
+                                      ("responsible", "check.order_responsible"))]
+        withdraw = ft.TextButton(tr("check.remove_order"), on_click=self.do(lambda: form.remove_order(oid)),
+                                 height=theme.TOUCH)
+        return ft.Container(ft.Column([theme.body(tr("check.orders"), bold=True, color=theme.WARN), *fields, withdraw],
+                                      spacing=6), padding=8, bgcolor="#FFF4E5", border_radius=6)
 
     def cleaners(self) -> ft.Control:
-        form, tr = self.form, self.tr
-        assert form is not None
+        form, tr = self.f, self.tr
         rows: list[ft.Control] = [theme.title(tr("check.cleaners"))]
         for r in form.content["cleaner_ratings"]:
             cid = r["cleaner_id"]
-            rows.append(theme.body(tr("check.cleaner_score", name=self.cleaner_names.get(cid, cid), score=r["score"]), bold=True))
+            rows.append(theme.body(tr("check.cleaner_score", name=self.cleaner_names.get(cid, cid), score=r["score"]),
+                                   bold=True))
             for f in RATING_FIELDS:
-                rows.append(ft.Row([
-                    ft.Container(theme.body(tr(RATING_LABELS[f]), size=15), expand=True),
-                    ft.IconButton(ft.Icons.REMOVE, on_click=lambda _, c=cid, f=f, v=r[f]: (form.rate_cleaner(c, f, v - 1), self.changed())),
-                    theme.body(str(r[f]), bold=True),
-                    ft.IconButton(ft.Icons.ADD, on_click=lambda _, c=cid, f=f, v=r[f]: (form.rate_cleaner(c, f, v + 1), self.changed())),
-                ]))
+                rows.append(number_field(self.ctx, tr(RATING_LABELS[f]), r[f], self.rate(cid, f),
+                                         step=RATING_STEPS.get(f, 1)))
         if len(rows) == 1:
             rows.append(theme.body(tr("common.none"), color=theme.MUTED))
         return theme.card(*rows)
 
+    def rate(self, cleaner_id: str, field: str) -> Callable[[int], None]:
+        def set_value(value: int) -> None:
+            self.f.rate_cleaner(cleaner_id, field, value)
+            self.changed()
+        return set_value
+
     def footer(self) -> ft.Control:
         tr = self.tr
-
-        async def submit(_: Any) -> None:
-            form = self.form
-            assert form is not None
-            self.save()
-            problems = form.problems()
-            if problems:
-                self.refresh_summary()
-                self.ctx.message(tr("check.cannot_submit", count=len(problems)), error=True)
-                return
-            user = self.ctx.user()
-            envelope = form.envelope(author=user.get("username", ""), device_id=self.store.get_setting("device_id") or "")
-            await asyncio.to_thread(self.store.submit, envelope)  # durable in the outbox before we say so
-            self.store.set_setting("editing", None)
-            self.ctx.on_leave = None
-            self.ctx.message(tr("check.submitted"))
-            if self.ctx.services.sync is not None:
-                self.ctx.services.sync.sync_now()
-            self.ctx.go("/")
 
         def save(_: Any) -> None:
             self.save()
             self.ctx.message(tr("common.saved"))
 
-        return ft.Column([
-            self.problems,
-            ft.Row([theme.button(tr("check.save_draft"), save, icon=ft.Icons.SAVE),
-                    theme.primary_button(tr("check.submit"), submit, icon=ft.Icons.SEND)], wrap=True),
-        ])
+        return ft.Column([self.problems, ft.Row([
+            theme.button(tr("check.save_draft"), save, icon=ft.Icons.SAVE),
+            theme.primary_button(tr("check.submit"), self.submit, icon=ft.Icons.SEND)], wrap=True)])
+
+    async def submit(self, _: Any) -> None:
+        form, ctx = self.f, self.ctx
+        self.save()
+        problems = form.problems()
+        if problems:
+            self.refresh_summary()
+            ctx.message(self.tr("check.cannot_submit", count=len(problems)), error=True)
+            return
+        user = ctx.user()
+        envelope = form.envelope(author=user.get("username", ""), device_id=self.store.get_setting("device_id") or "")
+        await asyncio.to_thread(self.store.submit, envelope)  # durable in the outbox before we say so
+        self.store.set_setting("editing", None)
+        ctx.on_leave = None
+        ctx.message(self.tr("check.submitted"))
+        if ctx.services.sync is not None:
+            ctx.services.sync.sync_now()
+        ctx.go("/")
 
 
 def build(ctx: Any, record_id: str) -> ft.View:

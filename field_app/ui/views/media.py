@@ -62,6 +62,7 @@ async def take_photo(ctx: Any) -> bytes | None:
 
     dialog = ft.AlertDialog(
         modal=True,
+        semantics_label=tr("check.camera"),
         content=ft.Container(camera, width=340, height=420),
         actions=[theme.button(tr("common.cancel"), cancel), theme.primary_button(tr("check.camera"), shoot)],
     )
@@ -115,6 +116,7 @@ def manual_location(ctx: Any, on_done: Any) -> None:
 
     ctx.page.show_dialog(
         ft.AlertDialog(
+            semantics_label=tr("check.set_manual"),
             title=theme.body(tr("check.set_manual"), bold=True),
             content=ft.Column([lat, lon, error], tight=True),
             actions=[theme.button(tr("common.cancel"), lambda _: ctx.page.pop_dialog()),
@@ -126,14 +128,15 @@ def manual_location(ctx: Any, on_done: Any) -> None:
 def location_text(ctx: Any, location: dict[str, Any] | None) -> str:
     if not location:
         return ctx.tr("check.location_none")
-    return ctx.tr("check.location_value", lat=f"{location['lat']:.5f}", lon=f"{location['lon']:.5f}",
-                  source=location.get("source", ""))
+    source = location.get("source") or "gps"
+    shown = ctx.tr(f"source.{source}") if source in ("gps", "network", "manual", "photo") else source
+    return ctx.tr("check.location_value", lat=f"{location['lat']:.5f}", lon=f"{location['lon']:.5f}", source=shown)
 
 
 async def ingest(
     ctx: Any, data: bytes, *, village: str, location: dict[str, Any] | None, from_camera: bool = False
-) -> str | None:
-    """Run the evidence pipeline on one photo and record it; the SHA-256 of the evidence image.
+) -> dict[str, Any] | None:
+    """Run the evidence pipeline on one photo and record it; its store metadata (``sha256``…).
 
     ``from_camera``: the bytes are ``take_photo``'s (the phone's own encoder, this moment),
     not a file from the gallery; the pipeline then trusts their entropy-coded data.
@@ -160,20 +163,81 @@ async def ingest(
         message = ctx.tr.error(exc)
         ctx.message(ctx.tr("check.photo_failed", message=message), error=True)
         return None
-    ctx.store.add_photo(evidence.as_dict())
-    return evidence.sha256
+    meta = evidence.as_dict()
+    ctx.store.add_photo(meta)
+    return meta
 
 
-def thumbnail(ctx: Any, sha256: str, *, size: int = 96) -> ft.Control:
-    """The photo's thumbnail (or its short hash when the file is missing)."""
-    meta = ctx.store.photo(sha256) or {}
-    name = meta.get("thumbnail")
-    if name:
-        from field_app.paths import photos_dir
+def photo_path(ctx: Any, sha256: str, kind: str = "file") -> Path | None:
+    """The photo's full-size ("file") or thumbnail file if it is on this phone already."""
+    from field_app.paths import photos_dir
+    from field_app.photos.files import evidence_name, thumbnail_name
 
-        p = photos_dir(ctx.data_dir) / name
-        if p.exists():
-            return ft.Image(src=p.read_bytes(), width=size, height=size, fit=ft.BoxFit.COVER, border_radius=6,
-                            semantics_label=sha256[:8])
-    return ft.Container(theme.body(sha256[:8], size=12), width=size, height=size, bgcolor="#EEEEEE",
-                        alignment=ft.Alignment.CENTER)
+    folder = photos_dir(ctx.data_dir)
+    names = [thumbnail_name(sha256), evidence_name(sha256)] if kind == "thumbnail" else [evidence_name(sha256)]
+    return next((folder / n for n in names if (folder / n).is_file()), None)
+
+
+async def fetch_photo(ctx: Any, sha256: str, kind: str = "file") -> Path | None:
+    """The photo on this phone, fetched from the server first if it is one of hers from
+    another phone (off the UI thread); None when it cannot be had now."""
+    try:
+        from field_app.sync import photo_fetch
+    except ImportError:
+        return photo_path(ctx, sha256, kind)
+    fetch = photo_fetch.thumbnail if kind == "thumbnail" else photo_fetch.full_photo
+    try:
+        return await asyncio.to_thread(fetch, ctx.store, ctx.data_dir, sha256)
+    except Exception:  # offline, refused: the photo stays "not on this phone"
+        return None
+
+
+def evidence_lines(ctx: Any, evidence: dict[str, Any] | None) -> list[str]:
+    """What the record says of a photo's time and place, and its doubts, in her language."""
+    tr, out = ctx.tr, []
+    evidence = evidence or {}
+    if evidence.get("taken_at"):
+        label = tr("stamp.time_exif" if evidence.get("taken_at_source") == "exif" else "stamp.time_import")
+        out.append(tr("photo.taken", label=label, at=str(evidence["taken_at"])[:16].replace("T", " ")))
+    if "far_from_village" in (evidence.get("flags") or []):
+        out.append(tr("evidence.far_from_village", km=round((evidence.get("distance_m") or 0) / 1000, 1)))
+    if "taken_before_check" in (evidence.get("flags") or []):
+        out.append(tr("evidence.taken_before_check", days=evidence.get("age_days") or "?"))
+    return out
+
+
+def thumbnail(ctx: Any, sha256: str, number: int, *, size: int = 96,
+              evidence: dict[str, Any] | None = None) -> ft.Control:
+    """The photo's thumbnail, named "照片 n" for a screen reader (fetched when it is not on
+    this phone yet); a tap opens it full size. A photo with doubts has a red frame."""
+    label = ctx.tr("photo.label", n=number)
+
+    async def tapped(_: Any) -> None:
+        await open_full(ctx, sha256, label, evidence)
+
+    box = ft.Container(theme.body(label, size=12), width=size, height=size, bgcolor="#EEEEEE",
+                       alignment=ft.Alignment.CENTER, border_radius=6, tooltip=label,
+                       border=ft.Border.all(3, theme.DANGER) if (evidence or {}).get("flags") else None,
+                       on_click=tapped)
+
+    def show(path: Path) -> None:
+        box.content = ft.Image(src=path.read_bytes(), width=size, height=size, fit=ft.BoxFit.COVER, border_radius=6,
+                               semantics_label=label)
+
+    local = photo_path(ctx, sha256, "thumbnail")
+    if local is not None:
+        show(local)
+    else:
+        async def later() -> None:
+            path = await fetch_photo(ctx, sha256, "thumbnail")
+            if path is not None:
+                show(path)
+                ctx.update(box)
+        ctx.run(later)
+    return box
+
+
+async def open_full(ctx: Any, sha256: str, label: str, evidence: dict[str, Any] | None) -> None:
+    from field_app.ui.views.widgets import open_photo
+
+    open_photo(ctx, await fetch_photo(ctx, sha256), label, evidence_lines(ctx, evidence))

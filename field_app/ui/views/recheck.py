@@ -1,4 +1,8 @@
-"""Re-check: close a rectification order with "after" photos shown beside the "before" ones."""
+"""Re-check: close a rectification order with "after" photos shown beside the "before" ones.
+
+Opening an order only shows it: the re-check draft is made by her first change (a photo,
+a place, the switch, a note), so a look leaves nothing behind.
+"""
 
 from __future__ import annotations
 
@@ -9,110 +13,135 @@ import flet as ft
 
 from field_app.ui import theme
 from field_app.ui.models.check_form import RecheckForm
+from field_app.ui.models.evidence import max_distance_m, photo_evidence, village_location
 from field_app.ui.models.state import villages
 from field_app.ui.views import media
 
 
-def build(ctx: Any, order_id: str) -> ft.View:
-    tr, store = ctx.tr, ctx.store
-    route = f"/recheck/{order_id}"
-    order = next((o for o in ctx.open_orders() if o["order_id"] == order_id), None)
-    if order is None:
-        return ctx.view(route, tr("recheck.title"), [theme.body(tr("recheck.unknown_order"), color=theme.DANGER)], back=True)
-    existing = next((d for d in store.list_drafts()
-                     if d.get("kind") == "recheck" and d.get("content", {}).get("order_id") == order_id), None)
-    user = ctx.user()
-    form = RecheckForm(existing) if existing else RecheckForm.start(
-        order=order, recorder=user.get("display_name") or user.get("username") or "")
-    if existing is None:
-        store.save_draft(form.draft)
-    ctx.store.set_setting("editing", route)
-    names = {v.id: ctx.tr.pick(v.name, v.name_en) for v in villages(ctx.reference("village"))}
-    village = names.get(order["village_id"], order["village_id"])
-    body = ft.Column(spacing=12)
+class RecheckScreen:
+    def __init__(self, ctx: Any, order: dict[str, Any]) -> None:
+        self.ctx, self.tr, self.store, self.order = ctx, ctx.tr, ctx.store, order
+        existing = next((d for d in self.store.list_drafts()
+                         if d.get("kind") == "recheck" and d.get("content", {}).get("order_id") == order["order_id"]), None)
+        user = ctx.user()
+        self.stored = existing is not None
+        self.touched = False  # a note typed and not yet saved
+        self.form = RecheckForm(existing) if existing else RecheckForm.start(
+            order=order, recorder=user.get("display_name") or user.get("username") or "")
+        names = {v.id: ctx.tr.pick(v.name, v.name_en) for v in villages(ctx.reference("village"))}
+        self.village = names.get(order["village_id"], order["village_id"])
+        self.body = ft.Column(spacing=12)
+        self.route = f"/recheck/{order['order_id']}"
 
-    def save() -> None:
-        store.save_draft(form.draft)
+    def save(self) -> None:
+        """Keep the draft (the first change makes it) and reopen it after a kill."""
+        self.store.save_draft(self.form.draft)
+        if not self.stored:
+            self.stored = True
+            self.store.set_setting("editing", self.route)
 
-    ctx.on_leave = save
+    def leave(self) -> None:
+        if self.stored or self.touched:
+            self.save()
 
-    def redraw() -> None:
-        body.controls = sections()
-        ctx.page.update()
+    def redraw(self) -> None:
+        self.body.controls = self.sections()
+        self.ctx.page.update()
 
-    async def add(data_list: list[bytes], *, from_camera: bool = False) -> None:
+    def changed(self) -> None:
+        self.save()
+        self.redraw()
+
+    async def add(self, data_list: list[bytes], *, from_camera: bool = False) -> None:
+        content = self.form.content
         for data in data_list:
-            sha = await media.ingest(
-                ctx, data, village=village, location=form.content["location"], from_camera=from_camera
-            )
-            if sha:
-                form.add_photo(sha)
-                save()
-        redraw()
+            meta = await media.ingest(self.ctx, data, village=self.village, location=content["location"],
+                                      from_camera=from_camera)
+            if meta:
+                payload = self.ctx.reference("village").get(self.order["village_id"]) or {}
+                self.form.add_photo(meta["sha256"], photo_evidence(
+                    meta, village=village_location(payload, content["location"]), checked_at=content["rechecked_at"],
+                    max_distance=max_distance_m(self.ctx.reference("setting").get("evidence"))))
+                self.save()
+        self.redraw()
 
-    async def gallery(_: Any) -> None:
-        await add(await media.pick_photos(ctx))
+    async def gallery(self, _: Any) -> None:
+        await self.add(await media.pick_photos(self.ctx))
 
-    async def camera(_: Any) -> None:
-        data = await media.take_photo(ctx)
+    async def camera(self, _: Any) -> None:
+        data = await media.take_photo(self.ctx)
         if data:
-            await add([data], from_camera=True)
+            await self.add([data], from_camera=True)
 
-    async def do_locate(_: Any) -> None:
-        location = await media.locate(ctx)
+    async def locate(self, _: Any) -> None:
+        location = await media.locate(self.ctx)
         if location:
-            form.set_location(location)
-            save()
-            redraw()
+            self.form.set_location(location)
+            self.changed()
 
-    async def submit(_: Any) -> None:
-        save()
-        problems = form.problems()
+    async def submit(self, _: Any) -> None:
+        ctx, tr = self.ctx, self.tr
+        self.save()
+        problems = self.form.problems()
         if problems:
             ctx.message(tr("check.cannot_submit", count=len(problems)), error=True)
-            redraw()
+            self.redraw()
             return
-        envelope = form.envelope(author=user.get("username", ""), device_id=store.get_setting("device_id") or "")
-        await asyncio.to_thread(store.submit, envelope)  # durable in the outbox before we say so
-        store.set_setting("editing", None)
+        user = ctx.user()
+        envelope = self.form.envelope(author=user.get("username", ""), device_id=self.store.get_setting("device_id") or "")
+        await asyncio.to_thread(self.store.submit, envelope)  # durable in the outbox before we say so
+        self.store.set_setting("editing", None)
         ctx.on_leave = None
         ctx.message(tr("check.submitted"))
         if ctx.services.sync is not None:
             ctx.services.sync.sync_now()
         ctx.go("/")
 
-    def sections() -> list[ft.Control]:
-        problems = form.problems()
+    def sections(self) -> list[ft.Control]:
+        tr, ctx, order, content = self.tr, self.ctx, self.order, self.form.content
         overdue = order["overdue_days"] > 0
+        evidence = content.get("photo_evidence") or {}
+
+        def column(title: str, shas: list[str]) -> ft.Control:
+            return ft.Column([theme.body(title, bold=True),
+                              ft.Row([media.thumbnail(ctx, s, n, size=150, evidence=evidence.get(s))
+                                      for n, s in enumerate(shas, 1)], wrap=True)], expand=True)
+
+        def on_resolved(e: Any) -> None:
+            self.form.set_resolved(bool(e.control.value))
+            self.changed()
+
+        def on_note(e: Any) -> None:
+            self.form.set_note(e.control.value or "")
+            self.touched = True
+
         return [
-            theme.card(
-                theme.title(f"{village} · {order['title']}"),
-                theme.body(tr("home.order_overdue", days=order["overdue_days"], deadline=order["deadline"]) if overdue
-                           else tr("home.order_due", deadline=order["deadline"]),
-                           color=theme.DANGER if overdue else theme.INK, bold=overdue),
-            ),
-            ft.Row(
-                [
-                    ft.Column([theme.body(tr("recheck.before"), bold=True),
-                               ft.Row([media.thumbnail(ctx, s, size=150) for s in order["before_photos"]], wrap=True)],
-                              expand=True),
-                    ft.Column([theme.body(tr("recheck.after"), bold=True),
-                               ft.Row([media.thumbnail(ctx, s, size=150) for s in form.content["after_photos"]], wrap=True)],
-                              expand=True),
-                ],
-                vertical_alignment=ft.CrossAxisAlignment.START,
-            ),
-            ft.Row([theme.button(tr("check.camera"), camera, icon=ft.Icons.PHOTO_CAMERA),
-                    theme.button(tr("check.gallery"), gallery, icon=ft.Icons.PHOTO_LIBRARY),
-                    theme.button(tr("check.locate"), do_locate, icon=ft.Icons.MY_LOCATION)], wrap=True),
-            theme.body(media.location_text(ctx, form.content["location"]), size=14),
-            ft.Switch(label=tr("recheck.resolved"), value=form.content["resolved"],
-                      on_change=lambda e: (form.set_resolved(e.control.value), save(), redraw())),
-            theme.field(tr("recheck.note"), form.content["note"], multiline=True,
-                        on_change=lambda e: form.set_note(e.control.value or ""), on_blur=lambda _: save()),
-            *[theme.body("• " + tr.pick(p.message_zh, p.message), color=theme.DANGER) for p in problems],
-            theme.primary_button(tr("recheck.close"), submit, icon=ft.Icons.TASK_ALT),
+            theme.card(theme.title(f"{self.village} · {order['title']}"),
+                       theme.body(tr("home.order_overdue", days=order["overdue_days"], deadline=order["deadline"])
+                                  if overdue else tr("home.order_due", deadline=order["deadline"]),
+                                  color=theme.DANGER if overdue else theme.INK, bold=overdue)),
+            ft.Row([column(tr("recheck.before"), order["before_photos"]), column(tr("recheck.after"), content["after_photos"])],
+                   vertical_alignment=ft.CrossAxisAlignment.START),
+            ft.Row([theme.button(tr("check.camera"), self.camera, icon=ft.Icons.PHOTO_CAMERA),
+                    theme.button(tr("check.gallery"), self.gallery, icon=ft.Icons.PHOTO_LIBRARY),
+                    theme.button(tr("check.locate"), self.locate, icon=ft.Icons.MY_LOCATION)], wrap=True),
+            theme.body(media.location_text(ctx, content["location"]), size=14),
+            ft.Switch(label=tr("recheck.resolved"), value=content["resolved"], on_change=on_resolved),
+            theme.field(tr("recheck.note"), content["note"], multiline=True, on_change=on_note, on_blur=lambda _: self.leave()),
+            *[theme.body("• " + tr.pick(p.message_zh, p.message), color=theme.DANGER) for p in self.form.problems()],
+            theme.primary_button(tr("recheck.close"), self.submit, icon=ft.Icons.TASK_ALT),
         ]
 
-    body.controls = sections()
-    return ctx.view(route, tr("recheck.title"), [body], back=True)
+
+def build(ctx: Any, order_id: str) -> ft.View:
+    tr = ctx.tr
+    route = f"/recheck/{order_id}"
+    order = next((o for o in ctx.open_orders() if o["order_id"] == order_id), None)
+    if order is None:
+        return ctx.view(route, tr("recheck.title"), [theme.body(tr("recheck.unknown_order"), color=theme.DANGER)], back=True)
+    screen = RecheckScreen(ctx, order)
+    if screen.stored:
+        ctx.store.set_setting("editing", route)
+    ctx.on_leave = screen.leave
+    screen.body.controls = screen.sections()
+    return ctx.view(route, tr("recheck.title"), [screen.body], back=True)

@@ -16,6 +16,7 @@ from field_app.sync.receipt_check import Verdict, check_receipt, receipt_facts, 
 from field_app.ui import theme
 from field_app.ui.models.records import conflict_facts, shown_state, verdict_line
 from field_app.ui.models.state import short_time, villages
+from field_app.ui.views.details import content_sections
 
 Choose = Callable[[str, str], Awaitable[None]]
 
@@ -39,7 +40,7 @@ def conflict_block(ctx: Any, record_id: str, facts: list[dict[str, Any]], choose
     tr = ctx.tr
 
     def side(title: str, which: str) -> ft.Control:
-        lines = [theme.body(title, bold=True)]
+        lines: list[ft.Control] = [theme.body(title, bold=True)]
         for f in facts:
             lines.append(theme.body(fact_text(tr, f["key"], f[which]), size=15,
                                     color=theme.DANGER if f["differs"] else theme.INK, bold=f["differs"]))
@@ -76,57 +77,67 @@ async def resolve(ctx: Any, record_id: str, choice: str) -> None:
         ctx.message(ctx.tr("history.took_server"))
 
 
-def build(ctx: Any, record_id: str) -> ft.View:
-    tr, store = ctx.tr, ctx.store
-    route = f"/history/{record_id}"
-    names = {v.id: tr.pick(v.name, v.name_en) for v in villages(ctx.reference("village"))}
-    body = ft.Column(spacing=12, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
-    session: dict[str, Verdict | None] = {"verdict": None}  # this visit's answer (offline etc. are not kept)
-    busy = {"checking": False}
+class RecordScreen:
+    """One record: the head (state, reason, edit), what she recorded, a conflict, the receipt."""
 
-    async def choose(rid: str, choice: str) -> None:
-        await resolve(ctx, rid, choice)
-        await refresh()
+    def __init__(self, ctx: Any, record_id: str) -> None:
+        self.ctx, self.tr, self.store, self.record_id = ctx, ctx.tr, ctx.store, record_id
+        self.names = {v.id: ctx.tr.pick(v.name, v.name_en) for v in villages(ctx.reference("village"))}
+        self.body = ft.Column(spacing=12, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
+        self.verdict: Verdict | None = None  # this visit's answer (offline etc. are not kept)
+        self.checking = False
+        # follows sync in place, only when the record, its shown state or its receipt changed
+        self.section = ctx.live.section(self.load, self.draw, target=self.body)
 
-    async def verify(_: Any = None) -> None:
-        if busy["checking"]:
-            return
-        busy["checking"] = True
-        await refresh()
-        try:
-            session["verdict"] = await asyncio.to_thread(check_receipt, store, record_id)
-        finally:
-            busy["checking"] = False
-        await refresh()
-
-    def load() -> tuple[Any, ...]:
+    def load(self) -> tuple[Any, ...]:
         """Everything the screen shows (blocking: off the UI thread)."""
-        view = store.get_record(record_id)
-        state = shown_state(view.get("state"), ctx.services.sync_status()) if view else None
-        kept = remembered(store, view) if view else None
-        return view, state, busy["checking"], session["verdict"], kept
+        view = self.store.get_record(self.record_id)
+        state = shown_state(view.get("state"), self.ctx.services.sync_status()) if view else None
+        kept = remembered(self.store, view) if view else None
+        return view, state, self.checking, self.verdict, kept
 
-    def draw(model: tuple[Any, ...]) -> None:
+    def draw(self, model: tuple[Any, ...]) -> None:
         view = model[0]
-        body.controls = sections(view) if view else [theme.body(tr("history.not_found"), color=theme.DANGER)]
+        self.body.controls = (self.sections(view) if view
+                              else [theme.body(self.tr("history.not_found"), color=theme.DANGER)])
 
-    # follows sync in place, only when the record, its shown state or its receipt changed
-    section = ctx.live.section(load, draw, target=body)
+    async def refresh(self) -> None:
+        if self.section.show(await asyncio.to_thread(self.load)):
+            self.ctx.update(self.body)
 
-    async def refresh() -> None:
-        if section.show(await asyncio.to_thread(load)):
-            ctx.update(body)
+    async def choose(self, rid: str, choice: str) -> None:
+        await resolve(self.ctx, rid, choice)
+        await self.refresh()
 
-    def sections(view: dict[str, Any]) -> list[ft.Control]:
-        content = view.get("content") or {}
-        state = shown_state(view.get("state"), ctx.services.sync_status())
+    async def verify(self, _: Any = None) -> None:
+        if self.checking:
+            return
+        self.checking = True
+        await self.refresh()
+        try:
+            self.verdict = await asyncio.to_thread(check_receipt, self.store, self.record_id)
+        finally:
+            self.checking = False
+        await self.refresh()
+
+    def sections(self, view: dict[str, Any]) -> list[ft.Control]:
+        out = [theme.card(*self.head(view)), *content_sections(self.ctx, view)]
+        if view.get("state") == "conflict":
+            facts = conflict_facts(view.get("envelope"), view.get("server_envelope"))
+            out.append(theme.card(*conflict_block(self.ctx, self.record_id, facts, self.choose)))
+        out.append(theme.card(*self.receipt(view)))
+        return out
+
+    def head(self, view: dict[str, Any]) -> list[ft.Control]:
+        tr, content = self.tr, view.get("content") or {}
+        state = shown_state(view.get("state"), self.ctx.services.sync_status())
         vid = content.get("village_id") or view.get("village_id") or ""
-        head = [
-            ft.Row([theme.body(names.get(vid, vid) or "—", bold=True), state_badge(tr, state)],
+        kind = tr("kind." + view["kind"]) if view.get("kind") else ""
+        head: list[ft.Control] = [
+            ft.Row([theme.body(self.names.get(vid, vid) or "—", bold=True), state_badge(tr, state)],
                    alignment=ft.MainAxisAlignment.SPACE_BETWEEN),
-            theme.body(" · ".join(x for x in (view.get("month") or "", tr("kind." + view["kind"]) if view.get("kind") else "",
-                                              tr("record.revision", revision=view.get("revision"))) if x),
-                       color=theme.MUTED),
+            theme.body(" · ".join(x for x in (view.get("month") or "", kind,
+                                              tr("record.revision", revision=view.get("revision"))) if x), color=theme.MUTED),
         ]
         if content.get("total_score") is not None:
             head.append(theme.body(tr("check.total", total=content["total_score"]), bold=True))
@@ -134,23 +145,18 @@ def build(ctx: Any, record_id: str) -> ft.View:
         if view.get("state") in ("sent_back", "rejected") and review.get("reason"):
             head.append(theme.body(tr("history.reason", reason=review["reason"]), color=theme.DANGER, bold=True))
         if view.get("error"):
-            err = view["error"] if isinstance(view["error"], dict) else {"message": str(view["error"])}
+            err = view["error"] if isinstance(view["error"], dict) else {"code": "unknown"}
             head.append(theme.body(tr.error(err), color=theme.DANGER))
         if view.get("kind") == "remediation_check" and view.get("state") in ("draft", "sent_back"):
-            head.append(theme.button(tr("history.edit"), lambda _: edit(view)))
-        out = [theme.card(*head)]
-        if view.get("state") == "conflict":
-            facts = conflict_facts(view.get("envelope"), view.get("server_envelope"))
-            out.append(theme.card(*conflict_block(ctx, record_id, facts, choose)))
-        out.append(theme.card(*receipt_section(view)))
-        return out
+            head.append(theme.primary_button(tr("home.fix") if view.get("state") == "sent_back" else tr("history.edit"),
+                                             lambda _: self.edit(view), icon=ft.Icons.EDIT))
+        return head
 
-    def receipt_section(view: dict[str, Any]) -> list[ft.Control]:
-        facts = receipt_facts(view)
+    def receipt(self, view: dict[str, Any]) -> list[ft.Control]:
+        tr, facts = self.tr, receipt_facts(view)
         lines: list[ft.Control] = [theme.title(tr("receipt.title"))]
         if facts is None:
-            lines.append(theme.body(tr("receipt.none"), color=theme.MUTED))
-            return lines
+            return [*lines, theme.body(tr("receipt.none"), color=theme.MUTED)]
         if facts["revision"] != view.get("revision"):
             lines.append(theme.body(tr("receipt.of_revision", revision=facts["revision"]), color=theme.MUTED))
         lines += [
@@ -159,40 +165,44 @@ def build(ctx: Any, record_id: str) -> ft.View:
             theme.body(tr("receipt.leaf"), color=theme.MUTED, size=14),
             ft.Text(facts["leaf_hash"], size=13, font_family="monospace", selectable=True, color=theme.INK),
         ]
-        verdict = session["verdict"]
+        verdict = self.verdict
         if verdict is None or verdict.leaf_hash != facts["leaf_hash"]:
-            verdict = remembered(store, view)
-        if busy["checking"]:
+            verdict = remembered(self.store, view)
+        if self.checking:
             lines.append(ft.Row([ft.ProgressRing(width=20, height=20), theme.body(tr("receipt.checking"))]))
         elif verdict is not None:
-            lines.append(verdict_box(verdict))
-        lines.append(theme.primary_button(tr("receipt.verify"), verify, icon=ft.Icons.VERIFIED_USER,
-                                          disabled=busy["checking"]))
+            lines.append(verdict_box(tr, verdict))
+        lines.append(theme.primary_button(tr("receipt.verify"), self.verify, icon=ft.Icons.VERIFIED_USER,
+                                          disabled=self.checking))
         return lines
 
-    def verdict_box(verdict: Verdict) -> ft.Control:
-        key, values = verdict_line(verdict)
-        lines = [theme.body(tr(key, **values), bold=True, color=theme.PAPER if verdict.loud else
-                            (theme.PRIMARY if verdict.outcome == "verified" else theme.WARN), size=17 if verdict.loud else 16)]
-        if verdict.outcome == "verified" and verdict.checkpoint_time:
-            lines.append(theme.body(tr("receipt.checkpoint_time", at=short_time(verdict.checkpoint_time)), color=theme.MUTED,
-                                    size=14))
-        if verdict.loud and (verdict.message or verdict.message_zh):
-            lines.append(theme.body(tr.pick(verdict.message_zh, verdict.message), color=theme.PAPER, size=14))
-        return ft.Container(ft.Column(lines, spacing=4), padding=10, border_radius=6,
-                            bgcolor=theme.DANGER if verdict.loud else None,
-                            border=ft.Border.all(2, theme.DANGER if verdict.loud else
-                                                 (theme.PRIMARY if verdict.outcome == "verified" else theme.WARN)))
-
-    def edit(view: dict[str, Any]) -> None:
+    def edit(self, view: dict[str, Any]) -> None:
         if view.get("state") == "draft":
-            ctx.go(f"/check/{record_id}")
+            self.ctx.go(f"/check/{self.record_id}")
             return
-        draft = store.edit_record(record_id)
-        ctx.go(f"/check/{draft['record_id']}")
+        draft = self.store.edit_record(self.record_id)
+        self.ctx.go(f"/check/{draft['record_id']}")
 
-    section.show(load())
-    return ctx.view(route, tr("record.title"), [body], back=True)
+
+def verdict_box(tr: Any, verdict: Verdict) -> ft.Control:
+    key, values = verdict_line(verdict)
+    colour = theme.PRIMARY if verdict.outcome == "verified" else theme.WARN
+    lines: list[ft.Control] = [theme.body(tr(key, **values), bold=True, color=theme.PAPER if verdict.loud else colour,
+                                          size=17 if verdict.loud else 16)]
+    if verdict.outcome == "verified" and verdict.checkpoint_time:
+        lines.append(theme.body(tr("receipt.checkpoint_time", at=short_time(verdict.checkpoint_time)), color=theme.MUTED,
+                                size=14))
+    if verdict.loud and (verdict.message or verdict.message_zh):
+        lines.append(theme.body(tr.pick(verdict.message_zh, verdict.message), color=theme.PAPER, size=14))
+    return ft.Container(ft.Column(lines, spacing=4), padding=10, border_radius=6,
+                        bgcolor=theme.DANGER if verdict.loud else None,
+                        border=ft.Border.all(2, theme.DANGER if verdict.loud else colour))
+
+
+def build(ctx: Any, record_id: str) -> ft.View:
+    screen = RecordScreen(ctx, record_id)
+    screen.section.show(screen.load())
+    return ctx.view(f"/history/{record_id}", ctx.tr("record.title"), [screen.body], back=True)
 
 
 def _catalogue() -> set[str]:
