@@ -86,7 +86,7 @@ def response(fmt: str, *, name: str, headers: Sequence[str], rows: Iterable[Sequ
     else:
         body, media = xlsx_bytes(headers, rows, title=name), XLSX_TYPE
     filename = f"{name}.{fmt}"
-    ascii_name = "".join(ch if ch.isascii() and ch.isalnum() or ch in "-_." else "_" for ch in filename)
+    ascii_name = "".join(ch if (ch.isascii() and ch.isalnum()) or ch in "-_." else "_" for ch in filename)
     return Response(
         body,
         media_type=media,
