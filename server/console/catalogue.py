@@ -240,7 +240,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "devices.user": ("用户", "User"),
     "devices.created": ("登记时间", "Enrolled"),
     "devices.last_seen": ("最近联系", "Last seen"),
-    "devices.waiting": ("待上传记录", "Records waiting"),
+    "devices.waiting": ("待上传照片", "Photos not yet received"),
     "devices.version": ("App 版本", "App version"),
     "devices.revoked": ("已停用", "Revoked"),
     "devices.revoke": ("停用", "Revoke"),

@@ -212,3 +212,10 @@ def error_page(request: Request, exc: Exception) -> Response:
     elif isinstance(exc, RequestValidationError):
         status, message = 422, catalogue.text("error.not_found", lang)
     return render(request, "error.html", status=status, message=message)
+
+
+Reader = Annotated[Session, Depends(role_in(*CONSOLE_ROLES))]
+Reviewer = Annotated[Session, Depends(role_in(*REVIEWERS))]
+Issuer = Annotated[Session, Depends(role_in(*ISSUERS))]
+Admin = Annotated[Session, Depends(role_in(*ADMIN))]
+DeviceReader = Annotated[Session, Depends(role_in(*DEVICE_READERS))]
