@@ -40,7 +40,7 @@ DEVICE_READERS = ("admin", "auditor")
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES),
     autoescape=True,
-    undefined=jinja2.StrictUndefined,
+    undefined=jinja2.Undefined,
     trim_blocks=True,
     lstrip_blocks=True,
 )
@@ -83,6 +83,7 @@ def render(request: Request, name: str, *, status: int = 200, **context: Any) ->
     lang = lang_of(request)
     session: Session | None = getattr(request.state, "console_session", None)
     role = session.actor.role if session else None
+    context.setdefault("notice", "")
     page = _env.get_template(name).render(
         t=translator(lang),
         lang=lang,

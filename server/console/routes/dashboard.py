@@ -20,7 +20,7 @@ def bare(request: Request) -> Response:
 
 
 @router.get("/")
-def dashboard(request: Request) -> Response:
+def dashboard(request: Request, session: web.Reader) -> Response:
     lang = web.lang_of(request)
     on = facts.today(web.now(request))
     with read(request.app.state.engine) as conn:

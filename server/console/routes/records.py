@@ -18,7 +18,8 @@ Filter = Annotated[str | None, Query(max_length=128, pattern=r"^[^\x00-\x1f\x7f]
 
 @router.get("/records")
 def queue(
-    request: Request, session: web.Reader,
+    request: Request,
+    session: web.Reader,
     village: Filter = None,
     month: Filter = None,
     kind: Filter = None,
