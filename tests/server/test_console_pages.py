@@ -215,3 +215,13 @@ def test_a_record_page_checks_its_ledger_receipt_and_names_things_in_words(town:
     page = town.console("auditor").get(f"/console/records/{town.records[1]}").text
     assert "已核验" in page and "核验失败" not in page
     assert "蒲花村" in page and "u_supervisor" in page and "环境整治检查" in page
+
+
+def test_chinese_first_with_an_english_switch_that_stays_on_the_console(town: Town) -> None:
+    client = town.console("auditor")
+    assert "审核队列" in client.get("/console/records").text
+    r = client.get("/console/lang/en", params={"next": "/console/records?state=approved"})
+    assert r.status_code == 303 and r.headers["location"] == "/console/records?state=approved"
+    page = client.get("/console/records").text
+    assert "Review queue" in page and '<html lang="en">' in page
+    assert client.get("/console/lang/en", params={"next": "https://elsewhere.example/"}).headers["location"] == "/console/"

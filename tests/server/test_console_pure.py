@@ -88,3 +88,22 @@ def test_publication_is_due_within_five_working_days_of_its_twenty_working_day_d
     assert overview.publication_standing(deadline, date(2025, 9, 23), CHINA) == "due"
     assert overview.publication_standing(deadline, date(2025, 9, 30), CHINA) == "overdue"
     assert overview.publication_deadline(date(2026, 12, 20), CHINA) is None
+
+
+def test_every_key_a_template_names_is_in_the_catalogue_and_templates_hold_no_chinese_text() -> None:
+    import re
+    from pathlib import Path
+
+    from server.console import catalogue
+
+    templates = Path(catalogue.__file__).parent / "templates"
+    named: set[str] = set()
+    for path in templates.glob("*.html"):
+        text = path.read_text(encoding="utf-8")
+        named |= set(re.findall(r"""\bt\(\s*'([a-z_.]+)'""", text))
+        assert not re.search(r"[\u4e00-\u9fff]", text), f"{path.name} holds literal Chinese text"
+    prefixes = {k for k in named if k.endswith(".")}  # t('kind.' ~ r.kind): a family of keys
+    missing = sorted(k for k in named - prefixes if k not in catalogue.CATALOGUE)
+    missing += sorted(p for p in prefixes if not any(key.startswith(p) for key in catalogue.CATALOGUE))
+    assert not missing, missing
+    assert all(zh and en for zh, en in catalogue.CATALOGUE.values())
