@@ -194,10 +194,12 @@ def _page_or(previous: Callable[..., Any] | None) -> Callable[[Request, Exceptio
 def error_page(request: Request, exc: Exception) -> Response:
     lang = lang_of(request)
     if isinstance(exc, SignedOut):
-        target = "/console/sign-in"
+        params = []
         if request.method == "GET":
-            target += "?next=" + quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""), safe="")
-        return redirect(target)
+            params.append("next=" + quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""), safe=""))
+        if request.cookies.get(sessions.COOKIE):
+            params.append("expired=1")  # there was a session: say why it is gone
+        return redirect("/console/sign-in" + ("?" + "&".join(params) if params else ""))
     status, message = 500, catalogue.text("error.generic", lang)
     if isinstance(exc, ForbiddenError):
         status, message = 403, exc.message_in(lang)

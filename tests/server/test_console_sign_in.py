@@ -51,4 +51,6 @@ def test_a_session_left_idle_past_the_timeout_sends_the_browser_to_sign_in(app: 
     assert client.get("/console/records", follow_redirects=False).status_code == 200
     app.clock.advance(31 * 60)
     r = client.get("/console/records?state=submitted", follow_redirects=False)
-    assert r.status_code == 303 and r.headers["location"] == "/console/sign-in?next=%2Fconsole%2Frecords%3Fstate%3Dsubmitted"
+    assert r.status_code == 303
+    assert r.headers["location"] == "/console/sign-in?next=%2Fconsole%2Frecords%3Fstate%3Dsubmitted&expired=1"
+    assert "请重新登录" in client.get(r.headers["location"]).text
