@@ -137,3 +137,18 @@ def test_dashboard_ranking_and_printed_report_render_for_the_office(page: Any, s
     assert not page.locator("header.top").is_visible()  # the print stylesheet hides the menu
     _shot(page, "report_printed")
     page.pdf(path=str(ARTIFACTS / "console_report.pdf"), format="A4")
+
+
+def test_the_api_docs_render_offline_from_assets_the_server_ships(browser: Any, server: LiveServer) -> None:
+    context = browser.new_context()
+    outside: list[str] = []
+    context.route("**/*", lambda route: (outside.append(route.request.url), route.abort())
+                  if not route.request.url.startswith(server.url) else route.continue_())
+    page = context.new_page()
+    page.goto(f"{server.url}/docs")
+    page.wait_for_selector(".swagger-ui .info .title")
+    page.wait_for_selector(".swagger-ui .auth-wrapper .authorize")  # the bearer scheme: "Authorize" is there
+    page.goto(f"{server.url}/redoc")
+    page.wait_for_selector("redoc h1, .api-content h1")
+    assert outside == []
+    context.close()
