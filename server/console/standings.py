@@ -8,6 +8,7 @@ mean of its approved checks (to the hundredth); positions and red/black standing
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -90,11 +91,17 @@ def monthly_ranking(
     return out
 
 
+_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
+
+
 def score_of(value: Any) -> Decimal | None:
-    """A stored total score (JSON number or its text) as points, or None if it is not one."""
+    """A stored total score (a JSON number, or text starting with one) as points, or None."""
     if isinstance(value, str):
+        found = _NUMBER.match(value)
+        if found is None:
+            return None
         try:
-            value = Decimal(value)
+            value = Decimal(found.group(0))
         except ArithmeticError:
             return None
     return as_points(value)

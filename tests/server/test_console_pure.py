@@ -107,3 +107,10 @@ def test_every_key_a_template_names_is_in_the_catalogue_and_templates_hold_no_ch
     missing += sorted(p for p in prefixes if not any(key.startswith(p) for key in catalogue.CATALOGUE))
     assert not missing, missing
     assert all(zh and en for zh, en in catalogue.CATALOGUE.values())
+
+
+def test_a_score_is_read_from_the_text_after_its_key_and_anything_else_is_no_score() -> None:
+    assert standings.score_of('99.5,"village_id":"v1"}') == Decimal("99.5")
+    assert standings.score_of("100}") == Decimal("100")
+    assert standings.score_of("1e2,") == Decimal("100")
+    assert standings.score_of('"x"') is None and standings.score_of("") is None and standings.score_of("2000,") is None
