@@ -45,7 +45,7 @@ def bars(items: Sequence[Bar], *, title: str, maximum: float | None = None, widt
 def trend(values: Sequence[Decimal | None], *, title: str, width: int = 120, height: int = 32) -> str:
     """A small line of a village's monthly scores, oldest first; a gap where a month was not scored."""
     known = [float(v) for v in values if v is not None]
-    parts = [_open(width, height, title)]
+    parts = [_open(width, height, title, css="spark")]
     if known:
         low, high = min(known), max(known)
         span = (high - low) or 1.0
@@ -107,9 +107,9 @@ def location_map(points: Sequence[Point], *, title: str, size: int = 320) -> str
     return "".join(parts)
 
 
-def _open(width: int, height: int, title: str) -> str:
+def _open(width: int, height: int, title: str, css: str = "chart") -> str:
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {width} {height}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="{css}" role="img" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}" aria-label="{escape(title)}"><title>{escape(title)}</title>'
     )
 
