@@ -33,11 +33,12 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from server import intake  # noqa: E402
-from server import tables as t  # noqa: E402
-from server.accounts import Actor, create_user  # noqa: E402
-from server.db import make_engine, write  # noqa: E402
-from server.migrations import migrate  # noqa: E402
+from server.accounts.accounts import Actor, create_user  # noqa: E402
+from server.infra import tables as t  # noqa: E402
+from server.infra.db import make_engine  # noqa: E402
+from server.infra.migrations import migrate  # noqa: E402
+from server.infra.writer import write  # noqa: E402
+from server.records import intake  # noqa: E402
 from tests.support.console import signed_in  # noqa: E402
 from tests.support.databases import fresh_database  # noqa: E402
 from tests.support.live_server import LiveServer  # noqa: E402
@@ -66,9 +67,8 @@ def _content(rng: random.Random, kind: str, village: str, month: str) -> dict[st
 def fill(url: str, records: int) -> float:
     engine = make_engine(url, sqlite_synchronous="NORMAL")
     migrate(engine)
-    with write(engine) as conn:
-        create_user(conn, username="bench.zy", role="supervisor", password=None)
-        create_user(conn, username="zhou.hb", role="office_reviewer", password="password-123")
+    write(engine, lambda conn: create_user(conn, username="bench.zy", role="supervisor", password=None))
+    write(engine, lambda conn: create_user(conn, username="zhou.hb", role="office_reviewer", password="password-123"))
     actor = Actor(user_id=1, username="bench.zy", display_name="bench", role="supervisor", device_id="bench-device")
     rng = random.Random(10)
     kinds = ["remediation_check"] * 6 + ["recheck"] * 2 + ["routine_assessment"] * 2
@@ -81,13 +81,17 @@ def fill(url: str, records: int) -> float:
                           "author": actor.username, "device_id": actor.device_id, "device_time": f"{month}-15T09:30:00+08:00",
                           "gps_time": None, "content": _content(rng, kind, village, month), "photos": []})
         prepared = intake.prepare_batch(actor=actor, items=batch)
-        with write(engine) as conn:
+        states = {b["record_id"]: rng.choice(STATES) for b in batch}
+
+        def store(conn: Any, prepared: Any = prepared, states: dict[str, str] = states) -> list[Any]:
             results = intake.store_batch(conn, prepared)
-            assert all(r["status"] == 201 for r in results), results[0]
-            for state in set(STATES):
-                ids = [b["record_id"] for b in batch if rng.choice(STATES) == state]
-                if ids:
-                    conn.execute(t.records.update().where(t.records.c.record_id.in_(ids)).values(review_state=state))
+            for state in set(states.values()):
+                ids = [rid for rid, s in states.items() if s == state]
+                conn.execute(t.records.update().where(t.records.c.record_id.in_(ids)).values(review_state=state))
+            return results
+
+        results = write(engine, store)
+        assert all(r["status"] == 201 for r in results), results[0]
     engine.dispose()
     return time.perf_counter() - start
 

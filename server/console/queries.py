@@ -18,9 +18,9 @@ from sqlalchemy import Connection, String, and_, cast, func, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
-from server import changes
-from server import tables as t
-from server.db import is_sqlite
+from server.infra import tables as t
+from server.infra.db import is_sqlite
+from server.reference import feed
 
 PAGE_SIZE = 50
 SORTS: dict[str, tuple[str, bool]] = {
@@ -162,11 +162,11 @@ def approved_inspection_times(conn: Connection, months: Sequence[str]) -> list[t
 
 
 def reference(conn: Connection, topic: str) -> list[dict[str, Any]]:
-    return changes.current(conn, topic=topic)
+    return feed.current(conn, topic=topic)
 
 
 def reference_map(conn: Connection, topic: str) -> dict[str, dict[str, Any]]:
-    return {row["key"]: row["payload"] for row in changes.current(conn, topic=topic)}
+    return {row["key"]: row["payload"] for row in feed.current(conn, topic=topic)}
 
 
 def user_names(conn: Connection) -> dict[str, str]:

@@ -1,6 +1,6 @@
 """Browser sessions of the office console, kept on the server.
 
-Signing in (``server.sign_in.with_password``, the API's own sign-in behind the same
+Signing in (``server.accounts.sign_in.with_password``, the API's own sign-in behind the same
 throttle) enrolls a ``browser`` device; the session binds a random cookie token to that
 device. The server keeps only the token's SHA-256, with the session's CSRF token and
 when it was last used. A session ends when its user signs out (the row is deleted and
@@ -23,10 +23,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Column, Connection, ForeignKey, String, Table, delete, select
+from sqlalchemy import Connection, delete, select
 
-from server import tables as t
-from server.accounts import Actor
+from server.accounts.accounts import Actor
+from server.infra import tables as t
 
 COOKIE = "xuncha_console"
 PRE_COOKIE = "xuncha_console_csrf"  # the sign-in form's double-submit token
@@ -34,20 +34,7 @@ COOKIE_PATH = "/console"
 DEFAULT_IDLE = timedelta(minutes=30)
 TOUCH_EVERY = timedelta(seconds=60)  # last use is written at most this often (one write a minute)
 
-console_sessions = Table(
-    "console_sessions",
-    t.metadata,
-    Column("session_hash", String(64), primary_key=True),  # SHA-256 of the cookie token
-    Column("device_id", String(36), ForeignKey("devices.id"), nullable=False),
-    Column("csrf_token", String(64), nullable=False),
-    Column("created_at", String(40), nullable=False),
-    Column("last_used_at", String(40), nullable=False),
-)
-
-
-def create_table(conn: Connection) -> None:
-    """The migration that adds the sessions table."""
-    console_sessions.create(conn)
+console_sessions = t.console_sessions
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ language; the API keeps its JSON errors.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,11 +26,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from server.console import catalogue, sessions
 from server.console.sessions import Session
-from server.db import read, write
-from server.errors import ApiError
+from server.infra import http_errors
+from server.infra.db import read
+from server.infra.settings import Settings
+from server.infra.writer import write
 from xuncha_core.errors import AuthError, ForbiddenError, NotFoundError, XunchaError
 
 TEMPLATES = Path(__file__).parent / "templates"
+log = logging.getLogger("xuncha.console")
 LANG_COOKIE = "xuncha_lang"
 CONSOLE_ROLES = ("office_reviewer", "legal_reviewer", "admin", "auditor")
 REVIEWERS = ("office_reviewer", "legal_reviewer")
@@ -109,8 +113,8 @@ def safe_next(value: str | None) -> str:
 
 
 def idle_timeout(request: Request) -> timedelta:
-    minutes = getattr(request.app.state.settings, "console_idle_minutes", None)
-    return timedelta(minutes=minutes) if minutes else sessions.DEFAULT_IDLE
+    settings: Settings = request.app.state.settings
+    return timedelta(minutes=settings.console_idle_minutes)
 
 
 def now(request: Request) -> datetime:
@@ -129,8 +133,7 @@ def signed_in(request: Request) -> Session:
     if found.actor.role not in CONSOLE_ROLES:
         raise ForbiddenError("console.forbidden", "The console is for office staff.", catalogue.text("signin.field_role"))
     if sessions.needs_touch(found, at):
-        with write(engine) as conn:
-            sessions.touch(conn, found.session_hash, now=at)
+        write(engine, lambda conn: sessions.touch(conn, found.session_hash, now=at))
     request.state.console_session = found
     return found
 
@@ -176,7 +179,7 @@ def field(form: FormData, name: str, limit: int = 2000) -> str:
 
 def install_error_pages(app: FastAPI) -> None:
     """Errors on /console paths become pages; everywhere else the API's handlers answer as before."""
-    for kind in (XunchaError, ApiError, StarletteHTTPException, RequestValidationError, Exception):
+    for kind in (XunchaError, StarletteHTTPException, RequestValidationError, Exception):
         previous = app.exception_handlers.get(kind)
         app.exception_handlers[kind] = _page_or(previous)
 
@@ -202,19 +205,23 @@ def error_page(request: Request, exc: Exception) -> Response:
         return redirect("/console/sign-in" + ("?" + "&".join(params) if params else ""))
     status, message = 500, catalogue.text("error.generic", lang)
     if isinstance(exc, ForbiddenError):
-        status, message = 403, exc.message_in(lang)
+        status, message = 403, _message(exc, lang)
     elif isinstance(exc, NotFoundError):
         status, message = 404, catalogue.text("error.not_found", lang)
     elif isinstance(exc, XunchaError):
-        status, message = 422, exc.message_in(lang)
-    elif isinstance(exc, ApiError):
-        status, message = exc.status, exc.message_zh if lang == "zh" else exc.message
+        status, message = http_errors.status_for(exc), _message(exc, lang)
     elif isinstance(exc, StarletteHTTPException):
         status = exc.status_code
         message = catalogue.text("error.not_found" if status == 404 else "error.generic", lang)
     elif isinstance(exc, RequestValidationError):
         status, message = 422, catalogue.text("error.not_found", lang)
+    if status >= 500:
+        log.exception("console page failed", exc_info=exc)
     return render(request, "error.html", status=status, message=message)
+
+
+def _message(exc: XunchaError, lang: str) -> str:
+    return exc.message_zh if lang == "zh" and exc.message_zh else exc.message
 
 
 Reader = Annotated[Session, Depends(role_in(*CONSOLE_ROLES))]

@@ -223,3 +223,15 @@ sign_in_failures = Table(
     Column("last_failed_at", String(40), nullable=False),
     Index("ix_sign_in_failures_last", "last_failed_at"),
 )
+
+# The office console's browser sessions (server.console.sessions): the cookie's token is kept
+# only as its SHA-256, bound to the browser device the sign-in enrolled.
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("session_hash", String(64), primary_key=True),
+    Column("device_id", String(36), ForeignKey("devices.id"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("last_used_at", String(40), nullable=False),
+)

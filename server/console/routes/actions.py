@@ -13,8 +13,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
-from server import intake, reviews
 from server.console import web
+from server.infra.writer import write
+from server.records import reviews
 from xuncha_core.errors import ValidationError
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -33,7 +34,7 @@ def review(
         revision = int(web.field(form, "revision", 12))
     except ValueError:
         raise ValidationError("console.bad_form", "The form is incomplete; open the record again.", "表单不完整，请重新打开该记录。") from None
-    intake.retrying(
+    write(
         request.app.state.engine,
         lambda conn: reviews.record_review(
             conn, record_id=record_id, revision=revision, action=action, reason=reason, reviewer=session.actor

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from server.console import catalogue, charts, facts, overview, queries, web
-from server.db import read
+from server.infra.db import read
 from xuncha_core.review_flow import STATES
 
 router = APIRouter(prefix="/console", include_in_schema=False)

@@ -11,9 +11,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
-from server import accounts
+from server.accounts import accounts
 from server.console import exports, qr, queries, web, wording
-from server.db import read, write
+from server.infra.db import read
+from server.infra.writer import write
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 Format = Annotated[str | None, Query(max_length=8)]
@@ -35,12 +36,11 @@ def users_page(request: Request, session: web.Reader, format: Format = None, don
 @router.post("/users")
 def add_user(request: Request, session: web.Admin, form: web.FormDep) -> Response:
     username = web.field(form, "username", 64)
-    with write(request.app.state.engine) as conn:
-        accounts.create_user(
+    write(request.app.state.engine, lambda conn: accounts.create_user(
             conn, username=username, role=web.field(form, "role", 32), password=web.field(form, "password", 256) or None,
             display_name=web.field(form, "display_name", 100) or None, cert_no=web.field(form, "cert_no", 64) or None,
             unit=web.field(form, "unit", 100) or None, created_by=session.actor.username,
-        )
+    ))
     return web.redirect(f"/console/users?done={username}")
 
 
@@ -48,8 +48,8 @@ def add_user(request: Request, session: web.Admin, form: web.FormDep) -> Respons
 def issue_code(request: Request, session: web.Issuer, username: Annotated[str, Path(max_length=64)], form: web.FormDep) -> Response:
     lang = web.lang_of(request)
     t = web.translator(lang)
-    with write(request.app.state.engine) as conn:
-        issued = accounts.issue_enrollment_code(conn, username=username, issued_by=session.actor)
+    issued = write(request.app.state.engine,
+                   lambda conn: accounts.issue_enrollment_code(conn, username=username, issued_by=session.actor))
     server = str(request.base_url).rstrip("/")
     payload = f"xuncha://enroll?server={server}&code={issued['code']}"
     return web.render(request, "code.html", username=username, code=issued["code"],
@@ -80,6 +80,7 @@ def _device(d: Any) -> dict[str, Any]:
 
 @router.post("/devices/{device_id}/revoke")
 def revoke(request: Request, session: web.Admin, device_id: Annotated[str, Path(max_length=64)], form: web.FormDep) -> Response:
-    with write(request.app.state.engine) as conn:
-        accounts.revoke_device(conn, device_id=device_id, reason=web.field(form, "reason", 200) or "revoked", by=session.actor)
+    reason = web.field(form, "reason", 200) or "revoked"
+    write(request.app.state.engine,
+          lambda conn: accounts.revoke_device(conn, device_id=device_id, reason=reason, by=session.actor))
     return web.redirect("/console/devices?done=1")

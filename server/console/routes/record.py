@@ -9,10 +9,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import FileResponse, Response
 
-from server import access, intake, photo_checks, photo_store
+from server.accounts import access
 from server.console import catalogue, charts, facts, revision_diff, web, wording
 from server.console.receipts import verified_receipts
-from server.db import read
+from server.infra.db import read
+from server.photos import checks as photo_checks
+from server.photos import store as photo_store
+from server.records import queries as record_queries
 from xuncha_core import evidence, review_flow
 from xuncha_core.errors import NotFoundError
 
@@ -24,7 +27,7 @@ RecordId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-f-]
 def record_page(request: Request, session: web.Reader, record_id: RecordId, done: str = "") -> Response:
     lang = web.lang_of(request)
     with read(request.app.state.engine) as conn:
-        record = intake.get_record(conn, record_id=record_id, actor=session.actor)
+        record = record_queries.get_record(conn, record_id=record_id, actor=session.actor)
         names = facts.names(conn)
         head = record["revisions"][-1]["envelope"]
         kept = _kept(conn, head["photos"])

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from server.console import catalogue, exports, facts, queries, web, wording
-from server.db import read
+from server.infra.db import read
 from xuncha_core.records import RECORD_KINDS
 from xuncha_core.review_flow import STATES
 

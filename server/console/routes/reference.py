@@ -1,6 +1,6 @@
 """Editing reference data: villages, cleaners, scoring sheets and the working-day calendar.
 
-Each save is ``changes.set_reference`` (a deletion ``delete_reference``): one ledger entry
+Each save is ``feed.set_reference`` (a deletion ``delete_reference``): one ledger entry
 and one row of the pull feed, so phones receive it on their next sync, exactly as through
 the API. A scoring sheet is parsed and a calendar year checked before anything is saved.
 """
@@ -14,16 +14,17 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from server import changes
 from server.console import queries, web
-from server.db import read, write
+from server.infra.db import read
+from server.infra.writer import write
+from server.reference import feed
 from xuncha_core import workday_settings
 from xuncha_core.errors import Problem, ValidationError
 from xuncha_core.sheet import parse_sheet
 from xuncha_core.workdays import CHINA
 
 router = APIRouter(prefix="/console/reference", include_in_schema=False)
-Key = Annotated[str, Path(min_length=1, max_length=changes.MAX_KEY)]
+Key = Annotated[str, Path(min_length=1, max_length=feed.MAX_KEY)]
 # topic: the form's fields as (name, kind): text, int, number, bool
 FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
     "village": (("name", "text"), ("name_en", "text"), ("population", "int"), ("lat", "number"), ("lon", "number")),
@@ -58,7 +59,7 @@ def edit_page(request: Request, session: web.Admin, topic: str, key: Key) -> Res
 
 @router.post("/{topic}")
 def save(request: Request, session: web.Admin, topic: str, form: web.FormDep) -> Response:
-    key = web.field(form, "key", changes.MAX_KEY)
+    key = web.field(form, "key", feed.MAX_KEY)
     if topic == "calendar":
         setting = workday_settings.parse_schedule({
             "year": _int(web.field(form, "year", 4)),
@@ -75,15 +76,16 @@ def save(request: Request, session: web.Admin, topic: str, form: web.FormDep) ->
         payload.update(_fields(form, FIELDS[topic]))
     else:
         raise ValidationError("console.bad_topic", "No such reference data.", "没有这类基础数据。")
-    with write(request.app.state.engine) as conn:
-        status, _row = changes.set_reference(conn, topic=topic, key=key, payload=payload, by=session.actor)
+    status, _row = write(
+        request.app.state.engine,
+        lambda conn: feed.set_reference(conn, topic=topic, key=key, payload=payload, by=session.actor),
+    )
     return web.redirect(f"/console/reference?done={'saved' if status == 201 else 'unchanged'}")
 
 
 @router.post("/{topic}/{key}/delete")
 def delete(request: Request, session: web.Admin, topic: str, key: Key, form: web.FormDep) -> Response:
-    with write(request.app.state.engine) as conn:
-        changes.delete_reference(conn, topic=topic, key=key, by=session.actor)
+    write(request.app.state.engine, lambda conn: feed.delete_reference(conn, topic=topic, key=key, by=session.actor))
     return web.redirect("/console/reference?done=deleted")
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from server.console import charts, exports, facts, queries, web, wording
-from server.db import read
+from server.infra.db import read
 from xuncha_core.rectification import CLOSED, OVERDUE, OrderStatus
 
 router = APIRouter(prefix="/console", include_in_schema=False)

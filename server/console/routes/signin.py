@@ -15,11 +15,12 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Connection, delete
 
-from server import accounts, sign_in
+from server.accounts import accounts, sign_in
 from server.console import catalogue, sessions, web
 from server.console.web import SessionDep
-from server.db import write
-from server.errors import ApiError
+from server.infra import http_errors
+from server.infra.writer import write
+from xuncha_core.errors import XunchaError
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 Text = Annotated[str, Form(max_length=256)]
@@ -69,26 +70,26 @@ def sign_in_submit(
             engine, username=username, password=password, device_name=f"console {agent}".strip(),
             kind="browser", address=address, now=at,
         )
-    except ApiError as refused:
+    except XunchaError as refused:
         return _refused(request, refused, next=next, username=username)
-    with write(engine) as conn:
-        if device["user"]["role"] not in web.CONSOLE_ROLES:
-            actor = accounts.Actor(device["user"]["user_id"], username, username, device["user"]["role"], device["device_id"])
-            accounts.revoke_device(conn, device_id=device["device_id"], reason="not an office role", by=actor)
-            refused_role = True
-        else:
-            refused_role = False
-            _forget_idle(conn, at, web.idle_timeout(request))
-            token = sessions.start(conn, device_id=device["device_id"], now=at)
-    if refused_role:
+    if device["user"]["role"] not in web.CONSOLE_ROLES:
+        actor = accounts.Actor(device["user"]["user_id"], username, username, device["user"]["role"], device["device_id"])
+        write(engine, lambda conn: accounts.revoke_device(conn, device_id=device["device_id"], reason="not an office role", by=actor))
         return _form(request, next=next, username=username, error=catalogue.text("signin.field_role", lang), status=403)
+    idle = web.idle_timeout(request)
+
+    def begin(conn: Connection) -> str:
+        _forget_idle(conn, at, idle)
+        return sessions.start(conn, device_id=device["device_id"], now=at)
+
+    token = write(engine, begin)
     response = web.redirect(web.safe_next(next))
     _cookie(request, response, sessions.COOKIE, token)
     response.delete_cookie(sessions.PRE_COOKIE, path=sessions.COOKIE_PATH)
     return response
 
 
-def _refused(request: Request, refused: ApiError, *, next: str, username: str) -> Response:
+def _refused(request: Request, refused: XunchaError, *, next: str, username: str) -> Response:
     lang = web.lang_of(request)
     if refused.code == "auth.throttled":
         seconds = refused.detail.get("retry_after", 60)
@@ -97,9 +98,9 @@ def _refused(request: Request, refused: ApiError, *, next: str, username: str) -
         message = catalogue.text("signin.busy", lang)
     else:
         message = catalogue.text("signin.bad", lang)
-    page = _form(request, next=next, username=username, error=message, status=refused.status)
-    if refused.headers:
-        page.headers.update(refused.headers)
+    page = _form(request, next=next, username=username, error=message, status=http_errors.status_for(refused))
+    if refused.retry_after is not None:
+        page.headers["Retry-After"] = str(refused.retry_after)
     return page
 
 
@@ -111,9 +112,11 @@ def _forget_idle(conn: Connection, at: datetime, idle: timedelta) -> None:
 
 @router.post("/sign-out")
 def sign_out(request: Request, session: SessionDep, form: web.FormDep) -> Response:
-    with write(request.app.state.engine) as conn:
+    def end(conn: Connection) -> None:
         sessions.end(conn, session.session_hash)
         accounts.revoke_device(conn, device_id=session.actor.device_id, reason="signed out", by=session.actor)
+
+    write(request.app.state.engine, end)
     response = web.redirect("/console/sign-in?out=1")
     response.delete_cookie(sessions.COOKIE, path=sessions.COOKIE_PATH)
     return response

@@ -24,14 +24,18 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+from server.infra.request_guard import needs_token
+from server.infra.security_headers import page_policy
+
 ASSETS = Path(fastapi_offline.__file__).parent / "static"
 ASSETS_URL = "/docs/assets"
 BEARER = "deviceToken"
 
 
-def install(app: FastAPI, *, page_policy: Any, needs_token: Any, openapi_url: str = "/openapi.json") -> None:
-    """Serve /docs, /docs/oauth2-redirect and /redoc from local assets; ``page_policy`` builds each
-    page's Content-Security-Policy, ``needs_token(path)`` says which routes take the bearer token."""
+def install(app: FastAPI, *, openapi_url: str = "/openapi.json") -> None:
+    """Serve /docs, /docs/oauth2-redirect and /redoc from local assets, each with a policy made
+    for it (``security_headers.page_policy``), and declare the bearer scheme where
+    ``request_guard.needs_token`` says a route takes the device token."""
     app.mount(ASSETS_URL, StaticFiles(directory=ASSETS), name="docs-assets")
     title = f"{app.title} API"
     swagger = bytes(get_swagger_ui_html(
@@ -56,7 +60,7 @@ def install(app: FastAPI, *, page_policy: Any, needs_token: Any, openapi_url: st
     }
     for path, (html, policy) in pages.items():
         app.add_api_route(path, _page(html, policy), methods=["GET"], include_in_schema=False)
-    app.openapi = lambda: _openapi(app, needs_token)  # type: ignore[method-assign]
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
 
 
 def _page(html: str, policy: str) -> Any:
@@ -66,7 +70,7 @@ def _page(html: str, policy: str) -> Any:
     return page
 
 
-def _openapi(app: FastAPI, needs_token: Any) -> dict[str, Any]:
+def _openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema is None:
         schema = get_openapi(title=app.title, version=app.version, routes=app.routes, description=app.description)
         schema.setdefault("components", {}).setdefault("securitySchemes", {})[BEARER] = {
