@@ -189,10 +189,12 @@ def kept_photos(conn: Connection, hashes: Sequence[str]) -> set[str]:
 
 
 def devices(conn: Connection) -> list[Any]:
-    d, u = t.devices, t.users
+    """Every device with its user and health (when last heard from, app version, outbox)."""
+    d, u, h = t.devices, t.users, t.device_health
     q = (
-        select(d, u.c.username, u.c.display_name)
+        select(d, u.c.username, u.c.display_name, h.c.last_seen_at.label("heard_at"), h.c.app_version, h.c.outbox)
         .join(u, u.c.id == d.c.user_id)
+        .outerjoin(h, h.c.device_id == d.c.id)
         .order_by(d.c.revoked_at.is_not(None), d.c.created_at.desc())
     )
     return list(conn.execute(q))

@@ -117,11 +117,12 @@ def _m0003_sign_in_failures(conn: Connection) -> None:
 
 
 def _m0004_console(conn: Connection) -> None:
-    """The office console's sessions, and two indexes on records: the review queue's default
+    """The office console's sessions, each phone's health, and two indexes on records: the review queue's default
     order (latest change first) and a month's records of one kind in one review state. The
     indexes are plain SQL, not declared on the table, so a new database's first migration
     does not make them before this one does."""
     t.console_sessions.create(conn)
+    t.device_health.create(conn)
     conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_records_updated ON records (updated_at, record_id)")
     conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_records_month_kind_state ON records (month, kind, review_state)")
 
@@ -130,7 +131,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "initial schema with append-only ledger", _m0001_initial),
     (2, "ledger entries commit to contents kept beside the ledger", _m0002_ledger_contents),
     (3, "sign-in throttle: failures per account and address", _m0003_sign_in_failures),
-    (4, "office console: sessions, and indexes for the review queue and monthly figures", _m0004_console),
+    (4, "office console: sessions, device health, indexes for the review queue and monthly figures", _m0004_console),
 ]
 
 

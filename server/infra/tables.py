@@ -235,3 +235,14 @@ console_sessions = Table(
     Column("created_at", String(40), nullable=False),
     Column("last_used_at", String(40), nullable=False),
 )
+
+# How each phone was last heard of (the console's device health): when it last pulled the
+# feed, its app version and how many records it said were still waiting to be sent.
+device_health = Table(
+    "device_health",
+    metadata,
+    Column("device_id", String(36), ForeignKey("devices.id"), primary_key=True),
+    Column("last_seen_at", String(40), nullable=False),
+    Column("app_version", String(32)),
+    Column("outbox", Integer),
+)

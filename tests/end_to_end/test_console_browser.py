@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from field_app import VERSION
 from tests.support.browser import ARTIFACTS, chromium
 from tests.support.live_server import LiveServer
 from tests.support.phone import Phone, iter_real_photos
@@ -81,6 +82,9 @@ def test_a_reviewer_sends_back_a_synced_record_the_phone_learns_why_and_the_resu
     phone.sync()
     sha = envelope["photos"][0]
 
+    page.goto(f"{server.url}/console/")  # the phone's health: heard from, with its app version
+    assert VERSION in page.locator("tr", has_text="王队长（wang.dz）").inner_text()
+
     page.goto(f"{server.url}/console/records?author=wang.dz")
     page.click(f"a[href='/console/records/{envelope['record_id']}']")
     page.wait_for_selector(f"img[src='/console/photos/{sha}']")
@@ -109,6 +113,8 @@ def test_a_reviewer_sends_back_a_synced_record_the_phone_learns_why_and_the_resu
     assert page.locator(".badge.state-approved").first.is_visible()
     phone.sync()
     assert phone.store.get_record(envelope["record_id"])["state"] == "approved"
+    page.goto(f"{server.url}/console/")  # nothing left in the phone's outbox
+    assert page.locator("tr", has_text="王队长（wang.dz）").locator("td.num").first.inner_text() == "0"
     phone.close()
 
 

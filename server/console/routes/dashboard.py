@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from server.console import catalogue, charts, facts, overview, queries, web
+from server.console import catalogue, charts, facts, overview, queries, web, wording
 from server.infra.db import read
 from xuncha_core.review_flow import STATES
 
@@ -46,7 +46,8 @@ def _device(row: Any, waiting: dict[str, int], names: Any) -> dict[str, Any]:
     return {
         "name": row.name,
         "user": names.user(row.username),
-        "last_seen": row.last_seen_at,
-        "waiting": waiting.get(row.username, 0),
-        "version": getattr(row, "app_version", None),
+        "last_seen": wording.when(row.heard_at) if row.heard_at else "",
+        "outbox": row.outbox,
+        "photos_missing": waiting.get(row.username, 0),
+        "version": row.app_version,
     }

@@ -74,7 +74,7 @@ def devices_page(request: Request, session: web.DeviceReader, format: Format = N
 
 def _device(d: Any) -> dict[str, Any]:
     return {"device_id": d.id, "name": d.name, "username": d.username, "kind": d.kind, "created": wording.when(d.created_at),
-            "last_seen": wording.when(d.last_seen_at) if d.last_seen_at else "", "revoked": wording.when(d.revoked_at) if d.revoked_at else "",
+            "last_seen": wording.when(d.heard_at) if d.heard_at else "", "revoked": wording.when(d.revoked_at) if d.revoked_at else "",
             "reason": d.revoked_reason or ""}
 
 
