@@ -149,7 +149,35 @@ MATRIX: list[tuple[str, str, dict[str, str], tuple[str, ...]]] = [
     ("POST", "/console/devices/no-such-device/revoke", {}, ("admin",)),
     ("POST", "/console/reference/cleaner", {"key": "c-matrix", "name": "测试"}, ("admin",)),
     ("POST", "/console/reference/village/no-such/delete", {}, ("admin",)),
+    ("GET", "/console/photos/" + "0" * 64, {}, READERS),
+    ("POST", "/console/sign-out", {}, READERS),  # last: it ends each client's session
 ]
+# Routes anyone may open: the sign-in page and form, the language switch, the style sheets.
+OPEN = {("GET", "/console"), ("GET", "/console/sign-in"), ("POST", "/console/sign-in"), ("GET", "/console/lang/{lang}"),
+        ("MOUNT", "/console/static")}
+
+
+def test_the_role_matrix_lists_every_console_route(tmp_path: Path) -> None:
+    from fastapi.routing import iter_route_contexts
+
+    from server.app import create_app
+    from server.infra.settings import Settings
+
+    app = create_app(Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'x.sqlite3'}"))
+    found = set()
+    for route in iter_route_contexts(app.routes):
+        if route.path.startswith("/console"):
+            found |= {(m, route.path) for m in (route.methods or {"MOUNT"}) if m != "HEAD"}
+    listed = {(m, p.split("?")[0].replace("{rid}", "{record_id}")) for m, p, _, _ in MATRIX}
+    listed = {(m, "/console/photos/{sha256}" if p.startswith("/console/photos/") else p) for m, p in listed}
+    generic = {("GET", "/console/reference/{topic}/{key}"), ("POST", "/console/reference/{topic}"),
+               ("POST", "/console/reference/{topic}/{key}/delete"), ("POST", "/console/users/{username}/code"),
+               ("POST", "/console/devices/{device_id}/revoke")}
+    concrete = {("GET", "/console/reference/village/v1"), ("GET", "/console/reference/calendar/2027"),
+                ("POST", "/console/reference/cleaner"), ("POST", "/console/reference/village/no-such/delete"),
+                ("POST", "/console/users/u_supervisor/code"), ("POST", "/console/devices/no-such-device/revoke")}
+    assert found - OPEN == (listed - concrete) | generic
+    app.state.engine.dispose()
 
 
 def test_each_office_role_sees_and_does_only_what_it_may_on_every_console_route(town: Town) -> None:
