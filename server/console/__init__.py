@@ -2,7 +2,7 @@
 rankings, reports and administration (issue 10).
 
     web.py          templates, language, the session and role dependencies, CSRF, error pages
-    sessions.py     browser sessions kept on the server (and their table)
+    sessions.py     browser sessions kept on the server (``console_sessions`` in infra/tables.py)
     catalogue.py    every string, in Chinese and English
     queries.py      what the pages read beyond the API's own reads
     facts.py        what several pages derive from the same reads

@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import Connection, String, and_, cast, func, select
 from sqlalchemy.dialects.postgresql import JSONB
@@ -44,8 +45,6 @@ class QueueFilters:
 
     def query(self) -> str:
         """The filters as a query string (for page links and export links)."""
-        from urllib.parse import urlencode
-
         pairs = [(k, v) for k, v in (("village", self.village_id), ("month", self.month), ("kind", self.kind),
                                      ("author", self.author), ("state", self.state)) if v]
         if self.sort != "updated":

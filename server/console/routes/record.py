@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import FileResponse, Response
 
 from server.accounts import access
-from server.console import catalogue, charts, facts, revision_diff, web, wording
+from server.console import catalogue, charts, facts, queries, revision_diff, web, wording
 from server.console.receipts import verified_receipts
 from server.infra.db import read
 from server.photos import checks as photo_checks
@@ -30,7 +30,7 @@ def record_page(request: Request, session: web.Reader, record_id: RecordId, done
         record = record_queries.get_record(conn, record_id=record_id, actor=session.actor)
         names = facts.names(conn)
         head = record["revisions"][-1]["envelope"]
-        kept = _kept(conn, head["photos"])
+        kept = queries.kept_photos(conn, head["photos"])
         receipts = verified_receipts(conn, [r["receipt"] for r in record["revisions"]])
     content = head["content"]
     village = names.villages.get(str(content.get("village_id")), {})
@@ -48,12 +48,6 @@ def record_page(request: Request, session: web.Reader, record_id: RecordId, done
         major=major, waiting=review_flow.waiting_role(record["review_state"]),
         notice=t("action.done", action=t(f"action.{done}")) if f"action.{done}" in catalogue.CATALOGUE else "",
     )
-
-
-def _kept(conn: Any, hashes: list[str]) -> set[str]:
-    from server.console.queries import kept_photos
-
-    return kept_photos(conn, hashes)
 
 
 def _checked_at(content: dict[str, Any]) -> datetime | None:

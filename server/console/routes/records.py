@@ -43,7 +43,7 @@ def queue(
     pages = max(1, -(-total // queries.PAGE_SIZE))
     t = web.translator(lang)
     return web.render(
-        request, "records.html", rows=[{**_row(r, names, lang)} for r in rows], total=total, page=min(page, pages),
+        request, "records.html", rows=[_row(r, names, lang) for r in rows], total=total, page=min(page, pages),
         pages=pages, filters=f, query=f.query(),
         villages=sorted(((k, names.village(k, lang)) for k in names.villages), key=lambda kv: kv[0]),
         kinds=[(k, t(f"kind.{k}")) for k in RECORD_KINDS],
