@@ -121,24 +121,12 @@ def head_envelopes(conn: Connection, *, kind: str, months: Sequence[str], states
     return [(row.record_id, json.loads(row.envelope), row.review_state) for row in conn.execute(q)]
 
 
-def number_after(conn: Connection, column: Any, key: str) -> ColumnElement[Any]:
-    """The text just after ``"key":`` in a canonical JSON column (the caller reads the number it
-    starts with). Canonical JSON has no spaces, and a quote inside a string value is escaped,
-    so ``"key":`` occurs only where that key is; finding it costs far less than parsing the
-    document (a month's ranking reads thousands of envelopes)."""
-    needle = f'"{key}":'
-    found = func.instr(column, needle) if is_sqlite(conn) else func.strpos(column, needle)
-    return func.substr(column, found + len(needle), 24)
-
-
 def approved_scores(conn: Connection, months: Sequence[str]) -> list[tuple[str, str, str]]:
-    """(village, month, total score as text) of every approved remediation check in ``months``."""
-    r, rv = t.records, t.record_revisions
-    score = number_after(conn, rv.c.envelope, "total_score")
-    q = (
-        select(r.c.village_id, r.c.month, cast(score, String))
-        .join(rv, and_(rv.c.record_id == r.c.record_id, rv.c.revision == r.c.head_revision))
-        .where(r.c.kind == "remediation_check", r.c.review_state == "approved", r.c.month.in_(list(months)))
+    """(village, month, total score as text) of every approved remediation check in ``months``
+    (``records.score``: one index read, no envelope opened)."""
+    r = t.records
+    q = select(r.c.village_id, r.c.month, r.c.score).where(
+        r.c.kind == "remediation_check", r.c.review_state == "approved", r.c.month.in_(list(months))
     )
     return [(row[0], row[1], row[2]) for row in conn.execute(q) if row[0] and row[2] is not None]
 

@@ -105,8 +105,11 @@ records = Table(
     Column("month", String(7)),
     Column("first_received_at", String(40), nullable=False),
     Column("updated_at", String(40), nullable=False),
-    # submitted, approved, sent_back, rejected
+    # submitted, legal_review, approved, sent_back, rejected (xuncha_core.review_flow)
     Column("review_state", String(16), nullable=False, default="submitted"),
+    # a remediation check's total score, as exact decimal text: the monthly ranking reads it
+    # here rather than from thousands of envelopes (added by migration 4)
+    Column("score", String(16)),
     Index("ix_records_author", "author"),
     Index("ix_records_village_month", "village_id", "month"),
 )

@@ -253,3 +253,25 @@ def test_chinese_first_with_an_english_switch_that_stays_on_the_console(town: To
     page = client.get("/console/records").text
     assert "Review queue" in page and '<html lang="en">' in page
     assert client.get("/console/lang/en", params={"next": "https://elsewhere.example/"}).headers["location"] == "/console/"
+
+
+def test_a_major_decision_is_signed_off_by_the_legal_reviewer_in_the_console_after_the_office(town: Town) -> None:
+    officer = town.members["officer"]
+    content = {
+        "task_id": "t-1", "plan_id": "p-2026", "entity_id": "e-01", "entity_credit_code": "92500114L3K8P2Q137",
+        "inspectors": ["insp-1", "insp-2"], "matter_ids": ["m-1"], "result": "refused_inspection",
+        "findings": PAYLOAD, "photos": [], "inspected_at": "2026-11-03T10:00:00+08:00", "recorder": "向军", "location": None,
+    }
+    envelope = officer.envelope(kind="inspection_result", content=content)
+    with officer.client() as c:
+        c.post("/api/v1/records", json=envelope).raise_for_status()
+    path = f"/console/records/{envelope['record_id']}"
+    office, legal = town.console("office_reviewer"), town.console("legal_reviewer")
+    assert 'value="approve"' not in legal.get(path).text  # not the legal reviewer's step yet
+    assert post_form(legal, f"{path}/review", {"action": "approve", "revision": "1"}).status_code == 403
+    assert post_form(office, f"{path}/review", {"action": "approve", "revision": "1"}).status_code == 303
+    page = legal.get(path).text
+    assert "待法制审核" in page and "法制审核同意" in page
+    assert 'value="approve"' not in office.get(path).text
+    assert post_form(legal, f"{path}/review", {"action": "approve", "revision": "1"}).status_code == 303
+    assert "已通过" in legal.get(path).text
