@@ -4,3 +4,5 @@ Layout: ``paths`` (where the app keeps its files), ``store/`` (the local TinyDB 
 crash-safe), ``photos/`` (the evidence photo pipeline), ``sync/`` (talks to the server),
 ``ui/`` (Flet screens; the only package that imports flet).
 """
+
+VERSION = "0.1.0"  # sent with each pull, so the office sees which phones run an old app

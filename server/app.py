@@ -2,20 +2,22 @@
 
 Settings, the engine (migrated), the one writer, the one clock and the signing key go
 on ``app.state`` (``server.infra.deps`` hands them to routes); errors are answered in
-one place (``server.infra.http_errors``); then each feature package's router.
+one place (``server.infra.http_errors``); then each feature package's router, the API
+documentation (``server.infra.api_docs``) and the office console's pages (``server.console``).
 """
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
+from server import console
 from server.accounts import routes as accounts
-from server.infra import http_errors
+from server.infra import api_docs, http_errors
 from server.infra.clock import Clock, utc_now
 from server.infra.db import make_engine
 from server.infra.migrations import migrate
 from server.infra.request_guard import RequestGuard
-from server.infra.security_headers import SecurityHeaders, install_docs
+from server.infra.security_headers import SecurityHeaders
 from server.infra.settings import Settings
 from server.infra.writer import writer_for
 from server.ledger import routes as ledger
@@ -45,7 +47,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> F
     app.add_middleware(SecurityHeaders)
     for package in (accounts, records, reference, photos, ledger):
         app.include_router(package.router)
-    install_docs(app)
+    api_docs.install(app)
+    console.install(app)
 
     @app.get("/api/v1/health", tags=["meta"])
     def health() -> dict[str, str]:

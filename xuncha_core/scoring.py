@@ -45,6 +45,7 @@ __all__ = [
     "parse_sheet",
     "rank_villages",
     "score_check",
+    "stored_total",
 ]
 
 
@@ -180,3 +181,12 @@ def _unknown_rule(path: str, sheet: ScoringSheet, item_id: str, rule_id: str) ->
         f"rule {rule_id!r} is not under item {item_id!r}; pick a deduction rule of that item",
         f"项目 {item_id!r} 下没有扣分规则 {rule_id!r}，请选择该项目的扣分规则",
     )
+
+
+def stored_total(kind: str, content: Mapping[str, Any]) -> str | None:
+    """A remediation check's stored ``total_score`` as exact decimal text ("87.5"), else None:
+    what the server keeps beside the record so that a month's ranking need not open envelopes."""
+    if kind != "remediation_check":
+        return None
+    total = as_points(content.get("total_score"))
+    return None if total is None else str(total)

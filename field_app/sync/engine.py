@@ -230,7 +230,7 @@ class SyncPass:
         self._report(phase="pull")
         cursor = self.store.cursor()
         while not self._stopped():
-            page = self.api.changes(after=cursor, limit=PAGE)
+            page = self.api.changes(after=cursor, limit=PAGE, outbox=len(self.store.outbox()))
             changes = list(page.get("changes") or [])
             next_cursor = int(page.get("next", cursor))
             if changes or next_cursor != cursor:

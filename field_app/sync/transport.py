@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from field_app import VERSION
 from field_app.messages import fail
 from field_app.sync import faults
 from field_app.sync.errors import DeviceRevoked, Offline, Refused
@@ -37,6 +38,7 @@ def build_client(
 ) -> httpx.Client:
     """An HTTP client for ``server_url`` that authenticates as the enrolled device."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
+    headers["X-Xuncha-App-Version"] = VERSION
     return httpx.Client(
         base_url=server_url.rstrip("/"),
         headers=headers,
@@ -118,8 +120,10 @@ class ServerApi:
         )
 
     # pull ----------------------------------------------------------------------------
-    def changes(self, after: int, limit: int = 500) -> dict[str, Any]:
-        return self._json("GET", "/api/v1/sync/changes", params={"after": after, "limit": limit})
+    def changes(self, after: int, limit: int = 500, *, outbox: int | None = None) -> dict[str, Any]:
+        """The next page of the feed; ``outbox`` (records still to send) tells the office how this phone is doing."""
+        headers = {"X-Xuncha-Outbox": str(outbox)} if outbox is not None else None
+        return self._json("GET", "/api/v1/sync/changes", params={"after": after, "limit": limit}, headers=headers)
 
     def own_records(self, after: int, limit: int = 50) -> dict[str, Any]:
         """Her own records as the server holds them: ``{records, next, more}`` (see own_records)."""

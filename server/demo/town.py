@@ -36,6 +36,7 @@ from server.infra.writer import write
 from server.photos import store as photo_store
 from server.records import intake, reviews
 from server.reference import feed as changes
+from xuncha_core import review_flow
 from xuncha_core.assessment import CleanerRating, assess_cleaner
 from xuncha_core.content import validate_content
 from xuncha_core.credit_code import is_credit_code
@@ -209,7 +210,7 @@ class Town:
         if latest:
             return
         roll = self.rng.random()
-        reviewer = "tan.lj" if plan["kind"] == "inspection_result" else "zhou.hb"
+        reviewer = "zhou.hb"  # the office decides first; a major decision then waits for tan.lj (法制审核)
         at = when + timedelta(days=2, hours=1)
         if roll < 0.15 and plan["kind"] == "remediation_check":
             reason = self.rng.choice(SEND_BACK_REASONS)
@@ -225,6 +226,10 @@ class Town:
                                       "reason": "该记录与本月另一条检查记录重复。", "by": reviewer})]
         else:
             plan["after"] = [(at, 0, {"review": plan, "revision": 1, "action": "approve", "by": reviewer})]
+            # most major decisions are signed off a day later; a few still wait (no draw: the rest stays as it was)
+            if review_flow.is_major(plan["kind"], plan["content"]) and int(plan["record_id"][:2], 16) % 10 < 7:
+                plan["after"].append((at + timedelta(days=1), 0, {"review": plan, "revision": 1, "action": "approve",
+                                                                   "by": "tan.lj"}))
 
     # -- record contents -------------------------------------------------------------------
     def _uuid(self) -> str:

@@ -11,12 +11,13 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, bindparam, inspect, select
 
 from server.infra import clock
 from server.infra import tables as t
 from server.infra.db import is_sqlite
 from server.infra.writer import write
+from xuncha_core.scoring import stored_total
 
 APPEND_ONLY_TABLES = ("ledger_entries", "ledger_nodes")
 
@@ -116,10 +117,49 @@ def _m0003_sign_in_failures(conn: Connection) -> None:
     t.sign_in_failures.create(conn)
 
 
+def _m0004_console(conn: Connection) -> None:
+    """The office console's sessions, each phone's health, each check's score on its record, and
+    two indexes on records: the review queue's default order (latest change first), and a month's
+    records of one kind in one review state with their village and score (the ranking reads no more). The
+    indexes are plain SQL, not declared on the table, so a new database's first migration
+    does not make them before this one does."""
+    t.console_sessions.create(conn)
+    t.device_health.create(conn)
+    _add_record_scores(conn)
+    conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_records_updated ON records (updated_at, record_id)")
+    conn.exec_driver_sql(
+        "CREATE INDEX IF NOT EXISTS ix_records_monthly ON records (month, kind, review_state, village_id, score)"
+    )
+
+
+def _add_record_scores(conn: Connection) -> None:
+    """``records.score``: added to a database made before it (a new one has it from migration 1),
+    and filled in from each remediation check's head revision."""
+    if "score" in {c["name"] for c in inspect(conn).get_columns("records")}:
+        return
+    conn.exec_driver_sql("ALTER TABLE records ADD COLUMN score VARCHAR(16)")
+    r, rv = t.records, t.record_revisions
+    heads = (
+        select(r.c.record_id, rv.c.envelope)
+        .join(rv, (rv.c.record_id == r.c.record_id) & (rv.c.revision == r.c.head_revision))
+        .where(r.c.kind == "remediation_check")
+        .order_by(r.c.record_id)
+    )
+    after = ""
+    while rows := conn.execute(heads.where(r.c.record_id > after).limit(2000)).all():
+        scores = [(row.record_id, stored_total("remediation_check", json.loads(row.envelope)["content"])) for row in rows]
+        conn.execute(
+            r.update().where(r.c.record_id == bindparam("rid")).values(score=bindparam("s")),
+            [{"rid": rid, "s": score} for rid, score in scores],
+        )
+        after = rows[-1].record_id
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "initial schema with append-only ledger", _m0001_initial),
     (2, "ledger entries commit to contents kept beside the ledger", _m0002_ledger_contents),
     (3, "sign-in throttle: failures per account and address", _m0003_sign_in_failures),
+    (4, "office console: sessions, device health, indexes for the review queue and monthly figures", _m0004_console),
 ]
 
 

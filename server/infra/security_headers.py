@@ -6,9 +6,9 @@ pages later) gets a Content-Security-Policy that forbids framing
 says otherwise, anything not served by this server; plus ``X-Frame-Options``,
 ``Referrer-Policy: no-referrer`` (URLs can hold record ids), a same-origin opener
 policy and a permissions policy that turns off camera, microphone and location.
-A page that needs more (the documentation loads its viewer from a CDN) sets its
-own ``Content-Security-Policy``, built by ``page_policy`` from the page itself,
-and keeps the rest.
+A page that needs more (the API documentation's viewers set inline styles, see
+``api_docs``) sets its own ``Content-Security-Policy``, built by ``page_policy`` from
+the page itself, and keeps the rest.
 """
 
 from __future__ import annotations
@@ -16,15 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Awaitable, Callable
 
-from fastapi import FastAPI
-from fastapi.openapi.docs import (
-    get_redoc_html,
-    get_swagger_ui_html,
-    get_swagger_ui_oauth2_redirect_html,
-)
-from fastapi.responses import HTMLResponse
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -39,7 +31,6 @@ PAGE_HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
 }
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
-_DOCS_CDN = "https://cdn.jsdelivr.net"
 
 
 class SecurityHeaders:
@@ -85,39 +76,3 @@ def page_policy(html: str, *, script_src: str = "", style_src: str = "", extra: 
         "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
     ]
     return "; ".join(p for p in parts if p)
-
-
-def install_docs(app: FastAPI, *, openapi_url: str = "/openapi.json") -> None:
-    """Serve /docs, /docs/oauth2-redirect and /redoc, each with a policy made for it.
-
-    FastAPI's own pages (turned off in ``create_app``) would get the default policy,
-    which blocks their viewer; these are the same pages with a policy that lets
-    exactly their scripts run.
-    """
-    title = f"{app.title} API"
-    swagger = bytes(
-        get_swagger_ui_html(openapi_url=openapi_url, title=title, oauth2_redirect_url="/docs/oauth2-redirect").body
-    ).decode("utf-8")
-    redoc = bytes(get_redoc_html(openapi_url=openapi_url, title=title, with_google_fonts=False).body).decode("utf-8")
-    redirect = bytes(get_swagger_ui_oauth2_redirect_html().body).decode("utf-8")
-    viewer = dict(
-        script_src=_DOCS_CDN,
-        # Both viewers set styles inline as they render; styles cannot run code.
-        style_src=f"{_DOCS_CDN} 'unsafe-inline'",
-        extra=f"img-src 'self' data: https://fastapi.tiangolo.com {_DOCS_CDN}; font-src {_DOCS_CDN} data:; "
-        "connect-src 'self'; worker-src blob:",
-    )
-    pages = {
-        "/docs": (swagger, page_policy(swagger, **viewer)),
-        "/redoc": (redoc, page_policy(redoc, **viewer)),
-        "/docs/oauth2-redirect": (redirect, page_policy(redirect)),
-    }
-    for path, (html, policy) in pages.items():
-        app.add_api_route(path, _page(html, policy), methods=["GET"], include_in_schema=False)
-
-
-def _page(html: str, policy: str) -> Callable[[], Awaitable[HTMLResponse]]:
-    async def page() -> HTMLResponse:
-        return HTMLResponse(html, headers={"Content-Security-Policy": policy})
-
-    return page

@@ -11,6 +11,7 @@
 | XUNCHA_MAX_OPEN_UPLOADS | 50 | unfinished resumable uploads one user may have at once |
 | XUNCHA_MAX_OPEN_UPLOAD_BYTES | 200000000 | their declared lengths added up, per user |
 | XUNCHA_SQLITE_SYNCHRONOUS | FULL | SQLite synchronous pragma; FULL survives power loss, NORMAL only a crash |
+| XUNCHA_CONSOLE_IDLE_MINUTES | 30 | an office console session unused this long ends (sign in again) |
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class Settings:
     max_open_uploads: int = 50
     max_open_upload_bytes: int = 200_000_000
     sqlite_synchronous: str = "FULL"
+    console_idle_minutes: float = 30.0
 
     @property
     def photos_dir(self) -> Path:
@@ -61,6 +63,7 @@ class Settings:
             max_open_uploads=int(env.get("XUNCHA_MAX_OPEN_UPLOADS", 50)),
             max_open_upload_bytes=int(env.get("XUNCHA_MAX_OPEN_UPLOAD_BYTES", 200_000_000)),
             sqlite_synchronous=env.get("XUNCHA_SQLITE_SYNCHRONOUS", "FULL").upper(),
+            console_idle_minutes=float(env.get("XUNCHA_CONSOLE_IDLE_MINUTES", 30)),
         )
 
     def ensure_dirs(self) -> None:

@@ -105,8 +105,11 @@ records = Table(
     Column("month", String(7)),
     Column("first_received_at", String(40), nullable=False),
     Column("updated_at", String(40), nullable=False),
-    # submitted, approved, sent_back, rejected
+    # submitted, legal_review, approved, sent_back, rejected (xuncha_core.review_flow)
     Column("review_state", String(16), nullable=False, default="submitted"),
+    # a remediation check's total score, as exact decimal text: the monthly ranking reads it
+    # here rather than from thousands of envelopes (added by migration 4)
+    Column("score", String(16)),
     Index("ix_records_author", "author"),
     Index("ix_records_village_month", "village_id", "month"),
 )
@@ -222,4 +225,27 @@ sign_in_failures = Table(
     Column("failures", Integer, nullable=False),
     Column("last_failed_at", String(40), nullable=False),
     Index("ix_sign_in_failures_last", "last_failed_at"),
+)
+
+# The office console's browser sessions (server.console.sessions): the cookie's token is kept
+# only as its SHA-256, bound to the browser device the sign-in enrolled.
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("session_hash", String(64), primary_key=True),
+    Column("device_id", String(36), ForeignKey("devices.id"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("last_used_at", String(40), nullable=False),
+)
+
+# How each phone was last heard of (the console's device health): when it last pulled the
+# feed, its app version and how many records it said were still waiting to be sent.
+device_health = Table(
+    "device_health",
+    metadata,
+    Column("device_id", String(36), ForeignKey("devices.id"), primary_key=True),
+    Column("last_seen_at", String(40), nullable=False),
+    Column("app_version", String(32)),
+    Column("outbox", Integer),
 )

@@ -56,6 +56,7 @@ from xuncha_core.errors import (
 )
 from xuncha_core.receipts import BatchResult, RecordReceipt, record_receipt
 from xuncha_core.records import RecordRevision, digest_of_text, parse_record
+from xuncha_core.scoring import stored_total
 
 MAX_BATCH = 200
 
@@ -177,6 +178,7 @@ def _insert_revision(conn: Connection, sub: Submission, received_at: str, place:
 
 def _set_head(conn: Connection, record: RecordRevision, received_at: str, *, is_new: bool) -> None:
     village_id, month = _short_text(record.content.get("village_id"), 64), _short_text(record.content.get("month"), 7)
+    score = stored_total(record.kind, record.content)
     if is_new:
         conn.execute(
             _INSERT_HEAD,
@@ -190,6 +192,7 @@ def _set_head(conn: Connection, record: RecordRevision, received_at: str, *, is_
                 "first_received_at": received_at,
                 "updated_at": received_at,
                 "review_state": "submitted",
+                "score": score,
             },
         )
         return
@@ -198,7 +201,8 @@ def _set_head(conn: Connection, record: RecordRevision, received_at: str, *, is_
         t.records.update()
         .where(t.records.c.record_id == record.record_id)
         .values(
-            head_revision=record.revision, village_id=village_id, month=month, updated_at=received_at, review_state="submitted"
+            head_revision=record.revision, village_id=village_id, month=month, updated_at=received_at,
+            review_state="submitted", score=score,
         )
     )
 

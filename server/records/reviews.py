@@ -1,16 +1,22 @@
-"""Review decisions on records: approve, send back (with a reason), reject (with a reason).
+"""Review decisions on records: approve, send back (with a reason), reject (with a reason), comment.
+
+Who takes which step, in which order, is ``xuncha_core.review_flow``: the office decides
+first; a major enforcement decision the office approved waits in ``legal_review`` for a
+legal reviewer's sign-off before it takes effect; a comment changes nothing (issue 10).
 
 A decision names the revision it judged, which must be the record's head: a
 reviewer who looked at an older revision gets 409 ``review.stale_revision`` and
 looks again. Each decision is a ``review.recorded`` ledger entry, updates the
-record's ``review_state``, and becomes a ``review`` row in the pull feed that only
-the record's author receives, so her phone learns it on its next sync.
+record's ``review_state``, and, once it takes effect (approved, sent back, rejected),
+becomes a ``review`` row in the pull feed that only the record's author receives, so her
+phone learns it on its next sync.
 
 Sending the same decision twice (a retried request) records it once.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -22,11 +28,12 @@ from server.infra import tables as t
 from server.infra.db import inserted_id
 from server.records.queries import review_dict
 from server.reference import feed as changes
-from xuncha_core import ledger_entries
+from xuncha_core import ledger_entries, review_flow
 from xuncha_core.errors import ConflictError, NotFoundError, ValidationError
 
-ACTIONS: dict[str, str] = {"approve": "approved", "send_back": "sent_back", "reject": "rejected"}
-ACTIONS_ZH = {"approve": "通过", "send_back": "退回", "reject": "不予通过"}
+ACTIONS_ZH = {"approve": "通过", "send_back": "退回", "reject": "不予通过", "comment": "备注"}
+ACTIONS = tuple(ACTIONS_ZH)
+EFFECTIVE = frozenset({review_flow.APPROVED, review_flow.SENT_BACK, review_flow.REJECTED})
 MAX_REASON = 2000
 
 
@@ -66,9 +73,10 @@ def record_review(
             select(t.ledger_entries.c.leaf_hash).where(t.ledger_entries.c.idx == last.ledger_index)
         ).scalar_one()
         return 200, {**review_dict(last), "leaf_hash": bytes(leaf).hex(), "review_state": head.review_state, "replayed": True}
-    decision, leaf_hash = _record(conn, record_id, revision, action, reason, reviewer, at or clock.timestamp())
-    state = ACTIONS[action]
-    changes.publish(conn, topic="review", key=record_id, payload={**decision, "review_state": state}, audience=head.author)
+    state = review_flow.next_state(state=head.review_state, action=action, role=reviewer.role, major=_major(conn, head))
+    decision, leaf_hash = _record(conn, record_id, revision, action, reason, reviewer, at or clock.timestamp(), state)
+    if action != review_flow.COMMENT and state in EFFECTIVE:
+        changes.publish(conn, topic="review", key=record_id, payload={**decision, "review_state": state}, audience=head.author)
     return 201, {**decision, "leaf_hash": leaf_hash, "review_state": state, "replayed": False}
 
 
@@ -78,7 +86,7 @@ def _checked_reason(action: str, reason: str | None) -> str | None:
         raise ValidationError(
             "review.bad_action",
             f"action must be one of {', '.join(ACTIONS)}",
-            "审核操作必须是：通过、退回或不予通过。",
+            "审核操作必须是：通过、退回、不予通过或备注。",
         )
     reason = (reason or "").strip() or None
     if reason is None and action != "approve":
@@ -96,8 +104,19 @@ def _checked_reason(action: str, reason: str | None) -> str | None:
     return reason
 
 
+def _major(conn: Connection, head: Any) -> bool:
+    """Whether the record is a major enforcement decision (``review_flow.is_major``), from its head."""
+    if head.kind != "inspection_result":
+        return False
+    rv = t.record_revisions
+    envelope = conn.execute(
+        select(rv.c.envelope).where(rv.c.record_id == head.record_id, rv.c.revision == head.head_revision)
+    ).scalar_one()
+    return review_flow.is_major(head.kind, json.loads(envelope).get("content") or {})
+
+
 def _record(
-    conn: Connection, record_id: str, revision: int, action: str, reason: str | None, reviewer: Actor, at: str
+    conn: Connection, record_id: str, revision: int, action: str, reason: str | None, reviewer: Actor, at: str, state: str
 ) -> tuple[dict[str, Any], str]:
     """Append the review's ledger entry, its row and the record's new state; the decision and its leaf hash."""
     entry = ledger_entries.review_recorded(
@@ -118,7 +137,7 @@ def _record(
         )
     )
     conn.execute(
-        t.records.update().where(t.records.c.record_id == record_id).values(review_state=ACTIONS[action], updated_at=at)
+        t.records.update().where(t.records.c.record_id == record_id).values(review_state=state, updated_at=at)
     )
     decision = {
         "review_id": int(review_id),

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query, Response
+from fastapi import APIRouter, Body, Header, Path, Query, Response
 
+from server.accounts import health
 from server.infra.db import read
-from server.infra.deps import ActorDep, AdminActor, EngineDep
+from server.infra.deps import ActorDep, AdminActor, ClockDep, EngineDep
 from server.infra.schemas import error_responses
 from server.infra.writer import write
 from server.reference import feed as changes
@@ -22,12 +23,21 @@ Key = Annotated[str, Path(min_length=1, max_length=changes.MAX_KEY)]
 def pull_changes(
     actor: ActorDep,
     engine: EngineDep,
+    clock: ClockDep,
     after: Annotated[int, Query(ge=0, le=2**53)] = 0,
     limit: Annotated[int, Query(ge=1, le=changes.MAX_LIMIT)] = changes.DEFAULT_LIMIT,
+    app_version: Annotated[str | None, Header(alias="X-Xuncha-App-Version", max_length=32, pattern=r"^[\x20-\x7e]*$")] = None,
+    outbox: Annotated[int | None, Header(alias="X-Xuncha-Outbox", ge=0, le=10**7)] = None,
 ) -> dict[str, Any]:
-    """Changes after ``after`` for the caller, oldest first: ``{changes, next, more}``."""
+    """Changes after ``after`` for the caller, oldest first: ``{changes, next, more}``.
+
+    A phone may say its app version and how many records wait in its outbox; the office
+    sees them with when it was last heard from (``server.accounts.health``).
+    """
     with read(engine) as conn:
-        return changes.pull(conn, username=actor.username, after=after, limit=limit)
+        page = changes.pull(conn, username=actor.username, after=after, limit=limit)
+    health.heard_from(engine, actor=actor, at=clock(), app_version=app_version, outbox=outbox)
+    return page
 
 
 @router.get("/reference/{topic}")

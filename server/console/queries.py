@@ -1,0 +1,200 @@
+"""What the console reads from the database, beyond what the API's own reads already answer.
+
+The review queue (filters, sorting, pages, and every filtered row for an export), the
+counts the dashboard shows, the scores and ratings behind the rankings, the checks and
+re-checks behind the rectification orders, and the names that turn ids into words.
+A value inside a stored envelope is read in SQL (``json_text``) where a page needs one
+field of many records, so a month's ranking does not parse thousands of envelopes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import Connection, String, and_, cast, func, select
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.sql.elements import ColumnElement
+
+from server.infra import tables as t
+from server.infra.db import is_sqlite
+from server.reference import feed
+
+PAGE_SIZE = 50
+SORTS: dict[str, tuple[str, bool]] = {
+    # name: (column, descending)
+    "updated": ("updated_at", True),
+    "oldest": ("updated_at", False),
+    "village": ("village_id", False),
+    "month": ("month", True),
+    "state": ("review_state", False),
+}
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    village_id: str | None = None
+    month: str | None = None
+    kind: str | None = None
+    author: str | None = None
+    state: str | None = None
+    sort: str = "updated"
+
+    def query(self) -> str:
+        """The filters as a query string (for page links and export links)."""
+        pairs = [(k, v) for k, v in (("village", self.village_id), ("month", self.month), ("kind", self.kind),
+                                     ("author", self.author), ("state", self.state)) if v]
+        if self.sort != "updated":
+            pairs.append(("sort", self.sort))
+        return urlencode(pairs)
+
+
+def json_text(conn: Connection, column: Any, *path: str) -> ColumnElement[Any]:
+    """The text of one value inside a JSON text column, in either dialect."""
+    if is_sqlite(conn):
+        return func.json_extract(column, "$." + ".".join(path))
+    return func.jsonb_extract_path_text(cast(column, JSONB), *path)
+
+
+def _filtered(f: QueueFilters) -> Any:
+    r = t.records
+    q = select(r)
+    for column, value in ((r.c.village_id, f.village_id), (r.c.month, f.month), (r.c.kind, f.kind),
+                          (r.c.author, f.author), (r.c.review_state, f.state)):
+        if value:
+            q = q.where(column == value)
+    return q
+
+
+def _ordered(q: Any, sort: str) -> Any:
+    name, descending = SORTS.get(sort, SORTS["updated"])
+    column = t.records.c[name]
+    tie = t.records.c.record_id
+    if name == "updated_at":
+        return q.order_by(column.desc(), tie.desc()) if descending else q.order_by(column.asc(), tie.asc())
+    then = t.records.c.updated_at.desc()
+    return q.order_by(column.desc() if descending else column.asc(), then, tie.desc())
+
+
+def queue_page(conn: Connection, f: QueueFilters, page: int) -> tuple[list[Any], int]:
+    """One page of record heads and the number of heads the filters match."""
+    q = _filtered(f)
+    total = int(conn.execute(select(func.count()).select_from(q.subquery())).scalar_one())
+    rows = conn.execute(_ordered(q, f.sort).limit(PAGE_SIZE).offset((max(page, 1) - 1) * PAGE_SIZE)).all()
+    return list(rows), total
+
+
+def queue_all(conn: Connection, f: QueueFilters, *, batch: int = 2000) -> Iterator[Any]:
+    """Every record head the filters match, in the page's order (for an export)."""
+    offset = 0
+    while True:
+        rows = conn.execute(_ordered(_filtered(f), f.sort).limit(batch).offset(offset)).all()
+        yield from rows
+        if len(rows) < batch:
+            return
+        offset += batch
+
+
+def state_counts(conn: Connection) -> dict[str, int]:
+    r = t.records
+    return {row[0]: int(row[1]) for row in conn.execute(select(r.c.review_state, func.count()).group_by(r.c.review_state))}
+
+
+def head_envelopes(conn: Connection, *, kind: str, months: Sequence[str], states: Sequence[str] | None = None,
+                   village_id: str | None = None, with_orders: bool = False) -> list[tuple[str, dict[str, Any], str]]:
+    """(record_id, head envelope, review state) of the records of ``kind`` in ``months``."""
+    r, rv = t.records, t.record_revisions
+    q = (
+        select(r.c.record_id, r.c.review_state, rv.c.envelope)
+        .join(rv, and_(rv.c.record_id == r.c.record_id, rv.c.revision == r.c.head_revision))
+        .where(r.c.kind == kind, r.c.month.in_(list(months)))
+    )
+    if states is not None:
+        q = q.where(r.c.review_state.in_(list(states)))
+    if village_id:
+        q = q.where(r.c.village_id == village_id)
+    if with_orders:  # canonical JSON has no spaces: a check without orders holds exactly this
+        q = q.where(~rv.c.envelope.contains('"orders":[]'))
+    return [(row.record_id, json.loads(row.envelope), row.review_state) for row in conn.execute(q)]
+
+
+def approved_scores(conn: Connection, months: Sequence[str]) -> list[tuple[str, str, str]]:
+    """(village, month, total score as text) of every approved remediation check in ``months``
+    (``records.score``: one index read, no envelope opened)."""
+    r = t.records
+    q = select(r.c.village_id, r.c.month, r.c.score).where(
+        r.c.kind == "remediation_check", r.c.review_state == "approved", r.c.month.in_(list(months))
+    )
+    return [(row[0], row[1], row[2]) for row in conn.execute(q) if row[0] and row[2] is not None]
+
+
+def approved_inspection_times(conn: Connection, months: Sequence[str]) -> list[tuple[str, str]]:
+    """(record_id, inspected_at) of the approved inspection results whose record falls in ``months``."""
+    r, rv = t.records, t.record_revisions
+    at = json_text(conn, rv.c.envelope, "content", "inspected_at")
+    q = (
+        select(r.c.record_id, cast(at, String))
+        .join(rv, and_(rv.c.record_id == r.c.record_id, rv.c.revision == r.c.head_revision))
+        .where(r.c.kind == "inspection_result", r.c.review_state == "approved")
+    )
+    if months:
+        q = q.where(r.c.updated_at >= f"{min(months)}-01")
+    return [(row[0], row[1]) for row in conn.execute(q) if row[1]]
+
+
+# -- names ------------------------------------------------------------------------------
+
+
+def reference(conn: Connection, topic: str) -> list[dict[str, Any]]:
+    return feed.current(conn, topic=topic)
+
+
+def reference_map(conn: Connection, topic: str) -> dict[str, dict[str, Any]]:
+    return {row["key"]: row["payload"] for row in feed.current(conn, topic=topic)}
+
+
+def user_names(conn: Connection) -> dict[str, str]:
+    u = t.users
+    return {row.username: row.display_name for row in conn.execute(select(u.c.username, u.c.display_name))}
+
+
+def authors(conn: Connection) -> list[tuple[str, str]]:
+    """(username, name) of every field account, for the author filter."""
+    u = t.users
+    rows = conn.execute(select(u.c.username, u.c.display_name).where(u.c.role.in_(("supervisor", "officer"))).order_by(u.c.username))
+    return [(row.username, row.display_name) for row in rows]
+
+
+def kept_photos(conn: Connection, hashes: Sequence[str]) -> set[str]:
+    if not hashes:
+        return set()
+    p = t.photos
+    return {row[0] for row in conn.execute(select(p.c.sha256).where(p.c.sha256.in_(list(hashes))))}
+
+
+def devices(conn: Connection) -> list[Any]:
+    """Every device with its user and health (when last heard from, app version, outbox)."""
+    d, u, h = t.devices, t.users, t.device_health
+    q = (
+        select(d, u.c.username, u.c.display_name, h.c.last_seen_at.label("heard_at"), h.c.app_version, h.c.outbox)
+        .join(u, u.c.id == d.c.user_id)
+        .outerjoin(h, h.c.device_id == d.c.id)
+        .order_by(d.c.revoked_at.is_not(None), d.c.created_at.desc())
+    )
+    return list(conn.execute(q))
+
+
+def records_per_author_waiting(conn: Connection) -> dict[str, int]:
+    """Photos the server still lacks, counted per author (what their phone has yet to send)."""
+    rp, ph, r = t.record_photos, t.photos, t.records
+    q = (
+        select(r.c.author, func.count())
+        .select_from(rp.join(r, and_(r.c.record_id == rp.c.record_id, r.c.head_revision == rp.c.revision))
+                     .outerjoin(ph, ph.c.sha256 == rp.c.sha256))
+        .where(ph.c.sha256.is_(None))
+        .group_by(r.c.author)
+    )
+    return {row[0]: int(row[1]) for row in conn.execute(q)}
