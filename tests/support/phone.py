@@ -204,8 +204,8 @@ def cli_summary(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:
 # what the server holds ---------------------------------------------------------------
 def server_copies(server: LiveServer) -> dict[str, Any]:
     """Counts straight from the server's database and photo folder."""
-    from server import tables as t
-    from server.db import make_engine
+    from server.infra import tables as t
+    from server.infra.db import make_engine
 
     engine = make_engine(server.database_url)
     try:
