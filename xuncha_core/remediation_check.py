@@ -151,7 +151,14 @@ def _against_sheet(
 def _orders(c: Checker, content: dict[str, Any], check_date: datetime | None, deduction_ids: set[str]) -> None:
     for n, o in c.objects(content, "orders", "", min_len=0, max_len=200):
         path = f"orders.{n}."
-        c.fields(o, path, _ORDER_FIELDS)
+        c.fields(o, path, _ORDER_FIELDS, {"deadline_estimate"})
+        if "deadline_estimate" in o:  # counted Monday to Friday: the calendar lacked a year (rectification)
+            estimate = o["deadline_estimate"]
+            if not isinstance(estimate, dict) or set(estimate) != {"working_days"}:
+                c.bad(f"{path}deadline_estimate", "order.bad_estimate", "deadline_estimate must be {\"working_days\": n}",
+                      "deadline_estimate 须为 {\"working_days\": 天数}")  # fmt: skip
+            else:
+                c.integer(estimate, "working_days", f"{path}deadline_estimate.", 0, 3660)
         c.uuid(o, "order_id", path)
         c.text(o, "title", path, max_len=200)
         c.text(o, "description", path, allow_empty=True)

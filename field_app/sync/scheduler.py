@@ -50,8 +50,12 @@ class SyncScheduler:
         max_delay: float = 600.0,
         transport: httpx.BaseTransport | None = None,
         rng: random.Random | None = None,
+        server_url: str | None = None,
+        token: str | None = None,
     ) -> None:
         self.store = store
+        # the headless sync's --server and --token, over what the app stored
+        self.server_url, self.token = server_url, token
         self.data_dir = Path(data_dir)
         self.period = period
         self.base_delay = base_delay
@@ -155,8 +159,10 @@ class SyncScheduler:
         now, whoever signs in or out during the pass), with the address and token."""
         session = getattr(self.store, "sync_session", None)
         if session is not None:
-            return session()
-        return self.store, self.store.get_setting("server_url"), self.store.get_setting("device_token")
+            store, server_url, token = session()
+        else:
+            store, server_url, token = self.store, self.store.get_setting("server_url"), self.store.get_setting("device_token")
+        return store, self.server_url or server_url, self.token or token
 
     def _failed(self, state: str, exc: XunchaError, *, online: bool | None) -> float:
         failures = self._status["failures"] + 1

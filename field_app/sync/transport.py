@@ -63,6 +63,10 @@ class ServerApi:
     def enroll(self, body: dict[str, Any]) -> dict[str, Any]:
         return self._json("POST", "/api/v1/auth/enroll", json=body)
 
+    def sign_out(self) -> dict[str, Any]:
+        """Revoke this device's own token on the server."""
+        return self._json("POST", "/api/v1/auth/sign-out")
+
     # records -------------------------------------------------------------------------
     def push_batch(self, envelopes: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Results in the order sent: ``{"status", "receipt"}`` or ``{"status", "error"}``."""

@@ -23,6 +23,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +102,9 @@ class AppContext:
         self.on_leave: Callable[[], None] | None = None
         # the sections of the top screen that follow sync (render gives each screen a new one)
         self.live = LiveScreen()
+        self.screens: list[Any] = []  # the view stack's screens (field_app.ui.screens)
+        self.route = ""  # the route on screen
+        self.told: str | None = None  # the route just shown and told to the browser
         self._following = SingleFlight()
         self._watched: tuple[Any, ...] | None = None
         self._last_status: dict[str, Any] | None = None
@@ -138,11 +142,19 @@ class AppContext:
 
     # -- navigation ----------------------------------------------------------------------
     def go(self, route: str) -> None:
+        """Show ``route`` now, then tell the browser (its route change finds it shown)."""
         self.leave()
-        if (self.page.route or "/") == route:
-            render(self)  # the same route raises no route change (signed in: sign-in → home)
-        else:
+        self.show(route)
+        if (self.page.route or "/") != route:
+            self.told = route  # its route change will find it shown
             self.page.navigate(route)
+
+    def show(self, route: str, *, rebuild: bool = False) -> None:
+        from field_app.ui.screens import refresh, render
+
+        self.route = route
+        if not render(self, route, rebuild=rebuild):  # already shown: bring its lists up to date
+            self.run(partial(refresh, self, self.live))
 
     def leave(self) -> None:
         """Let the open form save what was typed before the screen changes."""
@@ -156,7 +168,7 @@ class AppContext:
             self.store.set_setting("language", lang)
             self.leave()  # the form on screen saves what was typed before it is built again
             self.refresh_status()
-            render(self)
+            self.show(self.route, rebuild=True)
 
     def message(self, text: str, *, error: bool = False) -> None:
         self.page.show_dialog(
@@ -275,8 +287,9 @@ class AppContext:
 
     def back(self) -> None:
         """The screen below this one (the back arrow)."""
-        below = self.page.views[-2].route if len(self.page.views) > 1 else "/"
-        self.go(below or "/")
+        from field_app.ui.screens import route_below
+
+        self.go(route_below(self.route))
 
     def view(self, route: str, title: str, controls: list[ft.Control], *, back: bool = False,
              actions: list[ft.Control] | None = None) -> ft.View:
@@ -305,39 +318,6 @@ def server_answers(url: str) -> bool:
         return False
 
 
-def render(ctx: AppContext) -> None:
-    """Rebuild the view stack from the route."""
-    from field_app.ui.views import check, history, home, recheck, record, signin
-
-    page = ctx.page
-    route = page.route or "/"
-    parts = [p for p in route.split("/") if p]
-    views: list[ft.View] = []
-
-    def add(view: Callable[[], ft.View]) -> None:
-        ctx.live = LiveScreen()  # only the top screen's sections follow sync
-        views.append(view())
-
-    if not ctx.signed_in:
-        add(lambda: signin.build(ctx))
-    else:
-        add(lambda: home.build(ctx))
-        if parts[:1] == ["check"] and len(parts) == 2:
-            add(lambda: check.build(ctx, parts[1]))
-        elif parts[:1] == ["recheck"] and len(parts) == 2:
-            add(lambda: recheck.build(ctx, parts[1]))
-        elif parts[:1] == ["history"]:
-            add(lambda: history.build(ctx))
-            if len(parts) == 2:
-                add(lambda: record.build(ctx, parts[1]))
-        if len(views) == 1:
-            ctx.store.set_setting("editing", None)
-    ctx._watched = None
-    page.views.clear()
-    page.views.extend(views)
-    page.update()
-
-
 def make_main(services: Services) -> Callable[[ft.Page], Awaitable[None]]:
     """The Flet entry point for one page (one browser tab or the desktop window)."""
 
@@ -352,13 +332,15 @@ def make_main(services: Services) -> Callable[[ft.Page], Awaitable[None]]:
         services.listeners.append(on_sync_change)
 
         def route_change(_: Any = None) -> None:
-            ctx.leave()
-            render(ctx)
+            route, told, ctx.told = page.route or "/", ctx.told, None
+            if route == ctx.route == told:
+                return  # ``go`` showed it already
+            if route != ctx.route:  # the browser's back or forward, a typed address
+                ctx.leave()
+            ctx.show(route)  # (the route on screen again: its lists are brought up to date)
 
-        async def view_pop(e: ft.ViewPopEvent) -> None:
-            ctx.leave()
-            below = page.views[-2].route if len(page.views) > 1 else "/"
-            await page.push_route(below or "/")
+        def view_pop(e: ft.ViewPopEvent) -> None:
+            ctx.back()
 
         def disconnect(_: Any = None) -> None:
             ctx.leave()
@@ -373,7 +355,7 @@ def make_main(services: Services) -> Callable[[ft.Page], Awaitable[None]]:
         if (page.route in ("", "/")) and editing and ctx.signed_in:
             await page.push_route(editing)
         else:
-            render(ctx)
+            ctx.show(page.route or "/")
         await asyncio.sleep(0)
 
     return main

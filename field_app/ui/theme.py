@@ -35,6 +35,9 @@ STATE_COLORS = {
 }
 
 
+PLATFORMS = ("android", "ios", "linux", "macos", "windows")
+
+
 def apply(page: ft.Page) -> None:
     """Fonts, colours and sizes for the whole app."""
     page.fonts = {FONT_FAMILY: f"/fonts/{FONT_FILE}"}
@@ -47,6 +50,7 @@ def apply(page: ft.Page) -> None:
             on_surface=INK,
             error=DANGER,
         ),
+        page_transitions=ft.PageTransitionsTheme(**{os: ft.PageTransitionTheme.NONE for os in PLATFORMS}),
     )
     page.theme_mode = ft.ThemeMode.LIGHT
     page.bgcolor = PAPER

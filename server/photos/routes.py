@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
@@ -26,8 +27,8 @@ from server.infra.schemas import error_responses, model_of
 from server.infra.settings import Settings
 from server.photos import checks as photo_checks
 from server.photos import store as photo_store
+from server.photos import thumbnails, uploads
 from server.photos import upkeep as upload_upkeep
-from server.photos import uploads
 from xuncha_core import durable, receipts
 from xuncha_core.errors import IntegrityError, NotFoundError, ValidationError, XunchaError
 
@@ -195,6 +196,31 @@ def get_photo(sha256: str, engine: EngineDep, settings: SettingsDep, actor: Acto
 
     Who may read is judged first: a field user is refused alike whether or not the photo is kept.
     """
+    sha, path, mime = _readable_photo(sha256, engine, settings, actor)
+    return FileResponse(path, media_type=mime, headers=_immutable(sha))
+
+
+@router.get("/photos/{sha256}/thumbnail")
+def get_thumbnail(sha256: str, engine: EngineDep, settings: SettingsDep, actor: ActorDep) -> Any:
+    """A small JPEG of the photo (longest side 320 px), for whoever may read the photo itself."""
+    sha, path, _mime = _readable_photo(sha256, engine, settings, actor)
+    try:
+        thumb = thumbnails.thumbnail_of(settings, sha, path)
+    except (OSError, ValueError) as exc:
+        raise IntegrityError(
+            "photo.thumbnail_failed",
+            "The server could not make a thumbnail of this photo; open it full size instead.",
+            "服务器无法生成这张照片的缩略图，请直接打开原图。",
+        ) from exc
+    return FileResponse(thumb, media_type="image/jpeg", headers=_immutable(f"{sha}-thumb"))
+
+
+def _immutable(tag: str) -> dict[str, str]:
+    return {"ETag": f'"{tag}"', "Cache-Control": "private, max-age=31536000, immutable"}
+
+
+def _readable_photo(sha256: str, engine: Any, settings: Settings, actor: Actor) -> tuple[str, Path, str]:
+    """(hash, file, media type) of a kept photo ``actor`` may read; refused alike whether or not it is kept."""
     sha = photo_checks.normalise_sha256(sha256)
     with read(engine) as conn:
         if not access.may_read_photo(conn, actor=actor, sha256=sha):
@@ -209,8 +235,4 @@ def get_photo(sha256: str, engine: EngineDep, settings: SettingsDep, actor: Acto
             "The photo is recorded but its file is missing on the server; tell the administrator.",
             "照片已登记但服务器上的文件缺失，请联系管理员。",
         )
-    return FileResponse(
-        path,
-        media_type=receipt.mime,
-        headers={"ETag": f'"{sha}"', "Cache-Control": "private, max-age=31536000, immutable"},
-    )
+    return sha, path, receipt.mime

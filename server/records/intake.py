@@ -4,7 +4,9 @@ The rules, in the order they are judged for one envelope:
 
 1. it parses (``xuncha_core.records.parse_record``) and its content is valid for its
    kind (``xuncha_core.content.validate_content``): else 422 ``record.invalid``;
-2. its author and device are the caller's: else 403 ``record.author_mismatch``;
+2. its author is the caller, and its device the caller's, or a device the caller enrolled
+   before (a shared phone she signed out of and in to again: her unsent records were made
+   under the device she had then): else 403 ``record.author_mismatch``;
 3. the record, if the server has it, is the caller's (``access.check_record_writer``):
    else 403 ``record.not_author``, judged before anything of it is compared or echoed;
 4. the same (record_id, revision) is already stored: an identical envelope (same
@@ -21,7 +23,8 @@ ordering. A record whose photos have not all arrived is accepted ("photos
 pending"): ``photos_missing`` is computed on every read by joining the photo
 references with the stored photos, so there is no counter to drift.
 
-Rules 1 and 2 need no database (``prepare``); rules 3 to 6 (``store``) run in a
+Rules 1 and 2 need no database (``prepare``; an earlier device of hers is looked up in
+``store``); rules 3 to 6 (``store``) run in a
 write transaction. The HTTP routes hand ``store`` to ``server.infra.writer``, which
 stores the requests of the same moment in one transaction, one after the other,
 so the second of two requests for the same key sees the first (a replay or a
@@ -86,6 +89,7 @@ class Submission:
     envelope: dict[str, Any]
     envelope_text: str  # canonical JSON
     digest: str  # SHA-256 hex of envelope_text
+    earlier_device_of: Actor | None = None  # made under another device: must be one of this caller's
 
 
 def prepare(*, actor: Actor, data: Any) -> Submission:
@@ -94,18 +98,31 @@ def prepare(*, actor: Actor, data: Any) -> Submission:
     Pure work, so a request does it before it queues for the writer.
     """
     record = check_envelope(data)
-    if record.author != actor.username or record.device_id != actor.device_id:
-        raise ForbiddenError(
-            "record.author_mismatch",
-            f"This record names author {record.author!r} on device {record.device_id!r}, but you are "
-            f"{actor.username!r} on device {actor.device_id!r}. Send only records made on this device.",
-            "记录中的作者或设备与当前登录的账号不符，只能提交本设备上本人制作的记录。",
-            {"author": record.author, "device_id": record.device_id},
-        )
+    if record.author != actor.username:
+        raise _author_mismatch(record, actor)
     envelope = record.as_dict()
     envelope_text = canonical_text(envelope)
     digest = digest_of_text(envelope_text)  # == record.digest(), from the text already made
-    return Submission(record, envelope, envelope_text, digest)
+    earlier = actor if record.device_id != actor.device_id else None
+    return Submission(record, envelope, envelope_text, digest, earlier)
+
+
+def _author_mismatch(record: RecordRevision, actor: Actor) -> XunchaError:
+    return ForbiddenError(
+        "record.author_mismatch",
+        f"This record names author {record.author!r} on device {record.device_id!r}, but you are "
+        f"{actor.username!r} on device {actor.device_id!r}. Send only records made on this device.",
+        "记录中的作者或设备与当前登录的账号不符，只能提交本设备上本人制作的记录。",
+        {"author": record.author, "device_id": record.device_id},
+    )
+
+
+def _check_earlier_device(conn: Connection, record: RecordRevision, actor: Actor) -> None:
+    """Rule 2 for a record made under another device: it must be one the caller enrolled."""
+    d = t.devices
+    found = conn.execute(select(d.c.id).where(d.c.id == record.device_id, d.c.user_id == actor.user_id)).first()
+    if found is None:
+        raise _author_mismatch(record, actor)
 
 
 def submit(conn: Connection, *, actor: Actor, data: Any, received_at: str | None = None) -> tuple[int, RecordReceipt]:
@@ -121,6 +138,8 @@ def submit(conn: Connection, *, actor: Actor, data: Any, received_at: str | None
 def store(conn: Connection, sub: Submission, *, received_at: str | None = None) -> tuple[int, RecordReceipt]:
     """Rules 3 to 6 for a prepared envelope, in the caller's transaction (see ``submit``)."""
     record = sub.record
+    if sub.earlier_device_of is not None:
+        _check_earlier_device(conn, record, sub.earlier_device_of)
     head = conn.execute(_HEAD, {"rid": record.record_id}).first()
     if head is not None:
         access.check_record_writer(author=record.author, head_author=head.author)

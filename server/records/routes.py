@@ -10,9 +10,16 @@ from pydantic import BaseModel, Field
 
 from server.accounts import access
 from server.infra.db import read
-from server.infra.deps import ActorDep, EngineDep, FieldActor, GroupWriterDep, ReviewerActor
+from server.infra.deps import (
+    ActorDep,
+    ClockDep,
+    EngineDep,
+    FieldActor,
+    GroupWriterDep,
+    ReviewerActor,
+)
 from server.infra.schemas import error_responses, model_of
-from server.records import intake, queries, reviews
+from server.records import intake, own_records, queries, reviews
 from xuncha_core.receipts import BatchReceipts, RecordReceipt
 
 router = APIRouter(prefix="/api/v1", tags=["records"], responses=error_responses(401, 403, 422))
@@ -87,6 +94,20 @@ def list_records(
             limit=limit,
             after=after,
         )
+
+
+@router.get("/sync/own-records", tags=["sync"])
+def pull_own_records(
+    actor: ActorDep,
+    engine: EngineDep,
+    clock: ClockDep,
+    after: Annotated[int, Query(ge=0, le=2**53)] = 0,
+    limit: Annotated[int, Query(ge=1, le=own_records.MAX_LIMIT)] = own_records.DEFAULT_LIMIT,
+) -> dict[str, Any]:
+    """The caller's own records of the last 12 months (and older checks with open orders), each
+    as its head revision with its receipt and reviews, by last change: ``{records, next, more}``."""
+    with read(engine) as conn:
+        return own_records.own_records(conn, username=actor.username, after=after, limit=limit, today=clock().date())
 
 
 @router.get("/records/{record_id}")

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Path, Query, Response
+from pydantic import BaseModel, Field
 
 from server.accounts import health
 from server.infra.db import read
-from server.infra.deps import ActorDep, AdminActor, ClockDep, EngineDep
+from server.infra.deps import ActorDep, AdminActor, ClockDep, EngineDep, OfficeActor
 from server.infra.schemas import error_responses
 from server.infra.writer import write
+from server.reference import calendar
 from server.reference import feed as changes
 
 router = APIRouter(prefix="/api/v1", tags=["sync"], responses=error_responses(401, 403, 404, 422))
@@ -61,3 +63,29 @@ def put_reference(
 def delete_reference(topic: Topic, key: Key, actor: AdminActor, engine: EngineDep) -> dict[str, Any]:
     """Delete one item: phones receive a tombstone. Deleting twice is a no-op."""
     return write(engine, lambda conn: changes.delete_reference(conn, topic=topic, key=key, by=actor))
+
+
+class YearSchedule(BaseModel):
+    """One year's official schedule: days off (a date or a span ``first..last``) and make-up workdays."""
+
+    holidays: list[Annotated[str, Field(max_length=32)]] = Field(max_length=366)
+    makeup_workdays: list[Annotated[str, Field(max_length=32)]] = Field(default_factory=list, max_length=366)
+
+
+@router.get("/calendar", tags=["calendar"])
+def calendar_years(_actor: ActorDep, engine: EngineDep, clock: ClockDep) -> dict[str, Any]:
+    """The years the working-day calendar knows; from November on, a warning if next year is missing."""
+    with read(engine) as conn:
+        return calendar.calendar_years(conn, today=clock().date())
+
+
+@router.put("/calendar/{year}", status_code=201, tags=["calendar"])
+def add_calendar_year(
+    year: Annotated[int, Path(ge=2000, le=2100)], schedule: YearSchedule, actor: OfficeActor, engine: EngineDep,
+    response: Response,
+) -> dict[str, Any]:
+    """Add (or correct) one year's schedule: checked, kept as the setting ``workdays-YYYY`` with a ledger
+    entry, and sent to every phone on its next sync. 201 when it changed, 200 when it already was so."""
+    status, row = write(engine, lambda conn: calendar.add_year(conn, year=year, schedule=schedule.model_dump(), by=actor))
+    response.status_code = status
+    return row

@@ -66,6 +66,10 @@ EXPECTED: dict[tuple[str, str], object] = {
     ("POST", "/api/v1/photos/missing"): FIELD,
     ("PUT", "/api/v1/photos/{sha256}"): FIELD,
     ("GET", "/api/v1/photos/{sha256}"): (READ, FIELD),
+    ("GET", "/api/v1/photos/{sha256}/thumbnail"): (READ, FIELD),
+    ("GET", "/api/v1/sync/own-records"): SIGNED_IN,
+    ("GET", "/api/v1/calendar"): SIGNED_IN,
+    ("PUT", "/api/v1/calendar/{year}"): frozenset({"office_reviewer", "admin"}),
     ("POST", "/api/v1/uploads"): FIELD,
     ("GET", "/api/v1/uploads/{sha256}"): FIELD,
     ("HEAD", "/api/v1/uploads/{sha256}"): FIELD,
@@ -81,6 +85,7 @@ PATH_VALUES = {
     "sha256": "ab" * 32,
     "record_id": "00000000-0000-4000-8000-000000000000",
     "device_id": "00000000-0000-4000-8000-000000000001",
+    "year": "2031",
 }
 
 

@@ -12,17 +12,18 @@ from __future__ import annotations
 
 import copy
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from field_app import clock
 from xuncha_core.assessment import CleanerRating, assess_cleaner
 from xuncha_core.content import content_photos, validate_content
-from xuncha_core.errors import Problem, ValidationError
+from xuncha_core.errors import Problem
 from xuncha_core.points import HUNDREDTH, points_json
 from xuncha_core.records import new_record_id
-from xuncha_core.rectification import deadline_after
+from xuncha_core.rectification import ESTIMATE, Deadline, deadline_for
 from xuncha_core.scoring import DeadlineRule, Deduction, ScoringSheet, deduction_points, score_check
+from xuncha_core.workdays import CHINA, WorkCalendar
 
 RATING_FIELDS = ("absent_days", "late_minutes", "left_post_times", "dirty_spots")
 LOCATION_SOURCES = ("gps", "network", "manual")
@@ -47,14 +48,11 @@ def make_location(lat: float, lon: float, *, accuracy_m: float | None = None, so
     return {"lat": round(float(lat), 7), "lon": round(float(lon), 7), "accuracy_m": acc, "source": source}
 
 
-def order_deadline(check_day: date, rule: DeadlineRule) -> date:
+def order_deadline(check_day: date, rule: DeadlineRule, calendar: WorkCalendar = CHINA) -> Deadline:
     """The default deadline of a rectification order, counting working days with 调休 where the
-    sheet says so; for a year whose official calendar is not known yet, calendar days (she
-    can still change the date)."""
-    try:
-        return deadline_after(check_day, rule)
-    except ValidationError:
-        return check_day + timedelta(days=rule.days)
+    sheet says so; for a year whose official calendar this phone does not hold yet, counted
+    Monday to Friday and marked an estimate (预计), made exact when the year arrives."""
+    return deadline_for(check_day, rule, calendar)
 
 
 class _DraftForm:
@@ -76,9 +74,10 @@ class CheckForm(_DraftForm):
 
     kind = "remediation_check"
 
-    def __init__(self, draft: dict[str, Any], sheet: ScoringSheet | None) -> None:
+    def __init__(self, draft: dict[str, Any], sheet: ScoringSheet | None, calendar: WorkCalendar = CHINA) -> None:
         self.draft = copy.deepcopy(draft)
         self.sheet = sheet
+        self.calendar = calendar  # the store's work_calendar(): built-in years and the office's
         self.recompute()
 
     @classmethod
@@ -230,7 +229,9 @@ class CheckForm(_DraftForm):
         d = self.deduction(deduction_id)
         if deadline is None:
             rule = self.sheet.deadline_for(d["item_id"], d["rule_id"]) if self.sheet else DeadlineRule()
-            deadline = order_deadline(self.check_day(), rule)
+            due = order_deadline(self.check_day(), rule, self.calendar)
+        else:
+            due = Deadline(deadline)
         oid = str(uuid.uuid4())
         self.content["orders"].append(
             {
@@ -238,7 +239,7 @@ class CheckForm(_DraftForm):
                 "title": title,
                 "description": description,
                 "deduction_ids": [deduction_id],
-                "deadline": deadline.isoformat(),
+                **due.order_fields(),  # with deadline_estimate when it is an estimate
                 "responsible": responsible,
             }
         )
@@ -250,6 +251,8 @@ class CheckForm(_DraftForm):
         for o in self.content["orders"]:
             if o["order_id"] == order_id:
                 o[field] = value
+                if field == "deadline":
+                    o.pop(ESTIMATE, None)  # a day she chose is no estimate
                 return
         raise KeyError(f"no order {order_id} in this check")
 
