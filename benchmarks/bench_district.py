@@ -125,23 +125,41 @@ async def sync_phone(kit: PhoneKit, clients: list[httpx.AsyncClient], tally: Tal
         return clients[next(turn) % len(clients)]
 
     auth = {"Authorization": f"Bearer {kit.token}"}
-    batch = await _call(tally, "POST /records/batch", client().post("/api/v1/records/batch", json={"records": kit.envelopes}, headers=auth))
+    batch = await _call(
+        tally,
+        "POST /records/batch",
+        client().post("/api/v1/records/batch", json={"records": kit.envelopes}, headers=auth),
+    )
     if batch is None:
         return
     accepted = sum(1 for r in batch.json()["results"] if r["status"] in (200, 201))
     tally.records += accepted
-    missing = await _call(tally, "POST /photos/missing", client().post("/api/v1/photos/missing", json={"hashes": list(kit.photos)}, headers=auth))
+    missing = await _call(
+        tally,
+        "POST /photos/missing",
+        client().post("/api/v1/photos/missing", json={"hashes": list(kit.photos)}, headers=auth),
+    )
     if missing is None:
         return
     for digest in missing.json()["missing"]:
-        put = await _call(tally, "PUT /photos/{sha}", client().put(f"/api/v1/photos/{digest}", content=kit.photos[digest], headers=auth))
+        put = await _call(
+            tally,
+            "PUT /photos/{sha}",
+            client().put(f"/api/v1/photos/{digest}", content=kit.photos[digest], headers=auth),
+        )
         if put is not None:
             tally.photos += 1
-    await _call(tally, "GET /records", client().get("/api/v1/records", params={"author": kit.username}, headers=auth))
+    await _call(
+        tally,
+        "GET /records",
+        client().get("/api/v1/records", params={"author": kit.username}, headers=auth),
+    )
     tally.phones += 1
 
 
-async def drive(kits: list[PhoneKit], urls: list[str], concurrency: int, seconds: float) -> tuple[Tally, float]:
+async def drive(
+    kits: list[PhoneKit], urls: list[str], concurrency: int, seconds: float
+) -> tuple[Tally, float]:
     tally = Tally()
     gate = asyncio.Semaphore(concurrency)
     deadline = time.monotonic() + seconds
@@ -188,14 +206,20 @@ def run(processes: int, args: argparse.Namespace, tmp: Path, s3: SeaweedS3 | Non
         env = s3.env(prefix=f"run{processes}") if s3 else {}
         servers = [LiveServer(work / "data", url, env=env).start() for _ in range(processes)]
         try:
-            tally, elapsed = asyncio.run(drive(kits, [s.url for s in servers], args.concurrency, args.seconds))
+            tally, elapsed = asyncio.run(
+                drive(kits, [s.url for s in servers], args.concurrency, args.seconds)
+            )
         finally:
             for s in servers:
                 s.stop()
         rate = tally.records / elapsed
-        print(f"\n{processes} process(es), photos in {'S3' if s3 else 'the local folder'}: "
-              f"{tally.phones} phones synced in {elapsed:.1f} s ({tally.skipped} not started in time)")
-        print(f"  records/s {rate:8.1f}   photos/s {tally.photos / elapsed:8.1f}   errors {len(tally.errors)}")
+        print(
+            f"\n{processes} process(es), photos in {'S3' if s3 else 'the local folder'}: "
+            f"{tally.phones} phones synced in {elapsed:.1f} s ({tally.skipped} not started in time)"
+        )
+        print(
+            f"  records/s {rate:8.1f}   photos/s {tally.photos / elapsed:8.1f}   errors {len(tally.errors)}"
+        )
         for kind in sorted(tally.latencies):
             values = tally.latencies[kind]
             print(f"  {kind:<22} n={len(values):6d}  p95 {p95(values) * 1000:8.1f} ms")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 import os
 import threading
 import time
@@ -40,6 +41,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
+request_log = logging.getLogger("xuncha.requests")
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 FLUSH_EVERY_SECONDS = 5.0
 
@@ -94,7 +96,8 @@ class RequestCounters:
 
 
 class MetricsMiddleware:
-    """Counts every HTTP answer by method, route template and status (pure ASGI)."""
+    """Counts and logs every HTTP answer by method, route template and status (pure ASGI);
+    the log line holds no query string, header or body."""
 
     def __init__(self, app: App, counters: RequestCounters) -> None:
         self.app = app
@@ -117,7 +120,20 @@ class MetricsMiddleware:
             await self.app(scope, receive, sending)
         finally:
             route = getattr(scope.get("route"), "path", None) or "unmatched"
-            self.counters.observe(scope["method"], route, status, time.perf_counter() - started)
+            seconds = time.perf_counter() - started
+            self.counters.observe(scope["method"], route, status, seconds)
+            request_log.info(
+                "%s %s %s",
+                scope["method"],
+                route,
+                status,
+                extra={
+                    "method": scope["method"],
+                    "route": route,
+                    "status": status,
+                    "ms": round(seconds * 1000, 1),
+                },
+            )
 
 
 def may_scrape(authorization: str | None, token: str) -> bool:
@@ -143,8 +159,12 @@ def _record_figures(engine: Engine, now: datetime) -> list[str]:
         ledger = store.size(conn)
         records = conn.execute(select(func.count()).select_from(t.records)).scalar() or 0
         revisions = conn.execute(select(func.count()).select_from(t.record_revisions)).scalar() or 0
-        photos, photo_bytes = conn.execute(select(func.count(), func.coalesce(func.sum(t.photos.c.size), 0))).one()
-        uploads, upload_bytes = conn.execute(select(func.count(), func.coalesce(func.sum(t.uploads.c.length), 0))).one()
+        photos, photo_bytes = conn.execute(
+            select(func.count(), func.coalesce(func.sum(t.photos.c.size), 0))
+        ).one()
+        uploads, upload_bytes = conn.execute(
+            select(func.count(), func.coalesce(func.sum(t.uploads.c.length), 0))
+        ).one()
         seen = conn.execute(
             select(t.devices.c.id, t.devices.c.last_seen_at).where(
                 t.devices.c.revoked_at.is_(None), t.devices.c.last_seen_at.is_not(None)
@@ -190,7 +210,15 @@ def _request_figures(counters: RequestCounters) -> list[str]:
     ]
     for key in sorted(requests):
         method, route, status = key.split(" ", 2)
-        out.append(_line("xuncha_http_requests_total", requests[key], method=method, route=route, status=status))
+        out.append(
+            _line(
+                "xuncha_http_requests_total",
+                requests[key],
+                method=method,
+                route=route,
+                status=status,
+            )
+        )
     out += [
         "# HELP xuncha_http_request_duration_seconds Time to answer, by route.",
         "# TYPE xuncha_http_request_duration_seconds histogram",
@@ -198,10 +226,28 @@ def _request_figures(counters: RequestCounters) -> list[str]:
     for route in sorted(latency):
         row = latency[route]
         for i, bound in enumerate(BUCKETS):
-            out.append(_line("xuncha_http_request_duration_seconds_bucket", row[i], route=route, le=f"{bound:g}"))
-        out.append(_line("xuncha_http_request_duration_seconds_bucket", row[len(BUCKETS)], route=route, le="+Inf"))
-        out.append(_line("xuncha_http_request_duration_seconds_count", row[len(BUCKETS)], route=route))
-        out.append(_line("xuncha_http_request_duration_seconds_sum", row[len(BUCKETS) + 1], route=route))
+            out.append(
+                _line(
+                    "xuncha_http_request_duration_seconds_bucket",
+                    row[i],
+                    route=route,
+                    le=f"{bound:g}",
+                )
+            )
+        out.append(
+            _line(
+                "xuncha_http_request_duration_seconds_bucket",
+                row[len(BUCKETS)],
+                route=route,
+                le="+Inf",
+            )
+        )
+        out.append(
+            _line("xuncha_http_request_duration_seconds_count", row[len(BUCKETS)], route=route)
+        )
+        out.append(
+            _line("xuncha_http_request_duration_seconds_sum", row[len(BUCKETS) + 1], route=route)
+        )
     return out
 
 
