@@ -73,6 +73,8 @@ def configure(fmt: str, level: str = "info") -> dict[str, Any]:
             # Our request log (server.infra.metrics) replaces uvicorn's access line, which
             # would show query strings.
             "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
+            # The request log is the access log: kept whatever --log-level says of the rest.
+            "xuncha.requests": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
         },
     }
     logging.config.dictConfig(config)

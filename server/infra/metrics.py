@@ -28,7 +28,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from fastapi import Request
+from fastapi.responses import PlainTextResponse, Response
 from sqlalchemy import Engine, func, select
+from starlette.concurrency import run_in_threadpool
 
 from server import tables as t
 from server.db import read
@@ -165,10 +168,13 @@ def _record_figures(engine: Engine, now: datetime) -> list[str]:
         uploads, upload_bytes = conn.execute(
             select(func.count(), func.coalesce(func.sum(t.uploads.c.length), 0))
         ).one()
+        rev = t.record_revisions.c
         seen = conn.execute(
-            select(t.devices.c.id, t.devices.c.last_seen_at).where(
-                t.devices.c.revoked_at.is_(None), t.devices.c.last_seen_at.is_not(None)
+            select(rev.device_id, func.max(rev.received_at))
+            .where(
+                rev.device_id.in_(select(t.devices.c.id).where(t.devices.c.revoked_at.is_(None)))
             )
+            .group_by(rev.device_id)
         ).all()
     out = [
         "# HELP xuncha_ledger_entries Entries in the ledger (the RFC 9162 tree size).",
@@ -190,7 +196,7 @@ def _record_figures(engine: Engine, now: datetime) -> list[str]:
         _line("xuncha_uploads_open", uploads),
         "# TYPE xuncha_upload_bytes_open gauge",
         _line("xuncha_upload_bytes_open", upload_bytes),
-        "# HELP xuncha_device_sync_lag_seconds Seconds since each active device last reached the server.",
+        "# HELP xuncha_device_sync_lag_seconds Seconds since each active device's last record reached the server.",
         "# TYPE xuncha_device_sync_lag_seconds gauge",
     ]
     for device_id, last_seen in seen:
@@ -255,3 +261,16 @@ def render(engine: Engine, counters: RequestCounters, *, now: datetime | None = 
     """The whole exposition, as text."""
     lines = _request_figures(counters) + _record_figures(engine, now or datetime.now(UTC))
     return "\n".join(lines) + "\n"
+
+
+def install_route(app: Any, *, engine: Engine, counters: RequestCounters, token: str) -> None:
+    """``GET /metrics`` on ``app``: the exposition to a scrape with the token, 404 to anyone else."""
+
+    @app.get("/metrics", include_in_schema=False)
+    async def scrape(request: Request) -> Response:
+        if not may_scrape(request.headers.get("authorization"), token):
+            return PlainTextResponse("Not Found\n", 404)  # as if there were no such page
+        text = await run_in_threadpool(render, engine, counters)
+        return PlainTextResponse(
+            text, media_type="text/plain; version=0.0.4", headers={"Cache-Control": "no-store"}
+        )

@@ -20,11 +20,13 @@ What every implementation promises:
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Protocol
 
+from server.settings import Settings
 from xuncha_core import durable
 
 Source = bytes | Path
@@ -108,3 +110,9 @@ def open_blobs(url: str, *, folder: Path, env: Mapping[str, str]) -> PhotoBlobs:
     from server.photos.s3_store import S3Blobs, S3Location  # boto3 only where it is used
 
     return S3Blobs(S3Location.parse(url, env))
+
+
+@functools.lru_cache(maxsize=8)
+def blobs_for(settings: Settings) -> PhotoBlobs:
+    """The photo store the settings name, opened once per process."""
+    return open_blobs(settings.photos_url, folder=settings.photos_dir, env=dict(settings.store_env))

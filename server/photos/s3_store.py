@@ -29,7 +29,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from server.photos.blobs import Source, is_photo_name
+from server.photos.blobs import Source, blobs_for, is_photo_name
+from server.settings import Settings
 from xuncha_core.errors import IntegrityError, UnavailableError, ValidationError
 
 _NOT_FOUND = {"404", "NoSuchKey", "NotFound"}
@@ -234,3 +235,11 @@ class S3Blobs:
                     yield StoredObject(item["Key"], int(item["Size"]), item["LastModified"])
         except (BotoCoreError, ClientError) as exc:
             raise _unavailable(self.location, exc) from None
+
+
+def object_store_for(settings: Settings) -> S3Blobs:
+    """The object store the settings name (they must name one)."""
+    blobs = blobs_for(settings)
+    if not isinstance(blobs, S3Blobs):
+        raise TypeError(f"XUNCHA_PHOTOS_URL names no object store: {settings.photos_url!r}")
+    return blobs
