@@ -64,6 +64,7 @@ class Tally:
     photos: int = 0
     phones: int = 0
     skipped: int = 0
+    resent: int = 0  # requests sent again after a dropped connection (a phone does the same)
 
     def timed(self, kind: str, seconds: float) -> None:
         self.latencies.setdefault(kind, []).append(seconds)
@@ -105,12 +106,17 @@ def make_phones(url: str, n: int, records: int, photo_kb: int) -> list[PhoneKit]
 
 
 async def _call(tally: Tally, kind: str, send: Any) -> httpx.Response | None:
+    """One request, sent once more (as the phone does) if the connection dropped under it."""
     started = time.perf_counter()
     try:
-        response = await send
-    except httpx.HTTPError as exc:
-        tally.errors.append(f"{kind}: {type(exc).__name__} {exc}")
-        return None
+        response = await send()
+    except httpx.TransportError:
+        tally.resent += 1
+        try:
+            response = await send()
+        except httpx.HTTPError as exc:
+            tally.errors.append(f"{kind}: {type(exc).__name__} {exc}")
+            return None
     tally.timed(kind, time.perf_counter() - started)
     if response.status_code >= 400:
         tally.errors.append(f"{kind}: {response.status_code} {response.text[:200]}")
@@ -128,7 +134,7 @@ async def sync_phone(kit: PhoneKit, clients: list[httpx.AsyncClient], tally: Tal
     batch = await _call(
         tally,
         "POST /records/batch",
-        client().post("/api/v1/records/batch", json={"records": kit.envelopes}, headers=auth),
+        lambda: client().post("/api/v1/records/batch", json={"records": kit.envelopes}, headers=auth),
     )
     if batch is None:
         return
@@ -137,7 +143,7 @@ async def sync_phone(kit: PhoneKit, clients: list[httpx.AsyncClient], tally: Tal
     missing = await _call(
         tally,
         "POST /photos/missing",
-        client().post("/api/v1/photos/missing", json={"hashes": list(kit.photos)}, headers=auth),
+        lambda: client().post("/api/v1/photos/missing", json={"hashes": list(kit.photos)}, headers=auth),
     )
     if missing is None:
         return
@@ -145,14 +151,14 @@ async def sync_phone(kit: PhoneKit, clients: list[httpx.AsyncClient], tally: Tal
         put = await _call(
             tally,
             "PUT /photos/{sha}",
-            client().put(f"/api/v1/photos/{digest}", content=kit.photos[digest], headers=auth),
+            lambda d=digest: client().put(f"/api/v1/photos/{d}", content=kit.photos[d], headers=auth),
         )
         if put is not None:
             tally.photos += 1
     await _call(
         tally,
         "GET /records",
-        client().get("/api/v1/records", params={"author": kit.username}, headers=auth),
+        lambda: client().get("/api/v1/records", params={"author": kit.username}, headers=auth),
     )
     tally.phones += 1
 

@@ -23,7 +23,6 @@ from server.photos.s3_store import S3Blobs
 from server.photos.sweep import sweep
 from server.settings import Settings
 from tests.conftest import PHOTOS
-from tests.support.object_store import s3_env, s3_server  # noqa: F401 - fixtures
 
 PHOTO = (PHOTOS / "mobile_jolla.jpg").read_bytes()  # 811 KB
 DIGEST = hashlib.sha256(PHOTO).hexdigest()
@@ -31,7 +30,7 @@ CHUNK = 64 * 1024
 
 
 @pytest.fixture
-def blobs(s3_env: dict[str, str]) -> S3Blobs:  # noqa: F811
+def blobs(s3_env: dict[str, str]) -> S3Blobs:
     store = open_blobs(photos_url(s3_env), folder=Path("unused"), env=s3_env)
     assert isinstance(store, S3Blobs)
     return store
@@ -208,3 +207,18 @@ def test_a_photo_already_kept_answers_its_receipt_and_forgets_the_upload(
     with read(engine) as conn:
         entries = [e for e in conn.execute(select(t.photos.c.sha256)).scalars()]
     assert entries == [DIGEST]
+
+
+def test_an_abandoned_upload_expires_with_its_chunks_and_a_live_one_stays(
+    engine: Engine, blobs: S3Blobs, settings: Settings, actor: Actor
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    other = hashlib.sha256(b"another photo").hexdigest()
+    ou.create(engine, blobs, settings, sha256=DIGEST, length=len(PHOTO), actor=actor)
+    _send(engine, blobs, settings, actor, 0, PHOTO[:CHUNK])
+    later = datetime.now(UTC) + timedelta(days=settings.upload_expiry_days, hours=1)
+    ou.create(engine, blobs, settings, sha256=other, length=1000, actor=actor, now=later)
+    assert ou.sweep_expired(engine, blobs, settings, now=later) == [DIGEST]
+    assert _leftovers(engine, blobs)[1] == []
+    assert ou.status(engine, settings, sha256=other).length == 1000
