@@ -37,9 +37,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from server import tables as t  # noqa: E402
-from server.accounts import create_user, issue_device  # noqa: E402
-from server.db import make_engine, read, write  # noqa: E402
-from server.migrations import migrate  # noqa: E402
+from server.accounts.accounts import create_user, issue_device  # noqa: E402
+from server.infra.db import make_engine, read  # noqa: E402
+from server.infra.migrations import migrate  # noqa: E402
+from server.infra.writer import write  # noqa: E402
 from tests.support.databases import fresh_database  # noqa: E402
 from tests.support.live_server import LiveServer  # noqa: E402
 from tests.support.object_store import SeaweedS3  # noqa: E402
@@ -75,13 +76,16 @@ def make_phones(url: str, n: int, records: int, photo_kb: int) -> list[PhoneKit]
     engine = make_engine(url)
     migrate(engine)
     kits = []
-    with write(engine) as conn:
+
+    def enroll(conn: Any) -> None:
         for i in range(n):
             name = f"phone{i:04d}"
             create_user(conn, username=name, role="supervisor", password=None)
             user = conn.execute(select(t.users).where(t.users.c.username == name)).one()
             device = issue_device(conn, user=user, device_name=name, kind="phone", via="benchmark")
             kits.append(PhoneKit(name, device["device_id"], device["token"], [], {}))
+
+    write(engine, enroll)
     engine.dispose()
     for i, kit in enumerate(kits):
         for r in range(records):

@@ -38,7 +38,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Connection, Engine, LargeBinary, Table, select
 
-from server import tables as t
+from server.infra import tables as t
 from server.ledger import signing
 from server.photos.blobs import PhotoBlobs
 from xuncha_core import durable
@@ -47,7 +47,7 @@ from xuncha_core.errors import IntegrityError
 FORMAT = "xuncha-backup/v1"
 # In-flight uploads are not part of the record: a phone whose upload is cut by a restore
 # starts that photo again.
-SKIPPED_TABLES = frozenset({"uploads", "upload_parts", "schema_migrations"})
+SKIPPED_TABLES = frozenset({"uploads", "upload_parts", "upload_receiving", "schema_migrations"})
 
 
 @dataclass(frozen=True)

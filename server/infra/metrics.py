@@ -33,8 +33,8 @@ from fastapi.responses import PlainTextResponse, Response
 from sqlalchemy import Engine, func, select
 from starlette.concurrency import run_in_threadpool
 
-from server import tables as t
-from server.db import read
+from server.infra import tables as t
+from server.infra.db import read
 from server.ledger import store
 from xuncha_core import durable
 

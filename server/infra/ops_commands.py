@@ -4,24 +4,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from server.settings import Settings
+from server.infra.settings import Settings
 from xuncha_core.errors import XunchaError
 
 
 def _open(settings: Settings) -> tuple[Any, Any]:
-    from server.db import make_engine
-    from server.migrations import migrate
-    from server.photos.blobs import open_blobs, photos_url
+    from server.infra.db import make_engine
+    from server.infra.migrations import migrate
+    from server.photos.blobs import blobs_for
 
     settings.ensure_dirs()
     engine = make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     migrate(engine)
-    return engine, open_blobs(photos_url(os.environ), folder=settings.photos_dir, env=os.environ)
+    return engine, blobs_for(settings)
 
 
 def _fail(exc: XunchaError) -> int:
@@ -31,23 +30,21 @@ def _fail(exc: XunchaError) -> int:
 
 def cmd_backup(args: argparse.Namespace) -> int:
     from server.infra.backup import take_backup
-    from server.ledger.key_source import load_signing_key
+    from server.ledger.key_source import key_file, load_signing_key
 
     settings = Settings.from_env()
     engine, blobs = _open(settings)
     try:
-        key = load_signing_key(os.environ, settings.signing_key_path)
-        key_file = (
-            None
-            if os.environ.get("XUNCHA_SIGNING_KEY")
-            else Path(os.environ.get("XUNCHA_SIGNING_KEY_FILE") or settings.signing_key_path)
-        )
+        key = load_signing_key(settings)
+        # One town's key lives in its data folder and goes into the backup; a district's
+        # key is given to every process from outside and is kept (and backed up) there.
+        own_key = key_file(settings) if settings.signing_key_file is None else None
         summary = take_backup(
             engine,
             blobs,
             out=Path(args.out),
             signing_key=key,
-            signing_key_file=key_file,
+            signing_key_file=own_key,
             photos=args.photos,
         )
     except XunchaError as exc:
@@ -75,11 +72,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     key = folder / "ledger_signing_key.pem"
-    if (
-        key.is_file()
-        and not os.environ.get("XUNCHA_SIGNING_KEY")
-        and not os.environ.get("XUNCHA_SIGNING_KEY_FILE")
-    ):
+    if key.is_file() and not settings.signing_key_pem and settings.signing_key_file is None:
         durable.create_file(settings.signing_key_path, key.read_bytes(), mode=0o600)
     cp = summary.checkpoint
     print(

@@ -20,10 +20,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Integer, LargeBinary, Table, func, select
 
-from server.db import write
 from server.infra.backup import FORMAT, backed_up_tables
+from server.infra.db import read
+from server.infra.migrations import MIGRATIONS, migrate
+from server.infra.writer import write
 from server.ledger import proofs, store
-from server.migrations import MIGRATIONS, migrate
 from server.photos.blobs import PhotoBlobs
 from xuncha_core.checkpoint import Checkpoint, verify
 from xuncha_core.errors import ConflictError, IntegrityError, NotFoundError
@@ -78,7 +79,7 @@ def read_backup(folder: Path) -> dict[str, Any]:
 
 
 def _check_empty(engine: Engine) -> None:
-    with write(engine) as conn:
+    with read(engine) as conn:
         used = {
             table.name
             for table in backed_up_tables()
@@ -182,7 +183,8 @@ def restore_backup(engine: Engine, blobs: PhotoBlobs, *, folder: Path) -> Restor
     migrate(engine)
     _check_empty(engine)
     photos = _restore_photos(blobs, folder, meta)  # first: a row never names a missing photo
-    with write(engine) as conn:  # all rows or none
+
+    def load(conn: Connection) -> dict[str, int]:  # all rows or none
         rows = _load_rows(conn, folder)
         _check_ledger(conn, checkpoint)
         if meta["photos"]["mode"] == "copy" and photos < rows.get("photos", 0):
@@ -191,4 +193,7 @@ def restore_backup(engine: Engine, blobs: PhotoBlobs, *, folder: Path) -> Restor
                 f"The backup holds {photos} photos but its record names {rows['photos']}. Use a complete backup.",
                 "备份中的照片数量少于记录所引用的数量，请使用完整的备份。",
             )
+        return rows
+
+    rows = write(engine, load)
     return RestoreSummary(meta["checkpoint"], rows, photos)

@@ -6,16 +6,14 @@ In order, the first that is set:
     XUNCHA_SIGNING_KEY_FILE   a PEM file made once (``xuncha-server key new --out FILE``)
     <data>/ledger_signing_key.pem   made at the first start if absent (one machine)
 
-The database remembers the public key of the first process that signs (``ledger_signing_key``,
-one row). A process whose key is another refuses to start with ``ledger.other_signing_key``:
+The database remembers the public key of the first process that signs (table
+``ledger_signing_key``, one row). A process whose key is another refuses to start with ``ledger.other_signing_key``:
 a second machine that was given no key, and so made its own, never signs a checkpoint.
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -25,28 +23,19 @@ from cryptography.hazmat.primitives.serialization import (
     PrivateFormat,
     load_pem_private_key,
 )
-from sqlalchemy import Column, Connection, Engine, Integer, String, Table, select
-from sqlalchemy.exc import IntegrityError as DuplicateRow
+from sqlalchemy import Connection, Engine, select
 
-from server import tables as t
-from server.db import read, write
+from server.infra import clock
+from server.infra import tables as t
+from server.infra.db import read
+from server.infra.settings import Settings
+from server.infra.writer import write
 from server.ledger.signing import load_or_create_key
 from xuncha_core import durable
 from xuncha_core.checkpoint import key_id, raw_public_key
 from xuncha_core.errors import ConflictError, IntegrityError
 
-signing_key_pin = Table(
-    "ledger_signing_key",
-    t.metadata,
-    Column("id", Integer, primary_key=True, autoincrement=False),  # always 1: one key
-    Column("public_key", String(64), nullable=False),  # base64 of the raw 32 bytes
-    Column("key_id", String(16), nullable=False),
-    Column("pinned_at", String(40), nullable=False),
-)
-
-
-def create_pin_table(conn: Connection) -> None:
-    signing_key_pin.create(conn, checkfirst=True)
+signing_key_pin = t.ledger_signing_key
 
 
 def _from_pem(pem: bytes, where: str) -> Ed25519PrivateKey:
@@ -63,22 +52,28 @@ def _from_pem(pem: bytes, where: str) -> Ed25519PrivateKey:
     return key
 
 
-def load_signing_key(env: Mapping[str, str], default_path: Path) -> Ed25519PrivateKey:
+def key_file(settings: Settings) -> Path | None:
+    """The file the key is read from (None when it comes as text from the environment)."""
+    if settings.signing_key_pem:
+        return None
+    return settings.signing_key_file or settings.signing_key_path
+
+
+def load_signing_key(settings: Settings) -> Ed25519PrivateKey:
     """The key the settings name (see the module doc)."""
-    text = env.get("XUNCHA_SIGNING_KEY", "").strip()
-    if text:
-        return _from_pem(text.encode(), "XUNCHA_SIGNING_KEY")
-    path = env.get("XUNCHA_SIGNING_KEY_FILE", "").strip()
-    if path:
+    if settings.signing_key_pem:
+        return _from_pem(settings.signing_key_pem.encode(), "XUNCHA_SIGNING_KEY")
+    path = settings.signing_key_file
+    if path is not None:
         try:
-            return _from_pem(Path(path).read_bytes(), path)
+            return _from_pem(path.read_bytes(), str(path))
         except FileNotFoundError:
             raise IntegrityError(
                 code="ledger.signing_key_missing",
                 message=f"XUNCHA_SIGNING_KEY_FILE={path} does not exist. Copy the district's key there; never make a second one.",
                 message_zh=f"签名密钥文件 {path} 不存在。请把本区县的密钥复制到该处，切勿另行生成。",
             ) from None
-    return load_or_create_key(default_path)
+    return load_or_create_key(settings.signing_key_path)
 
 
 def new_key_file(path: Path) -> str:
@@ -101,19 +96,20 @@ def pin(engine: Engine, key: Ed25519PrivateKey) -> None:
     with read(engine) as conn:
         pinned = conn.execute(select(signing_key_pin.c.public_key)).scalar()
     if pinned is None:
-        try:
-            with write(engine) as conn:
-                if conn.execute(select(signing_key_pin.c.public_key)).scalar() is None:
-                    conn.execute(
-                        signing_key_pin.insert().values(
-                            id=1,
-                            public_key=mine,
-                            key_id=key_id(raw_public_key(key.public_key())),
-                            pinned_at=datetime.now(UTC).isoformat(timespec="seconds"),
-                        )
+
+        def first(conn: Connection) -> None:
+            # A process pinning at the same moment: the writer judges this again, seeing its row.
+            if conn.execute(select(signing_key_pin.c.public_key)).scalar() is None:
+                conn.execute(
+                    signing_key_pin.insert().values(
+                        id=1,
+                        public_key=mine,
+                        key_id=key_id(raw_public_key(key.public_key())),
+                        pinned_at=clock.timestamp(),
                     )
-        except DuplicateRow:  # another process pinned first
-            pass
+                )
+
+        write(engine, first)
         with read(engine) as conn:
             pinned = conn.execute(select(signing_key_pin.c.public_key)).scalar()
     if pinned != mine:

@@ -26,7 +26,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Protocol
 
-from server.settings import Settings
+from server.infra.settings import Settings
 from xuncha_core import durable
 
 Source = bytes | Path
@@ -48,7 +48,9 @@ class PhotoBlobs(Protocol):
 
     def read(self, sha256: str) -> bytes: ...
 
-    def chunks(self, sha256: str, block: int = 1 << 20) -> Iterator[bytes]: ...
+    def chunks(self, sha256: str, block: int = 1 << 20) -> Iterator[bytes]:
+        """The photo's bytes in blocks; FileNotFoundError at once if it is not kept."""
+        ...
 
     def delete(self, sha256: str) -> None: ...
 
@@ -81,9 +83,14 @@ class LocalFolderBlobs:
         return self.path(sha256).read_bytes()
 
     def chunks(self, sha256: str, block: int = 1 << 20) -> Iterator[bytes]:
-        with open(self.path(sha256), "rb") as f:
-            while data := f.read(block):
-                yield data
+        f = open(self.path(sha256), "rb")  # noqa: SIM115 - closed by the iterator; opened now, so a missing file raises here
+
+        def read() -> Iterator[bytes]:
+            with f:
+                while data := f.read(block):
+                    yield data
+
+        return read()
 
     def delete(self, sha256: str) -> None:
         self.path(sha256).unlink(missing_ok=True)

@@ -21,45 +21,36 @@ servers whose photos live in an object store, where any process may take any req
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from functools import partial
 
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    Connection,
-    Engine,
-    PrimaryKeyConstraint,
-    String,
-    Table,
-    select,
-)
+from sqlalchemy import Connection, Engine, select
 
-from server import photo_checks, photo_store, upload_upkeep
-from server import tables as t
-from server.accounts import Actor
-from server.db import read, write
-from server.errors import ApiError
+from server.accounts.accounts import Actor
+from server.infra import clock
+from server.infra import tables as t
+from server.infra.db import read
+from server.infra.settings import Settings
+from server.infra.writer import write
+from server.photos import checks as photo_checks
+from server.photos import store as photo_store
+from server.photos import upkeep as upload_upkeep
 from server.photos.s3_store import S3Blobs
-from server.settings import Settings
-from server.uploads import UploadState, _not_found, _offset_mismatch
+from server.photos.uploads import UploadState, not_found, offset_mismatch
+from xuncha_core.errors import TooLargeError, ValidationError, XunchaError
 
-upload_parts = Table(
-    "upload_parts",
-    t.metadata,
-    Column("sha256", String(64), nullable=False),
-    Column("start", BigInteger, nullable=False),
-    Column("size", BigInteger, nullable=False),
-    Column("object_key", String(400), nullable=False),
-    Column("created_at", String(40), nullable=False),
-    PrimaryKeyConstraint("sha256", "start"),
-)
+upload_parts = t.upload_parts
+SETTLE_SECONDS = 3.0  # as long as HEAD waits for a chunk still landing (as server.photos.uploads)
+# How long a PATCH's claim to be receiving holds if its process dies mid-chunk.
+RECEIVING_SECONDS = 120.0
 
 
 def _stamp(now: datetime | None = None) -> str:
-    return (now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="microseconds")
+    return clock.timestamp(now)
 
 
 def _kept(engine: Engine, sha256: str) -> UploadState | None:
@@ -107,14 +98,33 @@ def forget(engine: Engine, blobs: S3Blobs, sha256: str) -> None:
         known = conn.execute(select(t.uploads.c.sha256).where(t.uploads.c.sha256 == sha256)).first()
     if known is None:
         return
-    with write(engine) as conn:
-        keys = _drop(conn, sha256)
-    blobs.delete_keys(keys)
+    blobs.delete_keys(write(engine, lambda conn: _drop(conn, sha256)))
 
 
-def status(engine: Engine, settings: Settings, *, sha256: str) -> UploadState:
-    """The offset (bytes received and acknowledged), or the receipt if the photo is kept."""
+def _receiving_until(engine: Engine, sha256: str) -> str | None:
+    with read(engine) as conn:
+        return conn.execute(
+            select(t.upload_receiving.c.until).where(t.upload_receiving.c.sha256 == sha256)
+        ).scalar()
+
+
+def _settle(engine: Engine, sha256: str) -> None:
+    """Wait (SETTLE_SECONDS at most) while a chunk of this upload is being received, by
+    this process or another: a PATCH cut a moment ago is still storing what arrived."""
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while time.monotonic() < deadline:
+        until = _receiving_until(engine, sha256)
+        if until is None or until < clock.timestamp():
+            return
+        time.sleep(0.05)
+
+
+def status(engine: Engine, settings: Settings, *, sha256: str, settle: bool = False) -> UploadState:
+    """The offset (bytes received and acknowledged), or the receipt if the photo is kept.
+    ``settle``: first let a chunk being received land (what HEAD does)."""
     sha = photo_checks.normalise_sha256(sha256)
+    if settle:
+        _settle(engine, sha)
     kept = _kept(engine, sha)
     if kept is not None:
         return kept
@@ -122,7 +132,7 @@ def status(engine: Engine, settings: Settings, *, sha256: str) -> UploadState:
         length = conn.execute(select(t.uploads.c.length).where(t.uploads.c.sha256 == sha)).scalar()
         parts = _parts(conn, sha)
     if length is None:
-        raise _not_found(sha)
+        raise not_found(sha)
     return UploadState(sha, int(length), _offset(parts))
 
 
@@ -139,8 +149,7 @@ def create(
     """Start (or find) the upload of this photo; True when it was created now."""
     sha = photo_checks.normalise_sha256(sha256)
     if length < 1:
-        raise ApiError(
-            422,
+        raise ValidationError(
             "photo.not_an_image",
             "An empty file (0 bytes) is not a photo.",
             "空文件（0 字节）不是照片。",
@@ -154,17 +163,19 @@ def create(
         return kept, False
     try:
         current = status(engine, settings, sha256=sha)
-    except ApiError:
+    except XunchaError:  # upload.not_found
         current = None
     if current is None:
+        upload_upkeep.sweep_now_and_then(engine, settings, now=now)
         upload_upkeep.check_open_limits(engine, settings, user_id=actor.user_id, length=length)
     elif current.length == length:
         if current.offset < length:
             return current, False
         return finish(engine, blobs, settings, sha256=sha, actor=actor), False
-    stale: list[str] = []
-    with write(engine) as conn:
+
+    def start(conn: Connection) -> tuple[int | None, list[str]]:
         known = _lock_row(conn, sha)
+        stale: list[str] = []
         if known != length:
             # New, or the phone changed its mind about the length: no byte held can be trusted.
             if known is not None:
@@ -174,6 +185,9 @@ def create(
                     sha256=sha, length=length, user_id=actor.user_id, created_at=_stamp(now)
                 )
             )
+        return known, stale
+
+    known, stale = write(engine, start)
     blobs.delete_keys(stale)
     return status(engine, settings, sha256=sha), known is None
 
@@ -189,19 +203,18 @@ class ObjectAppend:
     length: int
     start: int
     actor: Actor
+    receiving: str  # when this PATCH's claim to be receiving runs out (server.infra.clock)
     buffer: bytearray = field(default_factory=bytearray)
 
     def write(self, data: bytes) -> None:
         """Take more of the chunk; 413 if it would pass the declared length (chunk dropped)."""
         if self.start + len(self.buffer) + len(data) > self.length:
             self.buffer.clear()
-            raise ApiError(
-                413,
+            raise TooLargeError(
                 "upload.past_length",
                 f"The chunk goes past the declared length of {self.length} bytes.",
                 f"分块超出声明的文件长度 {self.length} 字节。",
                 {"offset": self.start, "length": self.length},
-                headers={"Upload-Offset": str(self.start)},
             )
         self.buffer += data
 
@@ -209,20 +222,29 @@ class ObjectAppend:
         """The phone went away mid-body: keep what arrived (it resumes from HEAD's offset)."""
         if self.buffer:
             self._store()
+        else:
+            self.abort()
 
     def finish(self) -> UploadState:
         """Store and reference the chunk; keep the photo if it is now whole."""
-        offset = (
-            self._store()
-            if self.buffer
-            else status(self.engine, self.settings, sha256=self.sha256).offset
-        )
+        if self.buffer:
+            offset = self._store()
+        else:
+            self.abort()
+            offset = status(self.engine, self.settings, sha256=self.sha256).offset
         if offset < self.length:
             return UploadState(self.sha256, self.length, offset)
         return finish(self.engine, self.blobs, self.settings, sha256=self.sha256, actor=self.actor)
 
     def abort(self) -> None:
         self.buffer.clear()
+        write(self.engine, self._let_go)
+
+    def _let_go(self, conn: Connection) -> None:
+        receiving = t.upload_receiving.c
+        conn.execute(
+            t.upload_receiving.delete().where(receiving.sha256 == self.sha256, receiving.until == self.receiving)
+        )
 
     def _store(self) -> int:
         data = bytes(self.buffer)
@@ -231,24 +253,29 @@ class ObjectAppend:
             "uploads", self.sha256, f"{self.start:012d}.{uuid.uuid4().hex[:12]}"
         )
         self.blobs.put_bytes(key, data)
-        try:
-            with write(self.engine) as conn:
-                if _lock_row(conn, self.sha256) is None:
-                    raise _not_found(self.sha256)
-                offset = _offset(_parts(conn, self.sha256))
-                if offset != self.start:
-                    raise _offset_mismatch(self.start, offset)
-                conn.execute(
-                    upload_parts.insert().values(
-                        sha256=self.sha256,
-                        start=self.start,
-                        size=len(data),
-                        object_key=key,
-                        created_at=_stamp(),
-                    )
+
+        def reference(conn: Connection) -> None:
+            self._let_go(conn)
+            if _lock_row(conn, self.sha256) is None:
+                raise not_found(self.sha256)
+            offset = _offset(_parts(conn, self.sha256))
+            if offset != self.start:
+                raise offset_mismatch(self.start, offset)
+            conn.execute(
+                upload_parts.insert().values(
+                    sha256=self.sha256,
+                    start=self.start,
+                    size=len(data),
+                    object_key=key,
+                    created_at=_stamp(),
                 )
+            )
+
+        try:
+            write(self.engine, reference)
         except BaseException:
             self.blobs.delete_keys([key])  # not referenced: the store keeps nothing of it
+            write(self.engine, self._let_go)
             raise
         return self.start + len(data)
 
@@ -270,17 +297,22 @@ def begin_append(
         forget(engine, blobs, sha)
         return current
     if offset != current.offset:
-        raise _offset_mismatch(offset, current.offset)
+        raise offset_mismatch(offset, current.offset)
     if content_length is not None and offset + content_length > current.length:
-        raise ApiError(
-            413,
+        raise TooLargeError(
             "upload.past_length",
             f"The chunk ({content_length} bytes at {offset}) goes past the declared length of {current.length} bytes.",
             f"分块（从第 {offset} 字节起 {content_length} 字节）超出声明的文件长度 {current.length} 字节。",
             {"offset": current.offset, "length": current.length},
-            headers={"Upload-Offset": str(current.offset)},
         )
-    return ObjectAppend(engine, blobs, settings, sha, current.length, offset, actor)
+    until = clock.timestamp(clock.utc_now() + timedelta(seconds=RECEIVING_SECONDS))
+
+    def claim(conn: Connection) -> None:
+        conn.execute(t.upload_receiving.delete().where(t.upload_receiving.c.sha256 == sha))
+        conn.execute(t.upload_receiving.insert().values(sha256=sha, until=until))
+
+    write(engine, claim)
+    return ObjectAppend(engine, blobs, settings, sha, current.length, offset, actor, until)
 
 
 def finish(
@@ -295,7 +327,7 @@ def finish(
     kept = _kept(engine, sha256)
     if kept is not None or length is None:
         if kept is None:
-            raise _not_found(sha256)
+            raise not_found(sha256)
         forget(engine, blobs, sha256)
         return kept
     data = bytearray()
@@ -308,18 +340,18 @@ def finish(
     whole = bytes(data)
     try:
         photo = photo_checks.inspect_photo(whole, settings=settings, expected_sha256=sha256)
-    except ApiError as exc:
-        with write(engine) as conn:
-            keys = _drop(conn, sha256)
-        blobs.delete_keys(keys)
+    except XunchaError as exc:
+        blobs.delete_keys(write(engine, lambda conn: _drop(conn, sha256)))
         exc.detail = {**exc.detail, "upload_deleted": True}
         exc.message += " The upload was discarded; start it again."
         exc.message_zh += "本次上传已作废，请重新开始上传。"
         raise
-    blobs.put(sha256, whole)
-    with write(engine) as conn:
-        receipt = photo_store.record_photo(conn, photo, uploaded_by=actor.username)
-        keys = _drop(conn, sha256)
+    blobs.put(sha256, whole)  # stored (and checked by the store) before any row names it
+
+    def keep(conn: Connection) -> tuple[photo_store.PhotoReceipt, list[str]]:
+        return photo_store.record_photo(conn, photo, uploaded_by=actor.username), _drop(conn, sha256)
+
+    receipt, keys = write(engine, keep)
     blobs.delete_keys(keys)
     return UploadState(sha256, int(length), int(length), receipt)
 
@@ -343,8 +375,6 @@ def sweep_expired(
     deleted = []
     for sha, created in rows:
         if max(created, latest.get(sha, "")) < cutoff:
-            with write(engine) as conn:
-                keys = _drop(conn, sha)
-            blobs.delete_keys(keys)
+            blobs.delete_keys(write(engine, partial(_drop, sha256=sha)))
             deleted.append(sha)
     return deleted

@@ -12,7 +12,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
@@ -28,6 +28,7 @@ from server.photos import checks as photo_checks
 from server.photos import store as photo_store
 from server.photos import upkeep as upload_upkeep
 from server.photos import uploads
+from server.photos.blobs import blobs_for
 from xuncha_core import durable, receipts
 from xuncha_core.errors import IntegrityError, NotFoundError, ValidationError, XunchaError
 
@@ -202,15 +203,22 @@ def get_photo(sha256: str, engine: EngineDep, settings: SettingsDep, actor: Acto
         receipt = photo_store.find_photo(conn, sha)
     if receipt is None:
         raise NotFoundError("photo.not_found", "The server does not keep this photo.", "服务器上没有这张照片。")
+    headers = {"ETag": f'"{sha}"', "Cache-Control": "private, max-age=31536000, immutable"}
+    if settings.photos_in_object_store:
+        try:
+            body = blobs_for(settings).chunks(sha)
+        except FileNotFoundError:
+            raise _file_missing() from None
+        return StreamingResponse(body, media_type=receipt.mime, headers={**headers, "Content-Length": str(receipt.size)})
     path = photo_store.photo_path(settings, sha)
     if not os.path.isfile(path):
-        raise IntegrityError(
-            "photo.file_missing",
-            "The photo is recorded but its file is missing on the server; tell the administrator.",
-            "照片已登记但服务器上的文件缺失，请联系管理员。",
-        )
-    return FileResponse(
-        path,
-        media_type=receipt.mime,
-        headers={"ETag": f'"{sha}"', "Cache-Control": "private, max-age=31536000, immutable"},
+        raise _file_missing()
+    return FileResponse(path, media_type=receipt.mime, headers=headers)
+
+
+def _file_missing() -> XunchaError:
+    return IntegrityError(
+        "photo.file_missing",
+        "The photo is recorded but its file is missing on the server; tell the administrator.",
+        "照片已登记但服务器上的文件缺失，请联系管理员。",
     )

@@ -29,8 +29,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from server.infra.settings import Settings
 from server.photos.blobs import Source, blobs_for, is_photo_name
-from server.settings import Settings
 from xuncha_core.errors import IntegrityError, UnavailableError, ValidationError
 
 _NOT_FOUND = {"404", "NoSuchKey", "NotFound"}
@@ -134,16 +134,23 @@ class S3Blobs:
         return self.get_object(self.photo_key(sha256))
 
     def chunks(self, sha256: str, block: int = 1 << 20) -> Iterator[bytes]:
+        key = self.photo_key(sha256)
         try:
-            body = self.client.get_object(Bucket=self.location.bucket, Key=self.photo_key(sha256))[
-                "Body"
-            ]
-        except (BotoCoreError, ClientError) as exc:
+            body = self.client.get_object(Bucket=self.location.bucket, Key=key)["Body"]
+        except ClientError as exc:
+            if str(exc.response.get("Error", {}).get("Code")) in _NOT_FOUND:
+                raise FileNotFoundError(key) from None
             raise _unavailable(self.location, exc) from None
-        try:
-            yield from body.iter_chunks(block)
-        finally:
-            body.close()
+        except BotoCoreError as exc:
+            raise _unavailable(self.location, exc) from None
+
+        def read() -> Iterator[bytes]:
+            try:
+                yield from body.iter_chunks(block)
+            finally:
+                body.close()
+
+        return read()
 
     def delete(self, sha256: str) -> None:
         self.delete_keys([self.photo_key(sha256)])

@@ -17,8 +17,8 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from server import tables as t
-from server.db import read
+from server.infra import tables as t
+from server.infra.db import read
 from server.photos.blobs import PhotoBlobs
 from server.photos.s3_store import S3Blobs
 

@@ -13,16 +13,18 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine, select
 
-from server import photo_store
-from server import tables as t
-from server.accounts import create_user
-from server.db import make_engine, read, write
+from server.accounts.accounts import create_user
+from server.infra import tables as t
 from server.infra.backup import take_backup
+from server.infra.db import make_engine, read
+from server.infra.migrations import migrate
 from server.infra.restore import restore_backup
+from server.infra.settings import Settings
+from server.infra.writer import write
 from server.ledger import proofs, store
-from server.migrations import migrate
+from server.photos import checks
+from server.photos import store as photo_store
 from server.photos.blobs import LocalFolderBlobs, PhotoBlobs, open_blobs, photos_url
-from server.settings import Settings
 from tests.conftest import PHOTOS
 from tests.support.databases import backends, fresh_database
 from tests.support.object_store import SeaweedS3, s3_server  # noqa: F401 - fixture
@@ -55,15 +57,13 @@ def restored_url(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str
 
 def _keep_photos(engine: Engine, settings: Settings, blobs: PhotoBlobs) -> list[str]:
     kept = []
-    with write(engine) as conn:
-        create_user(conn, username="wang", role="supervisor", password=None)
+    write(engine, lambda conn: create_user(conn, username="wang", role="supervisor", password=None))
     for path in PHOTO_FILES:
         data = path.read_bytes()
         sha = hashlib.sha256(data).hexdigest()
-        photo = photo_store.inspect_photo(data, settings=settings, expected_sha256=sha)
+        photo = checks.inspect_photo(data, settings=settings, expected_sha256=sha)
         blobs.put(sha, data)
-        with write(engine) as conn:
-            photo_store.record_photo(conn, photo, uploaded_by="wang")
+        write(engine, lambda conn, photo=photo: photo_store.record_photo(conn, photo, uploaded_by="wang"))
         kept.append(sha)
     return kept
 
@@ -85,8 +85,8 @@ def test_a_backup_taken_during_writes_restores_to_the_ledger_its_checkpoint_sign
 
     def keep_writing() -> None:  # users added (each a ledger entry) all through the backup
         while not stop.is_set():
-            with write(engine) as conn:
-                create_user(conn, username=f"u{len(written)}", role="officer", password=None)
+            name = f"u{len(written)}"
+            write(engine, lambda conn, name=name: create_user(conn, username=name, role="officer", password=None))
             written.append(1)
             if len(written) >= 5:
                 under_way.set()

@@ -13,16 +13,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-from server import tables as t
-from server.accounts import Actor, create_user
-from server.db import make_engine, read, write
-from server.errors import ApiError
+from server.accounts.accounts import Actor, create_user
+from server.infra import tables as t
+from server.infra.db import make_engine, read
+from server.infra.settings import Settings
+from server.infra.writer import write
 from server.photos import object_uploads as ou
 from server.photos.blobs import open_blobs, photos_url
 from server.photos.s3_store import S3Blobs
 from server.photos.sweep import sweep
-from server.settings import Settings
 from tests.conftest import PHOTOS
+from xuncha_core.errors import XunchaError
 
 PHOTO = (PHOTOS / "mobile_jolla.jpg").read_bytes()  # 811 KB
 DIGEST = hashlib.sha256(PHOTO).hexdigest()
@@ -43,9 +44,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 @pytest.fixture
 def actor(engine: Engine) -> Actor:
-    ou.upload_parts.create(engine, checkfirst=True)
-    with write(engine) as conn:
-        user_id = create_user(conn, username="wang", role="supervisor", password=None)
+    user_id = write(engine, lambda conn: create_user(conn, username="wang", role="supervisor", password=None))
     return Actor(
         user_id=user_id, username="wang", display_name="wang", role="supervisor", device_id="d1"
     )
@@ -133,7 +132,7 @@ def test_a_chunk_sent_twice_at_once_to_two_processes_is_taken_once(
         gate.wait()
         try:
             outcomes.append(append.finish().offset)
-        except ApiError as exc:
+        except XunchaError as exc:
             outcomes.append((exc.code, exc.detail["offset"]))
 
     threads = [threading.Thread(target=send, args=(a,)) for a in appends]
@@ -151,12 +150,12 @@ def test_a_chunk_at_the_wrong_offset_is_refused_with_the_offset_to_send_from(
 ) -> None:
     ou.create(engine, blobs, settings, sha256=DIGEST, length=len(PHOTO), actor=actor)
     _send(engine, blobs, settings, actor, 0, PHOTO[:CHUNK])
-    with pytest.raises(ApiError) as replayed:
+    with pytest.raises(XunchaError) as replayed:
         _send(engine, blobs, settings, actor, 0, PHOTO[:CHUNK])  # its answer was lost; sent again
     assert (
         replayed.value.code == "upload.offset_mismatch" and replayed.value.detail["offset"] == CHUNK
     )
-    with pytest.raises(ApiError) as past:
+    with pytest.raises(XunchaError) as past:
         ou.begin_append(
             engine,
             blobs,
@@ -175,7 +174,7 @@ def test_bytes_that_are_not_the_photo_discard_the_upload_and_keep_nothing(
 ) -> None:
     damaged = PHOTO[: len(PHOTO) // 2] + bytes(len(PHOTO) - len(PHOTO) // 2)
     ou.create(engine, blobs, settings, sha256=DIGEST, length=len(PHOTO), actor=actor)
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(XunchaError) as refused:
         _send(engine, blobs, settings, actor, 0, damaged)
     assert refused.value.code == "photo.hash_mismatch" and refused.value.detail["upload_deleted"]
     assert not blobs.has(DIGEST)
