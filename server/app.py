@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from server import console
 from server.accounts import routes as accounts
-from server.infra import api_docs, http_errors
+from server.infra import api_docs, http_errors, metrics
 from server.infra.clock import Clock, utc_now
 from server.infra.db import make_engine
 from server.infra.migrations import migrate
@@ -20,8 +20,8 @@ from server.infra.request_guard import RequestGuard
 from server.infra.security_headers import SecurityHeaders
 from server.infra.settings import Settings
 from server.infra.writer import writer_for
+from server.ledger import key_source
 from server.ledger import routes as ledger
-from server.ledger.signing import load_or_create_key
 from server.photos import routes as photos
 from server.photos import store as photo_store
 from server.records import routes as records
@@ -40,15 +40,19 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> F
     app.state.engine = engine
     app.state.clock = clock
     app.state.group_writer = writer_for(engine)
-    app.state.signing_key = load_or_create_key(settings.signing_key_path)
+    app.state.signing_key = key_source.load_signing_key(settings)
+    key_source.pin(engine, app.state.signing_key)  # every process signs with the ledger's one key
+    counters = metrics.RequestCounters(settings.data_dir / "metrics")
     http_errors.install_handlers(app)
     # The last added runs first: headers go on every answer, even the guard's own refusals.
     app.add_middleware(RequestGuard, engine=engine, settings=settings)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(metrics.MetricsMiddleware, counters=counters)
     for package in (accounts, records, reference, photos, ledger):
         app.include_router(package.router)
     api_docs.install(app)
     console.install(app)
+    metrics.install_route(app, engine=engine, counters=counters, token=settings.metrics_token)
 
     @app.get("/api/v1/health", tags=["meta"])
     def health() -> dict[str, str]:

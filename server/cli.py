@@ -1,4 +1,5 @@
-"""``xuncha-server``: serve, manage users and devices, fill demo data, export and verify audits."""
+"""``xuncha-server``: serve, manage users and devices, fill demo data, export and verify audits,
+back up and restore, sweep the photo store, make the signing key."""
 
 from __future__ import annotations
 
@@ -37,10 +38,22 @@ def _read_password(prompt: str) -> str:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from server.infra import logs
+
+    log_config = logs.configure(logs.log_format(), args.log_level)
+    if args.workers > 1:
+        # Each worker process builds its own app (same settings); they share the database
+        # and the photo store. Migrating first spares the workers a race to do it.
+        _engine(Settings.from_env()).dispose()
+        uvicorn.run(
+            "server.app:create_app", factory=True, host=args.host, port=args.port,
+            workers=args.workers, log_level=args.log_level, log_config=log_config,
+        )  # fmt: skip
+        return 0
     from server.app import create_app
 
     app = create_app(Settings.from_env())
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, log_config=log_config)
     return 0
 
 
@@ -111,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
     s.add_argument("--log-level", default="info")
+    s.add_argument("--workers", type=int, default=1, help="server processes on this port (one per core is a good start)")
     s.set_defaults(func=cmd_serve)
 
     user = sub.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)
@@ -138,6 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
     from server.reference.commands import add_commands as add_calendar_commands
 
     add_calendar_commands(sub)
+    from server.infra.ops_commands import add_commands as add_ops_commands
+
+    add_ops_commands(sub)
     dm = sub.add_parser("demo", help="fill a fresh data folder with a demo town (demo accounts, demo-only)")
     dm.add_argument("--records", type=int, default=60, help="how many records to write (default 60)")
     dm.set_defaults(func=cmd_demo)

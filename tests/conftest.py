@@ -47,10 +47,27 @@ def engine(database_url: str) -> Iterator[Engine]:
     eng.dispose()
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # Tests marked photo_stores run with the photos in the local folder and in a real S3 store.
+    if "photo_store_env" in metafunc.fixturenames and metafunc.definition.get_closest_marker("photo_stores"):
+        metafunc.parametrize("photo_store_env", ["folder", "s3"], indirect=True)
+
+
 @pytest.fixture
-def server(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
-    """A real server process on 127.0.0.1, on each backend."""
-    srv = LiveServer(tmp_path / "data", database_url).start()
+def photo_store_env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
+    """The server's variables for its photo store: none (the local folder), or a real S3
+    store (``s3_server``, tests/server/conftest.py) under a prefix of the test's own."""
+    if getattr(request, "param", "folder") == "folder":
+        return {}
+    env: dict[str, str] = request.getfixturevalue("s3_server").env(prefix=f"t-{tmp_path.name}")
+    return env
+
+
+@pytest.fixture
+def server(tmp_path: Path, database_url: str, photo_store_env: dict[str, str]) -> Iterator[LiveServer]:
+    """A real server process on 127.0.0.1, on each backend (and, for tests marked
+    ``photo_stores``, with its photos in the local folder and in S3)."""
+    srv = LiveServer(tmp_path / "data", database_url, env=photo_store_env).start()
     yield srv
     srv.stop()
 

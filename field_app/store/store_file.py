@@ -48,7 +48,9 @@ class StoreFile:
                 return
             shelf = shelf or Shelf(path.parent)
             assert shelf.root is not None
-            shelf.report.moved.append(check_file(path, root=shelf.root))
+            moved = check_file(path, root=shelf.root)
+            if moved is not None:
+                shelf.report.moved.append(moved)
             self._db.storage.read()
 
     def _table(self, name: str) -> Table:
@@ -103,7 +105,7 @@ class StoreFile:
         fresh = {key: plain(value) for key, value in values.items()}
         found: set[str] = set()
 
-        def update(docs: dict[int, dict[str, Any]]) -> None:
+        def update(docs: dict[int, Any]) -> None:
             for doc in docs.values():
                 key = doc.get("key")
                 if isinstance(key, str) and key in fresh and key not in found:
@@ -126,7 +128,7 @@ class StoreFile:
         wanted = set(keys)
         if not wanted or not len(self._table(table)):
             return 0
-        return len(self._table(table).remove(where("key").one_of(wanted)))
+        return len(self._table(table).remove(where("key").one_of(list(wanted))))
 
     def forget(self) -> None:
         """Drop the in-memory copy (a file on disk only); the next access reads the file again."""

@@ -52,16 +52,17 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 def _open(settings: Settings) -> tuple[Engine, Ed25519PrivateKey]:
     from server.infra.db import make_engine
     from server.infra.migrations import migrate
-    from server.ledger.signing import load_or_create_key
+    from server.ledger.key_source import load_signing_key
 
     settings.ensure_dirs()
     engine = make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     migrate(engine)
-    return engine, load_or_create_key(settings.signing_key_path)
+    return engine, load_signing_key(settings)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     from server.audit.export import export_bundle
+    from server.photos.blobs import blobs_for
     from xuncha_core.errors import XunchaError
 
     settings = Settings.from_env()
@@ -70,7 +71,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         summary = export_bundle(
             engine=engine,
             key=key,
-            photos_dir=settings.photos_dir,
+            photos=blobs_for(settings),  # the folder or the object store
             out=args.out,
             records=args.record,
             trusted_sizes=args.trusted_size,

@@ -28,6 +28,7 @@ from server.infra import tables as t
 from server.infra.db import read
 from server.ledger import contents, proofs, signing
 from server.ledger.contents import StoredContent
+from server.photos.blobs import PhotoBlobs
 from xuncha_core.checkpoint import public_key_pem
 from xuncha_core.errors import Problem, ValidationError
 
@@ -48,7 +49,7 @@ def export_bundle(
     *,
     engine: Engine,
     key: Ed25519PrivateKey,
-    photos_dir: Path,
+    photos: PhotoBlobs,
     out: Path,
     records: Sequence[str] = (),
     trusted_sizes: Sequence[int] = (),
@@ -81,7 +82,7 @@ def export_bundle(
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_name(f".{out.name}.partial")
         manifest = {"scope": "records" if records else "full", "records": list(records), "consistency": consistency}
-        count, kept, missing = _write_zip(tmp, lines, photos_dir, cp, manifest)
+        count, kept, missing = _write_zip(tmp, lines, photos, cp, manifest)
     with open(tmp, "rb+") as f:
         os.fsync(f.fileno())
     os.replace(tmp, out)
@@ -89,7 +90,7 @@ def export_bundle(
 
 
 def _write_zip(
-    tmp: Path, lines: Iterable[tuple[str, str]], photos_dir: Path, cp: Any, manifest: dict[str, Any]
+    tmp: Path, lines: Iterable[tuple[str, str]], blobs: PhotoBlobs, cp: Any, manifest: dict[str, Any]
 ) -> tuple[int, int, list[str]]:
     """Write the entries, the photos they record, the checkpoint and the manifest; answer the
     entry count, the photos kept and those missing from the photo folder."""
@@ -106,11 +107,16 @@ def _write_zip(
                 count += 1
         missing = []
         for sha in sorted(photos):
-            path = photos_dir / sha[:2] / sha
-            if path.is_file():
-                zf.write(path, bundle.PHOTOS + sha, compress_type=zipfile.ZIP_STORED)
-            else:
+            try:
+                body = blobs.chunks(sha)
+            except FileNotFoundError:
                 missing.append(sha)
+                continue
+            info = zipfile.ZipInfo(bundle.PHOTOS + sha, date_time=clock.utc_now().timetuple()[:6])
+            info.compress_type = zipfile.ZIP_STORED
+            with zf.open(info, "w", force_zip64=True) as out:
+                for chunk in body:
+                    out.write(chunk)
         zf.writestr(bundle.CHECKPOINT, json.dumps(cp.as_dict(), indent=2))
         zf.writestr(bundle.PUBLIC_KEY, public_key_pem(cp.public_key))
         zf.writestr(bundle.README, bundle.README_TEXT)

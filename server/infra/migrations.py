@@ -19,6 +19,7 @@ from server.infra.db import is_sqlite
 from server.infra.writer import write
 from xuncha_core.scoring import stored_total
 
+_PG_MIGRATION_LOCK = 0x78756E6368610002  # "xuncha" + 2: one migrator at a time on PostgreSQL
 APPEND_ONLY_TABLES = ("ledger_entries", "ledger_nodes")
 
 
@@ -155,17 +156,25 @@ def _add_record_scores(conn: Connection) -> None:
         after = rows[-1].record_id
 
 
+def _m0005_scale_out(conn: Connection) -> None:
+    """Several processes: upload chunks in an object store, and the one signing key pinned."""
+    t.upload_parts.create(conn)
+    t.upload_receiving.create(conn)
+    t.ledger_signing_key.create(conn)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "initial schema with append-only ledger", _m0001_initial),
     (2, "ledger entries commit to contents kept beside the ledger", _m0002_ledger_contents),
     (3, "sign-in throttle: failures per account and address", _m0003_sign_in_failures),
     (4, "office console: sessions, device health, indexes for the review queue and monthly figures", _m0004_console),
+    (5, "scale-out: upload chunks in an object store, the pinned signing key", _m0005_scale_out),
 ]
 
 
 def migrate(engine: Engine) -> list[int]:
     """Apply every missing migration; return the versions applied now."""
-    write(engine, lambda conn: t.schema_migrations.create(conn, checkfirst=True))
+    write(engine, _create_migrations_table)
     applied: list[int] = []
     for version, name, fn in MIGRATIONS:
         if write(engine, partial(_apply, version=version, name=name, fn=fn)):
@@ -173,8 +182,21 @@ def migrate(engine: Engine) -> list[int]:
     return applied
 
 
+def _take_turns(conn: Connection) -> None:
+    # Several processes starting at once on one PostgreSQL migrate one after another
+    # (the lock is the transaction's); SQLite's write lock already does this.
+    if not is_sqlite(conn):
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
+
+
+def _create_migrations_table(conn: Connection) -> None:
+    _take_turns(conn)
+    t.schema_migrations.create(conn, checkfirst=True)
+
+
 def _apply(conn: Connection, *, version: int, name: str, fn: Callable[[Connection], None]) -> bool:
     """Apply one migration unless it is recorded as applied; True if applied now."""
+    _take_turns(conn)
     done = conn.execute(select(t.schema_migrations.c.version).where(t.schema_migrations.c.version == version)).first()
     if done:
         return False

@@ -149,6 +149,28 @@ uploads = Table(
     Column("created_at", String(40), nullable=False),
 )
 
+# The chunks of a resumable upload whose photos go to an object store, one row per chunk
+# object (server.photos.object_uploads): the offset is the sum of their sizes.
+upload_parts = Table(
+    "upload_parts",
+    metadata,
+    Column("sha256", String(64), nullable=False),
+    Column("start", BigInteger, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("object_key", String(400), nullable=False),
+    Column("created_at", String(40), nullable=False),
+    PrimaryKeyConstraint("sha256", "start"),
+)
+
+# A chunk being received for an upload in an object store, until when: another process's
+# HEAD waits a moment for it rather than answer an offset about to move.
+upload_receiving = Table(
+    "upload_receiving",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("until", String(40), nullable=False),
+)
+
 reviews = Table(
     "reviews",
     metadata,
@@ -248,4 +270,15 @@ device_health = Table(
     Column("last_seen_at", String(40), nullable=False),
     Column("app_version", String(32)),
     Column("outbox", Integer),
+)
+
+# The public key of the ledger's one signing key, pinned by the first process that signs
+# (server.ledger.key_source): a process holding another key refuses to start.
+ledger_signing_key = Table(
+    "ledger_signing_key",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),  # always 1: one key
+    Column("public_key", String(64), nullable=False),  # base64 of the raw 32 bytes
+    Column("key_id", String(16), nullable=False),
+    Column("pinned_at", String(40), nullable=False),
 )

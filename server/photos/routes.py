@@ -7,13 +7,14 @@ phone reads the error instead of a reset connection.
 
 from __future__ import annotations
 
+import io
 import os
 import uuid
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
@@ -29,6 +30,7 @@ from server.photos import checks as photo_checks
 from server.photos import store as photo_store
 from server.photos import thumbnails, uploads
 from server.photos import upkeep as upload_upkeep
+from server.photos.blobs import blobs_for
 from xuncha_core import durable, receipts
 from xuncha_core.errors import IntegrityError, NotFoundError, ValidationError, XunchaError
 
@@ -196,16 +198,30 @@ def get_photo(sha256: str, engine: EngineDep, settings: SettingsDep, actor: Acto
 
     Who may read is judged first: a field user is refused alike whether or not the photo is kept.
     """
-    sha, path, mime = _readable_photo(sha256, engine, settings, actor)
-    return FileResponse(path, media_type=mime, headers=_immutable(sha))
+    sha, receipt = _readable_photo(sha256, engine, actor)
+    if settings.photos_in_object_store:
+        try:
+            body = blobs_for(settings).chunks(sha)
+        except FileNotFoundError:
+            raise _file_missing() from None
+        headers = {**_immutable(sha), "Content-Length": str(receipt.size)}
+        return StreamingResponse(body, media_type=receipt.mime, headers=headers)
+    return FileResponse(_photo_file(settings, sha), media_type=receipt.mime, headers=_immutable(sha))
 
 
 @router.get("/photos/{sha256}/thumbnail")
 def get_thumbnail(sha256: str, engine: EngineDep, settings: SettingsDep, actor: ActorDep) -> Any:
     """A small JPEG of the photo (longest side 320 px), for whoever may read the photo itself."""
-    sha, path, _mime = _readable_photo(sha256, engine, settings, actor)
+    sha, _receipt = _readable_photo(sha256, engine, actor)
     try:
-        thumb = thumbnails.thumbnail_of(settings, sha, path)
+        if settings.photos_in_object_store:
+            try:
+                source: Path | io.BytesIO = io.BytesIO(blobs_for(settings).read(sha))
+            except FileNotFoundError:
+                raise _file_missing() from None
+        else:
+            source = _photo_file(settings, sha)
+        thumb = thumbnails.thumbnail_of(settings, sha, source)
     except (OSError, ValueError) as exc:
         raise IntegrityError(
             "photo.thumbnail_failed",
@@ -219,8 +235,8 @@ def _immutable(tag: str) -> dict[str, str]:
     return {"ETag": f'"{tag}"', "Cache-Control": "private, max-age=31536000, immutable"}
 
 
-def _readable_photo(sha256: str, engine: Any, settings: Settings, actor: Actor) -> tuple[str, Path, str]:
-    """(hash, file, media type) of a kept photo ``actor`` may read; refused alike whether or not it is kept."""
+def _readable_photo(sha256: str, engine: Any, actor: Actor) -> tuple[str, photo_store.PhotoReceipt]:
+    """(hash, receipt) of a kept photo ``actor`` may read; refused alike whether or not it is kept."""
     sha = photo_checks.normalise_sha256(sha256)
     with read(engine) as conn:
         if not access.may_read_photo(conn, actor=actor, sha256=sha):
@@ -228,11 +244,19 @@ def _readable_photo(sha256: str, engine: Any, settings: Settings, actor: Actor) 
         receipt = photo_store.find_photo(conn, sha)
     if receipt is None:
         raise NotFoundError("photo.not_found", "The server does not keep this photo.", "服务器上没有这张照片。")
+    return sha, receipt
+
+
+def _photo_file(settings: Settings, sha: str) -> Path:
     path = photo_store.photo_path(settings, sha)
     if not os.path.isfile(path):
-        raise IntegrityError(
-            "photo.file_missing",
-            "The photo is recorded but its file is missing on the server; tell the administrator.",
-            "照片已登记但服务器上的文件缺失，请联系管理员。",
-        )
-    return sha, path, receipt.mime
+        raise _file_missing()
+    return Path(path)
+
+
+def _file_missing() -> XunchaError:
+    return IntegrityError(
+        "photo.file_missing",
+        "The photo is recorded but its file is missing on the server; tell the administrator.",
+        "照片已登记但服务器上的文件缺失，请联系管理员。",
+    )

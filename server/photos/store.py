@@ -3,8 +3,8 @@
 A photo is named by the SHA-256 of its bytes and is first proven to be that
 photo and a real image within limits (``server.photos.checks``; each failure a
 4xx ``XunchaError`` that leaves nothing behind). Only then is the blob written to
-``<data>/photos/<sha[:2]>/<sha>`` (``xuncha_core.durable``: temp file in the same
-folder, fsync, rename, fsync folder) and, after that, the ``photos`` row and the
+the photo store (``server.photos.blobs``: ``<data>/photos/<sha[:2]>/<sha>`` through
+``xuncha_core.durable``, or an S3 object store) and, after that, the ``photos`` row and the
 ``photo.received`` ledger entry are added in one transaction. The file comes
 first so a row never exists without its file; a file without a row (a crash
 between the two) is harmless, since the same bytes will be written under the
@@ -26,6 +26,7 @@ from server.infra import tables as t
 from server.infra.db import is_sqlite, read
 from server.infra.settings import Settings
 from server.infra.writer import write
+from server.photos.blobs import blobs_for
 from server.photos.checks import CheckedPhoto, Source, check_hash, inspect_photo, normalise_sha256
 from xuncha_core import durable, ledger_entries, receipts
 
@@ -57,13 +58,12 @@ def photo_path(settings: Settings, sha256: str) -> Path:
     return settings.photos_dir / sha256[:2] / sha256
 
 
-def write_blob(settings: Settings, sha256: str, source: Source) -> Path:
-    """Write the bytes to the photo's path atomically and durably; returns the path."""
-    final = photo_path(settings, sha256)
-    if not final.parent.is_dir():
-        durable.private_folder(final.parent)
-        durable.fsync_folder(final.parent.parent)
-    return durable.replace_file(final, source)  # 0600: evidence is the server's alone to serve
+def write_blob(settings: Settings, sha256: str, source: Source) -> None:
+    """Store the bytes under their name in the photo store the settings name
+    (``server.photos.blobs``): the local folder (atomically, durably, 0600: evidence is the
+    server's alone to serve) or an object store, which checks the bytes against the name
+    before it acknowledges."""
+    blobs_for(settings).put(sha256, source)
 
 
 def sweep_temp_files(settings: Settings) -> int:
@@ -140,7 +140,7 @@ def record_photo(conn: Connection, photo: CheckedPhoto, *, uploaded_by: str) -> 
 def _replay(settings: Settings, existing: PhotoReceipt, source: Source) -> PhotoReceipt:
     """An already kept photo sent again: confirm the bytes, restore a lost blob, same receipt."""
     check_hash(source, settings=settings, expected_sha256=existing.sha256)
-    if not photo_path(settings, existing.sha256).is_file():
+    if not blobs_for(settings).has(existing.sha256):
         write_blob(settings, existing.sha256, source)
     return replace(existing, replayed=True)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import BinaryIO
 
 from PIL import Image, ImageOps
 
@@ -25,7 +26,7 @@ def thumbnail_path(settings: Settings, sha256: str) -> Path:
     return settings.data_dir / "thumbnails" / sha256[:2] / f"{sha256}.jpg"
 
 
-def thumbnail_of(settings: Settings, sha256: str, photo: Path) -> Path:
+def thumbnail_of(settings: Settings, sha256: str, photo: Path | BinaryIO) -> Path:
     """The photo's thumbnail file, made from ``photo`` if it is not kept yet."""
     path = thumbnail_path(settings, sha256)
     if path.is_file():

@@ -40,6 +40,12 @@ def forget(engine: Engine, settings: Settings, sha256: str) -> None:
     If a request is writing the part right now it is left alone: that request finds the
     photo kept when it finishes, and removes both itself.
     """
+    if settings.photos_in_object_store:
+        from server.photos import object_uploads
+        from server.photos.s3_store import object_store_for
+
+        object_uploads.forget(engine, object_store_for(settings), sha256)
+        return
     path = part_path(settings, sha256)
     part = None
     if path.exists():
@@ -62,6 +68,11 @@ def forget(engine: Engine, settings: Settings, sha256: str) -> None:
 def sweep_expired(engine: Engine, settings: Settings, *, now: datetime) -> list[str]:
     """Delete uploads (and stray part files) with no byte received for the expiry time;
     return the hashes deleted."""
+    if settings.photos_in_object_store:
+        from server.photos import object_uploads
+        from server.photos.s3_store import object_store_for
+
+        return object_uploads.sweep_expired(engine, object_store_for(settings), settings, now=now)
     cutoff = (now - timedelta(days=settings.upload_expiry_days)).timestamp()
     with read(engine) as conn:
         rows = {sha: created for sha, created in conn.execute(select(t.uploads.c.sha256, t.uploads.c.created_at))}

@@ -27,6 +27,10 @@ second is told 409 ``upload.busy``.
 
 Whatever completes a photo removes its upload; abandoned uploads expire and each user
 has a cap on unfinished ones (``server.photos.upkeep``).
+
+With photos in an object store (``XUNCHA_PHOTOS_URL=s3://…``) the same protocol keeps
+its state in the database and its chunks in the store instead, so that any server
+process may take any request (``server.photos.object_uploads``).
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ import os
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy.exc
 from sqlalchemy import Connection, Engine, select
@@ -54,6 +58,9 @@ from server.photos import upkeep as upload_upkeep
 from server.photos.part_files import PartFile, part_path
 from server.photos.store import PhotoReceipt
 from xuncha_core import durable
+
+if TYPE_CHECKING:
+    from server.photos.object_uploads import ObjectAppend
 from xuncha_core.errors import (
     ConflictError,
     NotFoundError,
@@ -104,7 +111,7 @@ def _row_length(engine: Engine, sha256: str) -> int | None:
         return conn.execute(select(t.uploads.c.length).where(t.uploads.c.sha256 == sha256)).scalar()
 
 
-def _not_found(sha256: str) -> XunchaError:
+def not_found(sha256: str) -> XunchaError:
     return NotFoundError(
         "upload.not_found",
         f"No upload of photo {sha256} is in progress. Start it with POST /api/v1/uploads.",
@@ -112,7 +119,7 @@ def _not_found(sha256: str) -> XunchaError:
     )
 
 
-def _offset_mismatch(sent: int, offset: int) -> XunchaError:
+def offset_mismatch(sent: int, offset: int) -> XunchaError:
     return ConflictError(
         "upload.offset_mismatch",
         f"The chunk was sent for byte {sent}, but the server has {offset} bytes. Continue from byte {offset}.",
@@ -136,6 +143,13 @@ def create(
     which abandoned ones have expired.
     """
     now = now or clock.utc_now()
+    if settings.photos_in_object_store:
+        from server.photos import object_uploads
+        from server.photos.s3_store import object_store_for
+
+        return object_uploads.create(
+            engine, object_store_for(settings), settings, sha256=sha256, length=length, actor=actor, now=now
+        )
     sha = photo_checks.normalise_sha256(sha256)
     if length < 1:
         raise ValidationError(
@@ -190,13 +204,17 @@ def _put_row(engine: Engine, sha256: str, length: int, actor: Actor, now: dateti
 
 def status(engine: Engine, settings: Settings, *, sha256: str) -> UploadState:
     """The upload's offset (durable bytes received), or the receipt if the photo is kept."""
+    if settings.photos_in_object_store:
+        from server.photos import object_uploads
+
+        return object_uploads.status(engine, settings, sha256=sha256, settle=True)
     sha = photo_checks.normalise_sha256(sha256)
     kept = _kept(engine, settings, sha)
     if kept is not None:
         return kept
     length = _row_length(engine, sha)
     if length is None:
-        raise _not_found(sha)
+        raise not_found(sha)
     path = part_path(settings, sha)
     try:
         fd = os.open(path, os.O_RDONLY)
@@ -289,8 +307,22 @@ def begin_append(
     offset: int,
     content_length: int | None,
     actor: Actor,
-) -> Append | UploadState:
-    """Lock the part file for a chunk at ``offset``; an UploadState if the photo is already kept."""
+) -> Append | ObjectAppend | UploadState:
+    """Lock the part file for a chunk at ``offset``; an UploadState if the photo is already kept.
+    With photos in an object store, an ``ObjectAppend`` (the same methods) instead."""
+    if settings.photos_in_object_store:
+        from server.photos import object_uploads
+        from server.photos.s3_store import object_store_for
+
+        return object_uploads.begin_append(
+            engine,
+            object_store_for(settings),
+            settings,
+            sha256=sha256,
+            offset=offset,
+            content_length=content_length,
+            actor=actor,
+        )
     sha = photo_checks.normalise_sha256(sha256)
     kept = _kept(engine, settings, sha)
     if kept is not None:
@@ -298,13 +330,13 @@ def begin_append(
         return kept
     length = _row_length(engine, sha)
     if length is None:
-        raise _not_found(sha)
+        raise not_found(sha)
     part = PartFile(part_path(settings, sha))
     try:
         size = part.size
         if offset != size:
             part.sync()
-            raise _offset_mismatch(offset, size)
+            raise offset_mismatch(offset, size)
         if content_length is not None and offset + content_length > length:
             raise TooLargeError(
                 "upload.past_length",

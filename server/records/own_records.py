@@ -25,12 +25,15 @@ from sqlalchemy import BigInteger, Connection, bindparam, func, select, tuple_, 
 
 from server.infra import tables as t
 from server.records.queries import receipt_of, review_dict
-from server.records.reviews import ACTIONS
 from xuncha_core import rectification
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 WINDOW_DAYS = 366
+
+# What each decision asks for; a major decision the office approved still waits for the legal
+# reviewer, which the record's own review_state says.
+_DECIDED = {"approve": "approved", "send_back": "sent_back", "reject": "rejected"}
 
 
 def own_records(conn: Connection, *, username: str, after: int, limit: int, today: date) -> dict[str, Any]:
@@ -68,7 +71,7 @@ def _records(conn: Connection, ids: list[str], *, username: str, today: date) ->
     revisions = {row.record_id: row for row in conn.execute(select(rv).where(tuple_(rv.c.record_id, rv.c.revision).in_(keys)))}
     reviews: dict[str, list[dict[str, Any]]] = {}
     for row in conn.execute(select(t.reviews).where(t.reviews.c.record_id.in_(ids)).order_by(t.reviews.c.id)):
-        reviews.setdefault(row.record_id, []).append({**review_dict(row), "review_state": ACTIONS.get(row.action)})
+        reviews.setdefault(row.record_id, []).append({**review_dict(row), "review_state": _DECIDED.get(row.action)})
     cutoff = today - timedelta(days=WINDOW_DAYS)
     out = []
     rechecks: list[tuple[str, dict[str, Any]]] | None = None

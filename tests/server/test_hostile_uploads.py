@@ -35,12 +35,20 @@ LIMIT = 300_000  # bytes; the real camera JPEGs (about 140 KB) fit, the 811 KB p
 CHUNK = 64 * 1024
 
 
-@pytest.fixture(scope="module", params=backends())
+# Each backend with photos in the folder, and PostgreSQL with photos in S3 as a district runs.
+SETUPS = [*backends(), *(["postgres-s3"] if "postgres" in backends() else [])]
+
+
+@pytest.fixture(scope="module", params=SETUPS)
 def hostile(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, str]]:
-    """One server per backend with a small byte limit, and a supervisor's token."""
+    """One server per setup with a small byte limit, and a supervisor's token."""
     tmp = tmp_path_factory.mktemp(f"hostile-{request.param}")
-    with fresh_database(request.param, tmp) as url:
-        srv = LiveServer(tmp / "data", url, env={"XUNCHA_MAX_PHOTO_BYTES": str(LIMIT)}).start()
+    backend, _, store = request.param.partition("-")
+    env = {"XUNCHA_MAX_PHOTO_BYTES": str(LIMIT)}
+    if store == "s3":
+        env |= request.getfixturevalue("s3_server").env(prefix=tmp.name)
+    with fresh_database(backend, tmp) as url:
+        srv = LiveServer(tmp / "data", url, env=env).start()
         try:
             srv.add_user("wang", "supervisor")
             yield srv, srv.enroll("wang")["token"]

@@ -16,7 +16,7 @@ from server.photos.store import find_photo, photo_path, store_photo
 from tests.conftest import PHOTOS
 from tests.support.databases import write
 from tests.support.live_server import LiveServer
-from tests.support.photos import blob, cut_patch, holdings, send_rest, sha, upload_in_chunks
+from tests.support.photos import cut_patch, holdings, kept_bytes, send_rest, sha, upload_in_chunks
 from tests.support.records import Member, member
 from xuncha_core.errors import XunchaError
 
@@ -37,6 +37,7 @@ def _photo_entries(server: LiveServer, digest: str) -> list[dict]:
     return [e for e in entries if e["type"] == "photo.received" and e["sha256"] == digest]
 
 
+@pytest.mark.photo_stores
 def test_whole_photo_upload_is_kept_under_its_hash_with_a_ledger_entry(server: LiveServer) -> None:
     token = _field_token(server)
     digest = sha(CAMERA_PHOTO)
@@ -49,7 +50,7 @@ def test_whole_photo_upload_is_kept_under_its_hash_with_a_ledger_entry(server: L
     receipt = r.json()
     assert (receipt["sha256"], receipt["size"], receipt["mime"]) == (digest, len(CAMERA_PHOTO), "image/jpeg")
     assert missing_after == {"missing": []}
-    assert sha(blob(server, digest).read_bytes()) == digest
+    assert sha(kept_bytes(server, digest)) == digest
     assert back.status_code == 200 and back.content == CAMERA_PHOTO and back.headers["content-type"] == "image/jpeg"
     [entry] = _photo_entries(server, digest)
     assert entry == {  # public: who uploaded it is in the content its digest commits to
@@ -66,6 +67,7 @@ def test_whole_photo_upload_is_kept_under_its_hash_with_a_ledger_entry(server: L
         assert c.get(f"/api/v1/ledger/entries/{receipt['ledger_index']}").json()["leaf_hash"] == receipt["leaf_hash"]
 
 
+@pytest.mark.photo_stores
 def test_chunked_upload_is_kept_and_leaves_no_upload_behind(server: LiveServer) -> None:
     token = _field_token(server)
     digest = sha(PHONE_PHOTO)
@@ -79,12 +81,13 @@ def test_chunked_upload_is_kept_and_leaves_no_upload_behind(server: LiveServer) 
     assert created.json()["chunk_size"] > 0
     assert last.status_code == 201 and last.json()["complete"] is True, last.text
     assert last.json()["ledger_index"] >= 0 and len(last.json()["leaf_hash"]) == 64
-    assert sha(blob(server, digest).read_bytes()) == digest
+    assert sha(kept_bytes(server, digest)) == digest
     held = holdings(server)
     assert held.photo_rows == {digest} and held.upload_rows == frozenset()
     assert not (server.data_dir / "uploads" / f"{digest}.part").exists()
 
 
+@pytest.mark.photo_stores
 def test_upload_cut_mid_chunk_resumes_from_the_servers_offset_resending_at_most_one_chunk(server: LiveServer) -> None:
     token = _field_token(server)
     digest = sha(PHONE_PHOTO)
@@ -106,9 +109,10 @@ def test_upload_cut_mid_chunk_resumes_from_the_servers_offset_resending_at_most_
     # Before the cut 3 chunks + 40 KB went out; everything sent again is at most one chunk.
     resent = (3 * CHUNK + 40 * 1024 + sent_after_cut) - len(PHONE_PHOTO)
     assert 0 <= resent <= CHUNK
-    assert sha(blob(server, digest).read_bytes()) == digest
+    assert sha(kept_bytes(server, digest)) == digest
 
 
+@pytest.mark.photo_stores
 def test_chunk_at_the_wrong_offset_is_refused_with_the_servers_offset(server: LiveServer) -> None:
     token = _field_token(server)
     digest = sha(PHONE_PHOTO)
@@ -128,6 +132,7 @@ def test_chunk_at_the_wrong_offset_is_refused_with_the_servers_offset(server: Li
     assert head.headers["Upload-Offset"] == str(CHUNK)
 
 
+@pytest.mark.photo_stores
 def test_replayed_chunk_after_a_lost_answer_changes_nothing_and_the_phone_skips_ahead(server: LiveServer) -> None:
     token = _field_token(server)
     digest = sha(PHONE_PHOTO)
@@ -147,10 +152,11 @@ def test_replayed_chunk_after_a_lost_answer_changes_nothing_and_the_phone_skips_
     assert last.status_code == 201
     assert final_again.status_code == 200 and final_again.json()["complete"] is True
     assert final_again.json()["ledger_index"] == last.json()["ledger_index"]
-    assert sha(blob(server, digest).read_bytes()) == digest
+    assert sha(kept_bytes(server, digest)) == digest
     assert len(_photo_entries(server, digest)) == 1
 
 
+@pytest.mark.photo_stores
 def test_same_photo_sent_many_times_and_ways_is_kept_once(server: LiveServer) -> None:
     token = _field_token(server)
     other = _field_token(server, "li", "officer")
@@ -176,6 +182,7 @@ def test_same_photo_sent_many_times_and_ways_is_kept_once(server: LiveServer) ->
     assert holdings(server).photo_rows == {digest}
 
 
+@pytest.mark.photo_stores
 def test_server_killed_mid_upload_resumes_after_restart_and_keeps_the_right_photo(server: LiveServer) -> None:
     token = _field_token(server)
     digest = sha(PHONE_PHOTO)
@@ -203,7 +210,7 @@ def test_server_killed_mid_upload_resumes_after_restart_and_keeps_the_right_phot
         back = c.get(f"/api/v1/photos/{digest}")
     assert offset >= acknowledged == 4 * CHUNK
     assert last.status_code == 201, last.text
-    assert sha(blob(server, digest).read_bytes()) == digest and sha(back.content) == digest
+    assert sha(kept_bytes(server, digest)) == digest and sha(back.content) == digest
     assert len(_photo_entries(server, digest)) == 1
 
 
@@ -221,7 +228,7 @@ def test_upload_whose_last_step_was_interrupted_finishes_on_an_empty_patch(serve
         done = c.patch(f"/api/v1/uploads/{digest}", content=b"", headers={"Upload-Offset": str(len(CAMERA_PHOTO))})
     assert head.headers["Upload-Offset"] == str(len(CAMERA_PHOTO)) and head.json()["complete"] is False
     assert done.status_code == 201 and done.json()["complete"] is True, done.text
-    assert sha(blob(server, digest).read_bytes()) == digest
+    assert sha(kept_bytes(server, digest)) == digest
 
 
 def test_part_file_without_its_upload_row_is_adopted_and_finished(server: LiveServer) -> None:
@@ -239,9 +246,10 @@ def test_part_file_without_its_upload_row_is_adopted_and_finished(server: LiveSe
     assert before.status_code == 404 and before.json()["error"]["code"] == "upload.not_found"
     assert created.status_code == 201 and created.json()["offset"] == 5 * CHUNK
     assert last.status_code == 201 and sent == len(PHONE_PHOTO) - 5 * CHUNK
-    assert sha(blob(server, digest).read_bytes()) == digest
+    assert sha(kept_bytes(server, digest)) == digest
 
 
+@pytest.mark.photo_stores
 def test_damaged_upload_is_discarded_and_says_so(server: LiveServer) -> None:
     token = _field_token(server)
     digest = sha(CAMERA_PHOTO)
@@ -270,6 +278,7 @@ def _members(server: LiveServer, admin: Member, wanted: list[tuple[str, str]]) -
     return made
 
 
+@pytest.mark.photo_stores
 def test_who_may_see_a_photo(server: LiveServer) -> None:
     admin = member(server, "boss", "admin")
     uploader, citer, stranger, *readers = _members(

@@ -10,7 +10,7 @@ import struct
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -149,6 +149,10 @@ def holdings(server: LiveServer) -> Holdings:
         for p in (server.data_dir / folder).rglob("*")
         if p.is_file()
     )
+    store = _store(server)
+    if store is not None:  # and what the object store holds: photos and upload chunks
+        under = f"{store.location.prefix}/" if store.location.prefix else ""
+        files |= frozenset(o.key.removeprefix(under) for o in store.list_objects(""))
     engine = sa.create_engine(server.database_url, poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as conn:
@@ -160,8 +164,22 @@ def holdings(server: LiveServer) -> Holdings:
     return Holdings(files, photos, ups, int(size))
 
 
-def blob(server: LiveServer, digest: str) -> Path:
-    return server.data_dir / "photos" / digest[:2] / digest
+def _store(server: LiveServer) -> Any:
+    """The server's object store, or None when its photos are in its folder."""
+    url = server.extra_env.get("XUNCHA_PHOTOS_URL")
+    if not url:
+        return None
+    from server.photos.blobs import open_blobs  # the server's side only
+
+    return open_blobs(url, folder=server.data_dir / "photos", env=server.extra_env)
+
+
+def kept_bytes(server: LiveServer, digest: str) -> bytes:
+    """The bytes the server's photo store holds under ``digest`` (its folder or S3)."""
+    store = _store(server)
+    if store is None:
+        return (server.data_dir / "photos" / digest[:2] / digest).read_bytes()
+    return bytes(store.read(digest))
 
 
 def upload_in_chunks(
