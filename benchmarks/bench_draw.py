@@ -60,7 +60,7 @@ def directories(n_entities: int, n_inspectors: int, n_conflicts: int, seed: int)
                 TYPES[n % 5][1],
                 f"大路{n}号",
                 f"村{n % 23}",
-                ("low", "ordinary", "high")[n % 3],
+                ("low", "medium", "high")[n % 3],
             )
         )
     inspectors = [

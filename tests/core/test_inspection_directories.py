@@ -52,12 +52,12 @@ def test_wrong_credit_codes_are_refused_with_the_reason(code, reason):
 
 ENTITY_CSV = (
     "序号,名称,统一社会信用代码,类型,地址,所在村,风险等级,标签\n"
-    "1,华为技术有限公司,914403001922038216,制造,坂田华为基地,坂田村,一般风险,\n"
+    "1,华为技术有限公司,914403001922038216,制造,坂田华为基地,坂田村,中风险,\n"
     '2,深圳市腾讯计算机系统有限公司,91440300708461136T,信息服务,"科技中一路\n腾讯大厦",粤海村,高风险,投诉；重点\n'
     "3,某某小吃店,914403001922038217,餐饮,大路1号,坂田村,低风险,\n"
     "4,,91110108551385082Q,餐饮,大路2号,坂田村,很高,\n"
     "5,小米科技有限责任公司,91110108551385082Q,制造,清河,清河村,low,\n"
-    "6,重复的百度,914403001922038216,信息服务,上地,上地村,ordinary,\n"
+    "6,重复的百度,914403001922038216,信息服务,上地,上地村,medium,\n"
 )
 
 
@@ -96,7 +96,7 @@ def test_a_valid_file_imports_every_row_with_its_codes():
 
 
 def test_a_file_saved_by_older_chinese_excel_in_gb18030_with_english_headers_reads():
-    text = "name,credit_code,type,address,village,risk\n小米科技有限责任公司,91110108551385082Q,制造,清河,清河村,一般风险\n"
+    text = "name,credit_code,type,address,village,risk\n小米科技有限责任公司,91110108551385082Q,制造,清河,清河村,中风险\n"
     assert parse_entities(read_csv(text.encode("gb18030")))[0].name == "小米科技有限责任公司"
 
 
@@ -115,7 +115,7 @@ def test_export_reads_back_as_the_same_rows():
             "制造",
             "坂田",
             "坂田村",
-            "ordinary",
+            "medium",
             ("重点",),
         ),
         Entity("91440300708461136T", "腾讯", "信息服务", "粤海", "粤海村", "high"),

@@ -11,7 +11,7 @@ from xuncha_core.inspections.directories import Conflict, Entity, Inspector
 from xuncha_core.inspections.draw import Prepared, prepare, run_draw
 from xuncha_core.inspections.plans import Plan
 
-RISKS = ("low", "ordinary", "high")
+RISKS = ("low", "medium", "high")
 
 
 def credit_code(n: int, prefix: str = "92350102MA") -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 # code: (Chinese, English)
 RISK_LEVELS: dict[str, tuple[str, str]] = {
     "low": ("低风险", "low risk"),
-    "ordinary": ("一般风险", "ordinary risk"),
+    "medium": ("中风险", "medium risk"),
     "high": ("高风险", "high risk"),
 }
 
