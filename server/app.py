@@ -10,6 +10,8 @@ from fastapi import FastAPI
 from server import errors, photo_store
 from server.db import make_engine
 from server.group_commit import GroupWriter
+from server.inspections import public_page
+from server.inspections import routes as inspections
 from server.ledger.signing import load_or_create_key
 from server.migrations import migrate
 from server.request_guard import RequestGuard
@@ -39,7 +41,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     # The last added runs first: headers go on every answer, even the guard's own refusals.
     app.add_middleware(RequestGuard, engine=engine, settings=settings)
     app.add_middleware(SecurityHeaders)
-    for module in (auth, records, changes, photos, ledger):
+    for module in (auth, records, changes, photos, ledger, inspections, public_page):
         app.include_router(module.router)
     install_docs(app)
 

@@ -23,7 +23,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from xuncha_core.errors import ConflictError, IntegrityError, ValidationError, XunchaError
+from xuncha_core.errors import (
+    ConflictError,
+    ForbiddenError,
+    IntegrityError,
+    NotFoundError,
+    ValidationError,
+    XunchaError,
+)
 from xuncha_core.json_limits import shown
 
 MAX_MESSAGE_CHARS = 2000
@@ -146,6 +153,10 @@ def _status_for(exc: XunchaError) -> int:
         return 409
     if isinstance(exc, IntegrityError):
         return 422
+    if isinstance(exc, NotFoundError):
+        return 404
+    if isinstance(exc, ForbiddenError):
+        return 403
     return 400
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, select
 
 from server import tables as t
 from server.db import is_sqlite, write
+from server.inspections import tables as inspection_tables
 
 APPEND_ONLY_TABLES = ("ledger_entries", "ledger_nodes")
 
@@ -118,6 +119,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "initial schema with append-only ledger", _m0001_initial),
     (2, "ledger entries commit to contents kept beside the ledger", _m0002_ledger_contents),
     (3, "sign-in throttle: failures per account and address", _m0003_sign_in_failures),
+    (4, "random inspections: conflicts of interest and draws", inspection_tables.create),
 ]
 
 

@@ -8,6 +8,7 @@ printed), 2 when the file cannot be read as JSON.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -69,3 +70,16 @@ def _summary(data: dict[str, Any]) -> list[str]:
         )
     )
     return lines
+
+
+def add_commands(sub: Any) -> None:
+    """``draw verify FILE`` on the server's command line (needs no database)."""
+    draw = sub.add_parser("draw", help="random-inspection draws").add_subparsers(
+        dest="draw_command", required=True
+    )
+    v = draw.add_parser(
+        "verify",
+        help="re-run a published draw file offline; confirm it or name the first difference",
+    )
+    v.add_argument("file", help="the draw file, as downloaded from /api/v1/public/draws/{id}")
+    v.set_defaults(func=lambda args: run(args.file, sys.stdout))

@@ -1,0 +1,155 @@
+"""Random inspections end to end on a real server: plan, commit, values, publication, verify (issue 11).
+
+The server runs on a real uvicorn in this process so the test can move its clock
+past the day the named lottery publishes its numbers; SQLite and PostgreSQL both.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from server import demo
+from tests.support.app_server import AppServer, ManualClock
+from xuncha_core.inspections.verify import verify
+
+ROOT = Path(__file__).resolve().parents[2]
+PLAN = {
+    "title": "2026年第一季度邻鄂镇双随机抽查",
+    "matters": ["m-env-01", "m-fire-01"],
+    "strata": [
+        {"id": "high", "name": "高风险", "filter": {"risks": ["high"]}, "percent": "100"},
+        {"id": "others", "name": "其他", "count": 4},
+    ],
+    "inspectors_per_entity": 2,
+    "deadline": "2026-03-31",
+}
+SOURCE = {"description": "中国福利彩票双色球 2026-03-04 开奖号码：红球一组、蓝球一组", "published_on": "2026-03-04",
+          "value_sets": 2}
+VALUES = [[2, 7, 11, 19, 26, 30], [9]]
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def town(tmp_path: Path, database_url: str, clock: ManualClock) -> Iterator[AppServer]:
+    with AppServer(tmp_path / "data", database_url, clock) as srv:
+        demo.fill(srv.app.state.engine, srv.settings, records=0, today=clock.now.date())
+        yield srv
+
+
+def client(srv: AppServer, username: str | None = None) -> httpx.Client:
+    headers = {}
+    if username:
+        r = httpx.post(f"{srv.url}/api/v1/auth/enroll", timeout=30, json={
+            "username": username, "password": demo.DEMO_PASSWORD, "device_name": "test", "kind": "phone"})
+        r.raise_for_status()
+        headers["Authorization"] = f"Bearer {r.json()['token']}"
+    return httpx.Client(base_url=srv.url, headers=headers, timeout=30)
+
+
+def test_a_draw_is_planned_committed_drawn_published_and_verifiable(town: AppServer, clock: ManualClock, tmp_path: Path):
+    office = client(town, "zhou.hb")
+    planned = office.post("/api/v1/inspections/draws", json=PLAN)
+    assert planned.status_code == 201, planned.text
+    draw_id = planned.json()["id"]
+
+    committed = office.post(f"/api/v1/inspections/draws/{draw_id}/commitment", json={"randomness": SOURCE})
+    assert committed.status_code == 200, committed.text
+    commitment = committed.json()["commitment"]
+    entry = httpx.get(f"{town.url}/api/v1/ledger/entries/{commitment['ledger_index']}").json()
+    assert json.dumps(entry).count(commitment["digest"]) == 1  # the public ledger holds the commitment's digest
+
+    early = office.post(f"/api/v1/inspections/draws/{draw_id}/random-values", json={"random_values": VALUES})
+    assert early.status_code == 409 and early.json()["error"]["code"] == "draw.values_not_published_yet"
+
+    clock.now += timedelta(days=2, hours=12)  # the lottery has published
+    drawn = office.post(f"/api/v1/inspections/draws/{draw_id}/random-values", json={"random_values": VALUES})
+    assert drawn.status_code == 200 and drawn.json()["state"] == "published", drawn.text
+    again = office.post(f"/api/v1/inspections/draws/{draw_id}/random-values", json={"random_values": VALUES})
+    assert again.json() == drawn.json()  # a retry answers the same draw
+    other = office.post(f"/api/v1/inspections/draws/{draw_id}/random-values", json={"random_values": [[1], [2]]})
+    assert other.status_code == 409 and other.json()["error"]["code"] == "draw.already_drawn"
+
+    anyone = httpx.Client(base_url=town.url, timeout=30)
+    listed = anyone.get("/api/v1/public/draws").json()["draws"]
+    assert listed == [{"id": draw_id, "title": PLAN["title"], "drawn_at": drawn.json()["drawn_at"]}]
+    file = anyone.get(f"/api/v1/public/draws/{draw_id}").json()
+    assert verify(file).ok and file["commitment"]["ledger_index"] == commitment["ledger_index"]
+    assert all(len(a["inspectors"]) == 2 for a in file["assignments"]["entities"])
+
+    path = tmp_path / "draw.json"
+    path.write_text(json.dumps(file, ensure_ascii=False), encoding="utf-8")
+    confirmed = cli("draw", "verify", str(path))
+    assert confirmed.returncode == 0 and "已确认" in confirmed.stdout and "Confirmed" in confirmed.stdout
+    tampered = copy.deepcopy(file)
+    tampered["assignments"]["entities"][0]["inspectors"].reverse()
+    tampered["assignments"]["entities"][0]["inspectors"][0] = "50011420170025x"
+    path.write_text(json.dumps(tampered, ensure_ascii=False), encoding="utf-8")
+    refuted = cli("draw", "verify", str(path))
+    assert refuted.returncode == 1 and "assignments.entities.0.inspectors" in refuted.stdout
+
+
+def test_both_assigned_officers_receive_the_inspection_on_their_phones(town: AppServer, clock: ManualClock):
+    office = client(town, "zhou.hb")
+    draw_id = office.post("/api/v1/inspections/draws", json=PLAN).json()["id"]
+    office.post(f"/api/v1/inspections/draws/{draw_id}/commitment", json={"randomness": SOURCE}).raise_for_status()
+    clock.now += timedelta(days=3)
+    file = office.post(f"/api/v1/inspections/draws/{draw_id}/random-values", json={"random_values": VALUES})
+    file.raise_for_status()
+    published = httpx.get(f"{town.url}/api/v1/public/draws/{draw_id}").json()
+    xiang = "50011420190031"
+    theirs = {a["entity"] for a in published["assignments"]["entities"] if xiang in a["inspectors"]}
+    assert theirs  # 12 entities, 2 inspectors each, 6 inspectors: everyone has some
+    feed = client(town, "xiang.j").get("/api/v1/sync/changes", params={"after": 0}).json()["changes"]
+    tasks = [c["payload"] for c in feed if c["topic"] == "task"]
+    assert {t["entity"]["credit_code"] for t in tasks} == theirs
+    for task in tasks:
+        assert xiang in {i["cert_no"] for i in task["inspectors"]} and len(task["inspectors"]) == 2
+        assert task["deadline"] == "2026-03-31" and {m["id"] for m in task["matters"]} == {"m-env-01", "m-fire-01"}
+    others = client(town, "wang.cy").get("/api/v1/sync/changes", params={"after": 0}).json()["changes"]
+    assert not [c for c in others if c["topic"] == "task"]  # a supervisor gets nobody's inspections
+
+
+@pytest.mark.parametrize(("who", "status"), [(None, 401), ("xiang.j", 403), ("wang.cy", 403), ("audit.qj", 403)])
+def test_only_office_staff_plan_draws(town: AppServer, who: str | None, status: int):
+    assert client(town, who).post("/api/v1/inspections/draws", json=PLAN).status_code == status
+
+
+@pytest.mark.parametrize(("who", "status"), [(None, 401), ("xiang.j", 403), ("audit.qj", 200), ("tan.lj", 200)])
+def test_office_readers_see_draws_and_field_staff_do_not(town: AppServer, who: str | None, status: int):
+    assert client(town, who).get("/api/v1/inspections/draws").status_code == status
+
+
+def test_a_plan_with_problems_is_refused_with_every_problem_and_nothing_saved(town: AppServer):
+    office = client(town, "zhou.hb")
+    bad = office.post("/api/v1/inspections/draws", json={**PLAN, "inspectors_per_entity": 1, "matters": ["m-nope"]})
+    assert bad.status_code == 422
+    assert {p["code"] for p in bad.json()["error"]["detail"]["problems"]} == {
+        "plan.too_few_inspectors", "plan.unknown_matter"}
+    assert office.get("/api/v1/inspections/draws").json()["draws"] == []
+
+
+def test_a_source_that_has_already_published_cannot_be_committed_to(town: AppServer):
+    office = client(town, "zhou.hb")
+    draw_id = office.post("/api/v1/inspections/draws", json=PLAN).json()["id"]
+    late = office.post(f"/api/v1/inspections/draws/{draw_id}/commitment",
+                       json={"randomness": {**SOURCE, "published_on": "2026-03-02"}})
+    assert late.status_code == 422 and "draw.source_not_future" in late.text
+    assert httpx.get(f"{town.url}/api/v1/public/draws/{draw_id}").status_code == 404
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "server", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
