@@ -31,6 +31,7 @@ from server import tables as t
 from server.accounts import Actor
 from server.db import write
 from server.demo_photos import scene_jpeg
+from server.inspections import demo_draw
 from server.settings import Settings
 from xuncha_core.assessment import CleanerRating, assess_cleaner
 from xuncha_core.content import validate_content
@@ -81,6 +82,7 @@ def fill(engine: Engine, settings: Settings, *, records: int = 60, today: date |
             )
         made = _accounts(conn, town)
         _reference_data(conn, town, sheet_json)
+        demo_draw.fill(conn, today=today or datetime.now(UTC).date())
         actors = {
             u["username"]: _enroll(conn, u["username"])
             for u in town["users"]

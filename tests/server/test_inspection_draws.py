@@ -164,3 +164,15 @@ def test_a_source_that_has_already_published_cannot_be_committed_to(town: AppSer
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "server", *args], cwd=ROOT, capture_output=True, text=True,
                           timeout=120)
+
+
+def test_the_demo_town_has_a_completed_published_draw_that_verifies(town: AppServer):
+    anyone = httpx.Client(base_url=town.url, timeout=30)
+    listed = anyone.get("/api/v1/public/draws").json()["draws"]
+    demo_draws = [d for d in listed if "第一批" in d["title"]]
+    assert len(demo_draws) == 1
+    file = anyone.get(f"/api/v1/public/draws/{demo_draws[0]['id']}").json()
+    assert verify(file).ok
+    assert sum(len(p["candidates"]) for p in file["rfc3797"]["pools"]) == 48  # the whole demo directory
+    recused = {(r["entity"], r["inspector"]) for r in file["recusals"]}
+    assert all((a["entity"], i) not in recused for a in file["assignments"]["entities"] for i in a["inspectors"])
