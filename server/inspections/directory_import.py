@@ -21,7 +21,6 @@ from server.inspections import tables as it
 from server.inspections.directory_store import load
 from server.inspections.spreadsheets import XLSX_MIME, read_xlsx, write_xlsx
 from xuncha_core import ledger_entries
-from xuncha_core.errors import Problem, ValidationError
 from xuncha_core.inspections.directories import Entity
 from xuncha_core.inspections.directory_files import Table, read_csv, write_csv
 from xuncha_core.inspections.directory_rows import (
@@ -82,23 +81,9 @@ def export(conn: Connection, *, kind: str, file_format: str) -> tuple[bytes, str
 
 
 def _entities(conn: Connection, table: Table, actor: Actor, at: str) -> int:
-    rows = parse_entities(table)
     villages = changes.current(conn, topic="village")
-    by_name = {r["key"]: r["key"] for r in villages} | {
-        r["payload"].get("name"): r["key"] for r in villages
-    }
-    unknown = [
-        Problem(
-            f"rows.{line}.village",
-            "directory.unknown_village",
-            f"line {line}: no village is called {e.village!r}; use a village of the town or add it first",
-            f"第 {line} 行：没有名为 {e.village!r} 的村（社区），请填写本镇的村（社区）或先添加",
-        )
-        for (line, _), e in zip(table.rows, rows, strict=True)
-        if e.village not in by_name
-    ]
-    if unknown:
-        raise ValidationError.of(unknown, code="directory.invalid_rows")
+    by_name = {r["key"]: r["key"] for r in villages} | {r["payload"].get("name"): r["key"] for r in villages}
+    rows = parse_entities(table, villages=set(by_name))
     existing = load(conn).entities
     changed = 0
     for e in rows:

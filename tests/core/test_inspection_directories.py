@@ -167,3 +167,10 @@ def test_a_file_that_is_not_text_is_refused_with_a_clear_error():
     with pytest.raises(ValidationError) as caught:
         read_csv(b"\x80\x81\xfe\xff\x00PK\x03\x04" * 10)
     assert caught.value.code == "directory.bad_encoding"
+
+
+def test_an_entity_in_a_village_the_town_does_not_have_is_listed_with_the_other_bad_rows():
+    text = "名称,统一社会信用代码,类型,地址,所在村,风险等级\n甲,914403001922038217,企业,某地,火星村,低风险\n乙,91440300708461136T,企业,某地,石门村,低风险\n"
+    with pytest.raises(ValidationError) as caught:
+        parse_entities(read_csv(text.encode()), villages={"石门村", "shimen"})
+    assert [p.path for p in caught.value.problems] == ["rows.2.village", "rows.2.credit_code"]

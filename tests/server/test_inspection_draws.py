@@ -176,3 +176,36 @@ def test_the_demo_town_has_a_completed_published_draw_that_verifies(town: AppSer
     assert sum(len(p["candidates"]) for p in file["rfc3797"]["pools"]) == 48  # the whole demo directory
     recused = {(r["entity"], r["inspector"]) for r in file["recusals"]}
     assert all((a["entity"], i) not in recused for a in file["assignments"]["entities"] for i in a["inspectors"])
+
+
+def test_a_directory_file_with_broken_rows_is_refused_whole_and_a_valid_workbook_is_imported(town: AppServer):
+    from server.inspections.spreadsheets import write_xlsx
+
+    office = client(town, "zhou.hb")
+    size = httpx.get(f"{town.url}/api/v1/ledger/checkpoint").json()["size"]
+    broken = ("名称,统一社会信用代码,类型,地址,所在村,风险等级\n"
+              "邻鄂镇新开张小吃店,91110108551385082Q,个体工商户,场镇街9号,邻鄂社区,中风险\n"
+              "错码的店,914403001922038217,个体工商户,石门村一组,石门村,低风险\n"
+              "不存在村的店,914403001922038216,企业,某地,火星村,低风险\n")
+    refused = office.post("/api/v1/inspections/directories/entities", content=broken.encode(),
+                          headers={"Content-Type": "text/csv"})
+    assert refused.status_code == 422
+    assert [p["path"] for p in refused.json()["error"]["detail"]["problems"]] == ["rows.3.credit_code",
+                                                                                  "rows.4.village"]
+    assert httpx.get(f"{town.url}/api/v1/ledger/checkpoint").json()["size"] == size  # nothing written
+
+    rows = [["邻鄂镇新开张小吃店", "914403001922038216", "个体工商户", "场镇街9号", "邻鄂社区", "中风险"],
+            ["石门村河边农家乐", "91440300708461136T", "个体工商户", "石门村河坝组", "shimen", "高风险"]]
+    workbook = write_xlsx(["名称", "统一社会信用代码", "类型", "地址", "所在村", "风险等级"], rows)
+    imported = office.post("/api/v1/inspections/directories/entities?format=xlsx", content=workbook,
+                           headers={"Content-Type": "application/octet-stream"})
+    assert imported.json() == {"kind": "entities", "rows": 2, "changed": 2, "unchanged": 0}, imported.text
+    assert httpx.get(f"{town.url}/api/v1/ledger/checkpoint").json()["size"] == size + 2  # a ledger entry each
+    again = office.post("/api/v1/inspections/directories/entities?format=xlsx", content=workbook,
+                        headers={"Content-Type": "application/octet-stream"})
+    assert again.json()["changed"] == 0
+
+    exported = office.get("/api/v1/inspections/directories/entities", params={"format": "csv"})
+    assert exported.status_code == 200 and "914403001922038216,个体工商户,场镇街9号,邻鄂社区,中风险" in exported.text
+    assert client(town, "xiang.j").post("/api/v1/inspections/directories/entities", content=b"x").status_code == 403
+    assert client(town, "audit.qj").get("/api/v1/inspections/directories/conflicts").status_code == 403

@@ -70,8 +70,23 @@ _YES = {"是", "在岗", "yes", "y", "true", "1"}
 _NO = {"否", "不在岗", "离岗", "no", "n", "false", "0"}
 
 
-def parse_entities(table: Table) -> list[Entity]:
-    return _parse("entities", table, _entity, unique="credit_code")
+def parse_entities(table: Table, *, villages: Collection[str] | None = None) -> list[Entity]:
+    """Entities; with ``villages`` (the town's village names and ids) each row must name one of them."""
+
+    def build(line: int, c: Cells, bad: list[Problem]) -> Entity:
+        if villages is not None and c["village"] and c["village"] not in villages:
+            bad.append(
+                _problem(
+                    line,
+                    "village",
+                    "directory.unknown_village",
+                    f"no village is called {c['village']!r}; use a village of the town or add it first",
+                    f"没有名为 {c['village']!r} 的村（社区），请填写本镇的村（社区）或先添加",
+                )
+            )
+        return _entity(line, c, bad)
+
+    return _parse("entities", table, build, unique="credit_code")
 
 
 def parse_inspectors(table: Table) -> list[Inspector]:
