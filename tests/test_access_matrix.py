@@ -71,6 +71,20 @@ EXPECTED: dict[tuple[str, str], object] = {
     ("GET", "/api/v1/uploads/{sha256}"): FIELD,
     ("HEAD", "/api/v1/uploads/{sha256}"): FIELD,
     ("PATCH", "/api/v1/uploads/{sha256}"): FIELD,
+    # random inspections (issue 11): the office plans and draws, the read roles watch, anyone sees what is published
+    ("POST", "/api/v1/inspections/draws"): frozenset({"office_reviewer", "admin"}),
+    ("GET", "/api/v1/inspections/draws"): READ,
+    ("GET", "/api/v1/inspections/draws/{draw_id}"): READ,
+    ("POST", "/api/v1/inspections/draws/{draw_id}/commitment"): frozenset({"office_reviewer", "admin"}),
+    ("POST", "/api/v1/inspections/draws/{draw_id}/random-values"): frozenset({"office_reviewer", "admin"}),
+    ("GET", "/api/v1/inspections/publication"): READ,
+    ("GET", "/api/v1/inspections/directories/{kind}"): frozenset({"office_reviewer", "admin"}),
+    ("POST", "/api/v1/inspections/directories/{kind}"): frozenset({"office_reviewer", "admin"}),
+    ("GET", "/api/v1/public/draws"): PUBLIC,
+    ("GET", "/api/v1/public/draws/{draw_id}"): PUBLIC,
+    ("GET", "/public/"): PUBLIC,
+    ("GET", "/public/draws/{draw_id}"): PUBLIC,
+    ("GET", "/public/static/public.css"): PUBLIC,
 }
 # Calling these ends the caller's own session, so each call gets a device of its own.
 SELF_REVOKING = {("POST", "/api/v1/auth/sign-out")}
@@ -82,6 +96,8 @@ PATH_VALUES = {
     "sha256": "ab" * 32,
     "record_id": "00000000-0000-4000-8000-000000000000",
     "device_id": "00000000-0000-4000-8000-000000000001",
+    "kind": "conflicts",
+    "draw_id": "2026-03-02-00000000",
 }
 
 
