@@ -139,10 +139,12 @@ def test_every_route_is_listed_in_the_access_table(tmp_path: Path) -> None:
     assert sorted(EXPECTED.keys() - actual) == [], "EXPECTED lists routes the app no longer has"
 
 
-def test_the_public_routes_are_exactly_ledger_health_enrollment_and_docs() -> None:
+def test_the_public_routes_are_exactly_ledger_health_enrollment_docs_and_the_public_page() -> None:
     public = sorted(path for (_m, path), who in EXPECTED.items() if who == PUBLIC)
     for path in public:
-        assert path.startswith(("/api/v1/ledger/", "/api/v1/public/", "/docs", "/redoc", "/openapi")) or path in (
+        assert path.startswith(
+            ("/api/v1/ledger/", "/api/v1/public/", "/public/", "/docs", "/redoc", "/openapi")
+        ) or path in (
             "/api/v1/health",
             "/api/v1/auth/enroll",
         ), path
