@@ -6,7 +6,7 @@ Measures records per second for 1 and 8 concurrent clients, each sending
 single-record POSTs and then batch POSTs. Every record is a new revision, so
 every one is a ledger append in the same transaction as its rows. Goal: at
 least 500 records/s on a 2-core machine. Concurrent single POSTs share commits
-(server.group_commit); one client's POSTs cannot, so each pays a whole fsync.
+(server.infra.writer); one client's POSTs cannot, so each pays a whole fsync.
 
 It first times ``GET /api/v1/health`` (no auth, no database) with the same
 clients: the floor a bare HTTP round trip sets here, client included.

@@ -31,9 +31,10 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from server.db import make_engine, write  # noqa: E402
+from server.infra.db import make_engine  # noqa: E402
+from server.infra.migrations import migrate  # noqa: E402
 from server.ledger import store  # noqa: E402
-from server.migrations import migrate  # noqa: E402
+from tests.support.databases import write  # noqa: E402
 from xuncha_core import checkpoint, ledger_entries  # noqa: E402
 from xuncha_core.ledger_entries import NewEntry  # noqa: E402
 from xuncha_core.merkle import verify_inclusion  # noqa: E402

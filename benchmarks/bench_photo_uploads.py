@@ -30,8 +30,8 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from server.photo_checks import inspect_photo  # noqa: E402
-from server.settings import Settings  # noqa: E402
+from server.infra.settings import Settings  # noqa: E402
+from server.photos.checks import inspect_photo  # noqa: E402
 from tests.support.live_server import LiveServer, free_port  # noqa: E402
 
 SINK = textwrap.dedent(

@@ -5,11 +5,7 @@ machine) a web app that any browser on the machine can open, served with the
 bundled Flutter client (no CDN). ``python -m field_app sync --data DIR --server URL``
 runs one headless sync instead.
 
-Environment (all optional):
-    XUNCHA_FIELD_DATA   data folder (default: FLET_APP_STORAGE_DATA/xuncha, else ~/.xuncha-field)
-    XUNCHA_FIELD_PORT   web port when there is no display (default 8550)
-    XUNCHA_FIELD_HOST   web address to listen on (default 127.0.0.1)
-    XUNCHA_SERVER_URL   server address pre-filled on the sign-in screen
+The environment variables it reads are listed in ``field_app.settings``.
 """
 
 from __future__ import annotations
@@ -19,7 +15,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-DEFAULT_PORT = 8550
+from field_app.settings import DEFAULT_PORT
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -41,22 +37,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run_app(*, data: str | None = None, web: bool = False, port: int | None = None) -> None:
     import flet as ft
 
+    from field_app import settings
     from field_app.paths import data_dir
     from field_app.ui import theme
     from field_app.ui.app import Services, make_main
 
-    headless = sys.platform.startswith("linux") and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY")
-    packaged = bool(os.environ.get("FLET_APP_STORAGE_DATA")) and not os.environ.get("XUNCHA_FIELD_DATA")
-    web = web or (headless and not packaged)
-    if web:
+    env = settings.current()
+    web = web or (not env.has_display and not env.packaged)
+    if web:  # how Flet is told to serve the web client (its own variables)
         os.environ["FLET_FORCE_WEB_SERVER"] = "1"
-        os.environ.setdefault("FLET_SERVER_IP", os.environ.get("XUNCHA_FIELD_HOST", "127.0.0.1"))
+        os.environ.setdefault("FLET_SERVER_IP", env.host)
     services = Services.open(data_dir(data))
     ft.run(
         make_main(services),
         assets_dir=str(theme.ASSETS_DIR),
         view=ft.AppView.WEB_BROWSER if web else ft.AppView.FLET_APP,
-        port=(port or int(os.environ.get("XUNCHA_FIELD_PORT") or DEFAULT_PORT)) if web else 0,
+        port=(port or env.port) if web else 0,
         no_cdn=True,
     )
 

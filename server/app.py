@@ -1,30 +1,34 @@
-"""The FastAPI application: settings, engine, migrations, clock, middleware, error handlers, routers."""
+"""The FastAPI application: it only wires the pieces together.
+
+Settings, the engine (migrated), the one writer, the one clock and the signing key go
+on ``app.state`` (``server.infra.deps`` hands them to routes); errors are answered in
+one place (``server.infra.http_errors``); then each feature package's router.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
-
 from fastapi import FastAPI
 
-from server import errors, photo_store
-from server.db import make_engine
-from server.group_commit import GroupWriter
+from server.accounts import routes as accounts
+from server.infra import http_errors
+from server.infra.clock import Clock, utc_now
+from server.infra.db import make_engine
+from server.infra.migrations import migrate
+from server.infra.request_guard import RequestGuard
+from server.infra.security_headers import SecurityHeaders, install_docs
+from server.infra.settings import Settings
+from server.infra.writer import writer_for
 from server.inspections import public_page
 from server.inspections import routes as inspections
+from server.ledger import routes as ledger
 from server.ledger.signing import load_or_create_key
-from server.migrations import migrate
-from server.request_guard import RequestGuard
-from server.routers import auth, changes, ledger, photos, records
-from server.security_headers import SecurityHeaders, install_docs
-from server.settings import Settings
+from server.photos import routes as photos
+from server.photos import store as photo_store
+from server.records import routes as records
+from server.reference import routes as reference
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime] = utc_now) -> FastAPI:
+def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> FastAPI:
     """The server. ``clock`` is what sign-in throttling reads the time from (tests move it)."""
     settings = settings or Settings.from_env()
     settings.ensure_dirs()
@@ -35,14 +39,14 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     app.state.settings = settings
     app.state.engine = engine
     app.state.clock = clock
-    app.state.group_writer = GroupWriter(engine)  # record intake: many requests, one commit
+    app.state.group_writer = writer_for(engine)
     app.state.signing_key = load_or_create_key(settings.signing_key_path)
-    errors.install_handlers(app)
+    http_errors.install_handlers(app)
     # The last added runs first: headers go on every answer, even the guard's own refusals.
     app.add_middleware(RequestGuard, engine=engine, settings=settings)
     app.add_middleware(SecurityHeaders)
-    for module in (auth, records, changes, photos, ledger, inspections, public_page):
-        app.include_router(module.router)
+    for package in (accounts, records, reference, photos, ledger, inspections, public_page):
+        app.include_router(package.router)
     install_docs(app)
 
     @app.get("/api/v1/health", tags=["meta"])

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
 import argparse
 import getpass
 import sys
 
-from server.settings import Settings
+from server.infra.settings import Settings
+from xuncha_core.errors import ConflictError
 
 
-def _engine(settings: Settings):  # type: ignore[no-untyped-def]
-    from server.db import make_engine
-    from server.migrations import migrate
+def _engine(settings: Settings) -> Engine:
+    from server.infra.db import make_engine
+    from server.infra.migrations import migrate
 
     settings.ensure_dirs()
     engine = make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
@@ -39,13 +45,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:
-    from server import accounts
-    from server.db import write
+    from server.accounts import accounts
+    from server.infra.writer import write
 
     password = None if args.no_password else _read_password("Password / 密码: ")
     engine = _engine(Settings.from_env())
-    with write(engine) as conn:
-        accounts.create_user(
+    write(
+        engine,
+        lambda conn: accounts.create_user(
             conn,
             username=args.name,
             role=args.role,
@@ -53,42 +60,41 @@ def cmd_user_add(args: argparse.Namespace) -> int:
             display_name=args.display_name,
             cert_no=args.cert_no,
             unit=args.unit,
-        )
+        ),
+    )
     print(f"user {args.name} ({args.role}) created")
     return 0
 
 
 def cmd_user_code(args: argparse.Namespace) -> int:
-    from server import accounts
-    from server.db import write
+    from server.accounts import accounts
+    from server.infra.writer import write
 
     engine = _engine(Settings.from_env())
-    with write(engine) as conn:
-        result = accounts.issue_enrollment_code(conn, username=args.name, issued_by=None)
+    result = write(engine, lambda conn: accounts.issue_enrollment_code(conn, username=args.name, issued_by=None))
     print(f"enrollment code for {args.name}: {result['code']} (expires {result['expires_at'][:16]})")
     return 0
 
 
 def cmd_device_revoke(args: argparse.Namespace) -> int:
-    from server import accounts
-    from server.db import write
+    from server.accounts import accounts
+    from server.infra.writer import write
 
     engine = _engine(Settings.from_env())
-    with write(engine) as conn:
-        accounts.revoke_device(conn, device_id=args.device_id, reason=args.reason, by=None)
+    write(engine, lambda conn: accounts.revoke_device(conn, device_id=args.device_id, reason=args.reason, by=None))
     print(f"device {args.device_id} revoked")
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from server import demo
+    from server.demo import town as demo
 
     settings = Settings.from_env()
     engine = _engine(settings)
     try:
         made = demo.fill(engine, settings, records=args.records)
-    except demo.DemoRefused as exc:
-        print(exc, file=sys.stderr)
+    except ConflictError as exc:  # demo.not_fresh
+        print(f"{exc.message} / {exc.message_zh}", file=sys.stderr)
         return 1
     finally:
         engine.dispose()

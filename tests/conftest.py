@@ -1,13 +1,22 @@
+"""Fixtures every group of tests shares: paths, fresh databases on each backend, live servers.
+
+Nothing here imports SQLAlchemy or FastAPI at module level, so the phone's tests
+(tests/field_app) run with only the phone's dependencies installed.
+"""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy import Engine
 
 from tests.support.databases import backends, fresh_database
 from tests.support.live_server import LiveServer
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -29,8 +38,8 @@ def sqlite_url(tmp_path: Path) -> str:
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
     """A migrated engine on each backend."""
-    from server.db import make_engine
-    from server.migrations import migrate
+    from server.infra.db import make_engine
+    from server.infra.migrations import migrate
 
     eng = make_engine(database_url)
     migrate(eng)

@@ -134,57 +134,16 @@ def parse_cleaner_rules(
             )
         ]
     values: dict[str, Any] = {}
-    layout = {
-        "attendance": {"max_points": "attendance_max", "per_absent_day": "per_absent_day"},
-        "on_post": {
-            "max_points": "on_post_max",
-            "per_late_block": "per_late_block",
-            "late_block_minutes": "late_block_minutes",
-            "per_left_post": "per_left_post",
-        },
-        "cleanliness": {"max_points": "cleanliness_max", "per_dirty_spot": "per_dirty_spot"},
-    }
-    for part, fields in layout.items():
+    for part, fields in _LAYOUT.items():
         block = data.get(part, {})
         if not isinstance(block, dict):
             problems.append(
-                Problem(
-                    f"{path}.{part}",
-                    "sheet.bad_cleaner_assessment",
-                    f"{part} must be an object",
-                    f"{part} 必须是对象",
-                )
+                Problem(f"{path}.{part}", "sheet.bad_cleaner_assessment", f"{part} must be an object", f"{part} 必须是对象")
             )
             continue
         for key, attr in fields.items():
-            if key not in block:
-                continue
-            raw = block[key]
-            if attr == "late_block_minutes":
-                if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= 240:
-                    problems.append(
-                        Problem(
-                            f"{path}.{part}.{key}",
-                            "sheet.bad_number",
-                            "late_block_minutes must be a whole number from 1 to 240",
-                            "迟到计扣分钟数必须是 1–240 的整数",
-                        )
-                    )
-                else:
-                    values[attr] = raw
-                continue
-            parsed = as_points(raw)
-            if parsed is None:
-                problems.append(
-                    Problem(
-                        f"{path}.{part}.{key}",
-                        "sheet.bad_number",
-                        f"{key} must be a number from 0 to 1000 with at most two decimals",
-                        f"{key} 必须是 0–1000 之间、最多两位小数的数",
-                    )
-                )
-            else:
-                values[attr] = parsed
+            if key in block:
+                _read_figure(values, problems, f"{path}.{part}.{key}", key, attr, block[key])
     if "base_pay_share" in data:
         share = as_points(data["base_pay_share"])
         if share is None or share > 1:
@@ -210,6 +169,47 @@ def parse_cleaner_rules(
             )
         )
     return rules, problems
+
+
+_LAYOUT = {
+    "attendance": {"max_points": "attendance_max", "per_absent_day": "per_absent_day"},
+    "on_post": {
+        "max_points": "on_post_max",
+        "per_late_block": "per_late_block",
+        "late_block_minutes": "late_block_minutes",
+        "per_left_post": "per_left_post",
+    },
+    "cleanliness": {"max_points": "cleanliness_max", "per_dirty_spot": "per_dirty_spot"},
+}
+
+
+def _read_figure(values: dict[str, Any], problems: list[Problem], where: str, key: str, attr: str, raw: Any) -> None:
+    """One figure of the block into ``values[attr]``, or its problem."""
+    if attr == "late_block_minutes":
+        if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= 240:
+            problems.append(
+                Problem(
+                    where,
+                    "sheet.bad_number",
+                    "late_block_minutes must be a whole number from 1 to 240",
+                    "迟到计扣分钟数必须是 1–240 的整数",
+                )
+            )
+        else:
+            values[attr] = raw
+        return
+    parsed = as_points(raw)
+    if parsed is None:
+        problems.append(
+            Problem(
+                where,
+                "sheet.bad_number",
+                f"{key} must be a number from 0 to 1000 with at most two decimals",
+                f"{key} 必须是 0–1000 之间、最多两位小数的数",
+            )
+        )
+    else:
+        values[attr] = parsed
 
 
 def _floored(maximum: Decimal, deducted: Decimal) -> Decimal:

@@ -59,13 +59,12 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from xuncha_core.assessment import CleanerRating, assess_cleaner
 from xuncha_core.content_checks import Checker
 from xuncha_core.errors import Problem
 from xuncha_core.inspection_results import NOTHING_FOUND, RESULT_CATEGORIES
-from xuncha_core.points import HUNDREDTH, points_json
 from xuncha_core.records import RECORD_KINDS
-from xuncha_core.scoring import Deduction, ScoringSheet, deduction_points, score_check
+from xuncha_core.remediation_check import check_remediation, cleaner_ratings
+from xuncha_core.scoring import ScoringSheet
 
 
 def _names(text: str) -> frozenset[str]:
@@ -130,7 +129,7 @@ def validate_content(
     required, optional = _FIELDS[kind]
     c.fields(content, "", required, optional)
     if kind == "remediation_check":
-        _remediation_check(c, content, sheet)
+        check_remediation(c, content, sheet)
     elif kind == "recheck":
         _recheck(c, content)
     elif kind == "inspection_result":
@@ -154,196 +153,6 @@ def content_photos(kind: str, content: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def _remediation_check(c: Checker, content: dict[str, Any], sheet: ScoringSheet | None) -> None:
-    c.ident(content, "village_id", "")
-    c.month(content, "month", "")
-    c.ident(content, "sheet_id", "")
-    c.integer(content, "sheet_version", "", 1, 1_000_000)
-    check_date = c.time(content, "inspected_at", "")
-    c.text(content, "recorder", "", max_len=128)
-    c.location(content, "location", "")
-    if "note" in content:
-        c.text(content, "note", "", allow_empty=True)
-    c.points(content, "total_score", "")
-    if sheet is not None and (content.get("sheet_id"), content.get("sheet_version")) != (
-        sheet.id,
-        sheet.version,
-    ):
-        c.bad(
-            "sheet_id",
-            "check.sheet_mismatch",
-            f"this check was scored on sheet {content.get('sheet_id')!r} v{content.get('sheet_version')!r}, "
-            f"but sheet {sheet.id!r} v{sheet.version} was given; score it again on the current sheet",
-            f"本次检查使用的评分表为 {content.get('sheet_id')!r} 第 {content.get('sheet_version')!r} 版，"
-            f"与 {sheet.id!r} 第 {sheet.version} 版不符，请按现行评分表重新评分",
-        )
-        sheet = None
-
-    deduction_ids: set[str] = set()
-    scored: list[Deduction] = []
-    for n, d in c.objects(content, "deductions", "", min_len=0, max_len=500):
-        path = f"deductions.{n}."
-        c.fields(
-            d,
-            path,
-            {"deduction_id", "item_id", "rule_id", "count", "points", "note", "photos", "location"},
-        )
-        did = c.uuid(d, "deduction_id", path)
-        if did and did in deduction_ids:
-            c.bad(
-                f"{path}deduction_id",
-                "check.duplicate_id",
-                "this deduction_id is used twice; give each its own",
-                "扣分编号重复，每条扣分须有自己的编号",
-            )
-        raw_id = d.get("deduction_id")
-        deduction_ids.add(raw_id if isinstance(raw_id, str) else "")
-        item_id = c.ident(d, "item_id", path)
-        rule_id = c.ident(d, "rule_id", path)
-        count = c.integer(d, "count", path, 1, 10_000)
-        c.text(d, "note", path, allow_empty=True)
-        photos = c.photos(d, "photos", path)
-        c.location(d, "location", path)
-        stored = c.points(d, "points", path)
-        if sheet is None or item_id is None or rule_id is None:
-            continue
-        item, rule = sheet.item(item_id), sheet.rule(item_id, rule_id)
-        if item is None:
-            c.bad(
-                f"{path}item_id",
-                "check.unknown_item",
-                f"item {item_id!r} is not on the scoring sheet",
-                f"评分表中没有项目 {item_id!r}",
-            )
-            continue
-        if rule is None:
-            c.bad(
-                f"{path}rule_id",
-                "check.unknown_rule",
-                f"rule {rule_id!r} is not under item {item.name_en or item.id}",
-                f"项目「{item.name}」下没有扣分规则 {rule_id!r}",
-            )
-            continue
-        if rule.photo_required and photos is not None and not photos:
-            c.bad(
-                f"{path}photos",
-                "check.photo_required",
-                f"“{rule.name_en or rule.name}” needs at least one photo; take or pick one",
-                f"「{rule.name}」至少需要一张照片，请拍照或从相册选择",
-            )
-        if count is None:
-            continue
-        if rule.max_units is not None and count > rule.max_units:
-            c.bad(
-                f"{path}count",
-                "check.too_many_units",
-                f"“{rule.name_en or rule.name}” counts at most {rule.max_units} {rule.unit}; the count is {count}",
-                f"「{rule.name}」最多计 {rule.max_units} {rule.unit}，当前为 {count}",
-            )
-        scored.append(Deduction(item_id, rule_id, count))
-        expected = deduction_points(item, rule, count)
-        if stored is not None and stored != expected:
-            c.bad(
-                f"{path}points",
-                "check.points_mismatch",
-                f"points are {points_json(stored)} but {count} × “{rule.name_en or rule.name}” "
-                f"takes {points_json(expected)}; recompute the score",
-                f"扣分为 {points_json(stored)}，按「{rule.name}」计 {count} {rule.unit} 应扣 "
-                f"{points_json(expected)}，请重新计算",
-            )
-
-    _cleaner_ratings(c, content, sheet, min_len=0)
-
-    for n, o in c.objects(content, "orders", "", min_len=0, max_len=200):
-        path = f"orders.{n}."
-        c.fields(
-            o,
-            path,
-            {"order_id", "title", "description", "deduction_ids", "deadline", "responsible"},
-        )
-        c.uuid(o, "order_id", path)
-        c.text(o, "title", path, max_len=200)
-        c.text(o, "description", path, allow_empty=True)
-        c.text(o, "responsible", path, max_len=128)
-        deadline = c.date(o, "deadline", path)
-        if deadline and check_date and deadline < check_date.date():
-            c.bad(
-                f"{path}deadline",
-                "order.deadline_past",
-                f"the deadline {deadline} is before the check on {check_date.date()}; pick a later date",
-                f"整改期限 {deadline} 早于检查日期 {check_date.date()}，请选择之后的日期",
-            )
-        refs = c.ids(o, "deduction_ids", path, min_len=1)
-        if not isinstance(content.get("deductions"), list):
-            continue  # the deductions themselves are already reported
-        for k, ref in enumerate(refs or []):
-            if ref not in deduction_ids:
-                c.bad(
-                    f"{path}deduction_ids.{k}",
-                    "order.unknown_deduction",
-                    f"deduction {ref} is not in this check; link the order to one of its deductions",
-                    f"本次检查中没有扣分 {ref}，整改通知须关联本次检查的扣分",
-                )
-
-    if sheet is not None and not c.has_problems_under("deductions"):
-        expected_total = score_check(sheet, scored).total
-        stored_total = c.points(content, "total_score", "", report=False)
-        if stored_total is not None and stored_total != expected_total:
-            c.bad(
-                "total_score",
-                "check.total_mismatch",
-                f"total_score is {points_json(stored_total)} but the deductions give "
-                f"{points_json(expected_total)}; recompute the score",
-                f"总分为 {points_json(stored_total)}，按扣分计算应为 {points_json(expected_total)}，请重新计算",
-            )
-
-
-def _cleaner_ratings(
-    c: Checker, content: dict[str, Any], sheet: ScoringSheet | None, *, min_len: int
-) -> None:
-    seen: set[str] = set()
-    for n, r in c.objects(content, "cleaner_ratings", "", min_len=min_len, max_len=500):
-        path = f"cleaner_ratings.{n}."
-        c.fields(
-            r,
-            path,
-            {
-                "cleaner_id",
-                "absent_days",
-                "late_minutes",
-                "left_post_times",
-                "dirty_spots",
-                "score",
-            },
-        )
-        cid = c.ident(r, "cleaner_id", path)
-        if cid and cid in seen:
-            c.bad(
-                f"{path}cleaner_id",
-                "assessment.duplicate_cleaner",
-                "this cleaner is rated twice; rate each once",
-                "同一保洁员被重复评分，每人只评一次",
-            )
-        seen.add(cid or "")
-        absent = c.integer(r, "absent_days", path, 0, 31)
-        late = c.integer(r, "late_minutes", path, 0, 31 * 24 * 60)
-        left = c.integer(r, "left_post_times", path, 0, 1000)
-        dirty = c.integer(r, "dirty_spots", path, 0, 10_000)
-        score = c.points(r, "score", path, maximum=100)
-        if sheet is None or None in (cid, absent, late, left, dirty, score):
-            continue
-        expected = assess_cleaner(
-            CleanerRating(cid, absent, late, left, dirty), sheet.cleaner_assessment
-        ).score  # type: ignore[arg-type]
-        if score != expected.quantize(HUNDREDTH):
-            c.bad(
-                f"{path}score",
-                "assessment.score_mismatch",
-                f"score is {points_json(score)} but the ratings give {points_json(expected)}; recompute it",  # type: ignore[arg-type]
-                f"得分为 {points_json(score)}，按各项评分应为 {points_json(expected)}，请重新计算",
-            )  # type: ignore[arg-type]
-
-
 def _routine_assessment(c: Checker, content: dict[str, Any], sheet: ScoringSheet | None) -> None:
     c.ident(content, "village_id", "")
     c.month(content, "month", "")
@@ -355,7 +164,7 @@ def _routine_assessment(c: Checker, content: dict[str, Any], sheet: ScoringSheet
         c.integer(content, "sheet_version", "", 1, 1_000_000)
     if "note" in content:
         c.text(content, "note", "", allow_empty=True)
-    _cleaner_ratings(c, content, sheet, min_len=1)
+    cleaner_ratings(c, content, sheet, min_len=1)
 
 
 def _recheck(c: Checker, content: dict[str, Any]) -> None:

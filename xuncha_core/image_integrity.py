@@ -22,7 +22,7 @@ than its data holds, would then pass as a whole photo. These rules refuse it:
 
   ``default_jpeg_engine()`` is the one seam that picks: libvips where importable, the
   walk otherwise. The two refuse exactly the same files with the same codes
-  (``tests/test_jpeg_engines.py``).
+  (``tests/core/test_jpeg_engines.py``).
 * HEIF: no box and no item's data reaches past the end of the file
   (``xuncha_core.heif_layout``); this needs no HEIF decoder.
 * Any format: the decoded picture has the size its header declared.

@@ -21,7 +21,8 @@ import math
 from typing import Any
 
 from xuncha_core.canonical import canonical_bytes
-from xuncha_core.errors import Problem
+from xuncha_core.errors import Problem, shown
+from xuncha_core.errors import is_unicode as _is_unicode
 
 MAX_DEPTH = 32
 """Objects and arrays nested in one document (``{}`` is depth 1). Real records reach about 5."""
@@ -148,24 +149,6 @@ def text_problem(value: str, *, path: str = "") -> Problem | None:
             "文本中含有空字符（\\u0000），无法保存，请删除。",
         )
     return None
-
-
-def shown(text: str, limit: int = _MAX_PATH_CHARS) -> str:
-    """``text`` made safe to echo in an error: lone surrogates as ``\\udXXX``, cut to ``limit``."""
-    if not _is_unicode(text):
-        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _is_unicode(text: str) -> bool:
-    """True if ``text`` is a sequence of Unicode scalar values (UTF-8 can encode it)."""
-    if text.isascii():
-        return True
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _too_deep(where: str, limit: int) -> Problem:

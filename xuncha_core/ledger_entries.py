@@ -41,8 +41,7 @@ Entries appended before commitments existed are *legacy* entries: their hashed t
 is the whole entry, content included. They cannot change (their leaf hashes are in
 receipts), so the public ledger withholds their text. ``parse`` tells a committed
 form from a legacy text; ``legacy_record_accepted`` rebuilds a legacy record.accepted
-text from the envelope and receipt a phone holds. Errors are ``IntegrityError``s with
-a ``message_zh`` in their detail.
+text from the envelope and receipt a phone holds. Errors are ``IntegrityError``s.
 """
 
 from __future__ import annotations
@@ -318,4 +317,4 @@ def _object(entry: str | Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _error(code: str, message: str, message_zh: str, detail: dict[str, Any] | None = None) -> IntegrityError:
-    return IntegrityError(code=code, message=message, detail={"message_zh": message_zh, **(detail or {})})
+    return IntegrityError(code=code, message=message, message_zh=message_zh, detail=dict(detail or {}))

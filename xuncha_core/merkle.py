@@ -222,17 +222,8 @@ def verify_consistency(
     _check_hashes("proof", proof)
     if not 0 <= first <= second:
         raise _fail(f"the first size {first} is larger than the second {second}: a log never shrinks")
-    if first == second:
-        if proof:
-            raise _fail("trees of equal size need an empty consistency proof")
-        if first_root != second_root:
-            raise _fail(f"two different roots for the same size {first}: the log forked")
-        return
-    if first == 0:
-        if proof:
-            raise _fail("a consistency proof from the empty tree must be empty")
-        if first_root != EMPTY_ROOT:
-            raise _fail("the root given for size 0 is not the empty-tree hash")
+    if first == second or first == 0:
+        _check_trivial_consistency(first, second, proof, first_root, second_root)
         return
     if not proof:
         raise _fail(f"the consistency proof from {first} to {second} is empty")
@@ -272,3 +263,19 @@ def verify_consistency(
             first=first,
             second=second,
         )
+
+
+def _check_trivial_consistency(
+    first: int, second: int, proof: Sequence[bytes], first_root: bytes, second_root: bytes
+) -> None:
+    """Equal sizes, or from the empty tree: no proof, and the roots say it all."""
+    if first == second:
+        if proof:
+            raise _fail("trees of equal size need an empty consistency proof")
+        if first_root != second_root:
+            raise _fail(f"two different roots for the same size {first}: the log forked")
+        return
+    if proof:
+        raise _fail("a consistency proof from the empty tree must be empty")
+    if first_root != EMPTY_ROOT:
+        raise _fail("the root given for size 0 is not the empty-tree hash")

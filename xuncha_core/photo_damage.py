@@ -10,7 +10,7 @@
                                      hierarchical), whose data this check cannot read
 
 The phone and the server raise these with the same codes; each wraps them in its own
-error type (``field_app.photos.PhotoUnreadable``, the server's 422 ``ApiError``).
+error type (``field_app.photos.PhotoUnreadable``; the server answers them as they are, 422).
 """
 
 from __future__ import annotations
@@ -23,15 +23,7 @@ from xuncha_core.errors import IntegrityError
 
 @dataclass
 class PhotoDamaged(IntegrityError):
-    message_zh: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "message": self.message,
-            "message_zh": self.message_zh,
-            "detail": dict(self.detail),
-        }
+    pass
 
 
 def truncated(reason: str, **detail: Any) -> PhotoDamaged:

@@ -43,8 +43,3 @@ def points_json(value: Decimal) -> int | float:
         return int(value)
     return float(value)
 
-
-def same_points(a: Any, b: Decimal) -> bool:
-    """True when the JSON number ``a`` is exactly the points ``b``."""
-    parsed = as_points(a)
-    return parsed is not None and parsed == b

@@ -13,24 +13,21 @@ the envelope the phone holds, and raises ``IntegrityError`` unless:
 A legacy entry (before commitments existed) is withheld by the public ledger: the phone
 rebuilds its text from the envelope and the receipt and checks that instead, so old
 receipts keep verifying. Inclusion in the signed tree is checked apart
-(``xuncha_core.merkle``). Each error carries a ``message_zh`` in its detail.
+(``xuncha_core.merkle``). Each error carries its ``message_zh``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from typing import Any
 
 from xuncha_core import ledger_entries
-from xuncha_core.canonical import canonical_bytes
 from xuncha_core.errors import IntegrityError
 from xuncha_core.merkle import leaf_hash
+from xuncha_core.records import envelope_digest
 
-
-def envelope_digest(envelope: Mapping[str, Any]) -> str:
-    return hashlib.sha256(canonical_bytes(dict(envelope))).hexdigest()
+__all__ = ["check_entry", "envelope_digest"]
 
 
 def check_entry(entry: str | None, receipt: Mapping[str, Any], envelope: Mapping[str, Any] | None = None) -> None:
@@ -44,7 +41,7 @@ def check_entry(entry: str | None, receipt: Mapping[str, Any], envelope: Mapping
                 code="receipt.entry_withheld",
                 message=f"ledger entry {index} predates public commitments and is withheld; "
                 "this phone no longer holds the revision's envelope to rebuild it",
-                detail={"message_zh": "该账本条目为旧格式，已不公开；本机没有该版本的记录内容，无法核对"},
+                message_zh="该账本条目为旧格式，已不公开；本机没有该版本的记录内容，无法核对",
             )
         entry = ledger_entries.legacy_record_accepted(
             envelope, digest=str(receipt["digest"]), received_at=str(receipt["received_at"])
@@ -55,7 +52,7 @@ def check_entry(entry: str | None, receipt: Mapping[str, Any], envelope: Mapping
         raise IntegrityError(
             code="receipt.leaf_mismatch",
             message=f"ledger entry {index} does not hash to the receipt's leaf hash",
-            detail={"message_zh": "账本条目与回执的叶哈希不符"},
+            message_zh="账本条目与回执的叶哈希不符",
         )
     try:
         committed = ledger_entries.parse(entry)
@@ -79,5 +76,5 @@ def _mismatch(receipt: Mapping[str, Any]) -> IntegrityError:
         code="receipt.entry_mismatch",
         message=f"ledger entry {receipt['ledger_index']} is not revision {receipt['revision']} "
         f"of record {receipt['record_id']}",
-        detail={"message_zh": "账本条目不是该记录的这一版本"},
+        message_zh="账本条目不是该记录的这一版本",
     )

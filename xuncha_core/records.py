@@ -21,13 +21,13 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from xuncha_core import json_limits
-from xuncha_core.canonical import canonical_bytes
+from xuncha_core.canonical import canonical_bytes, canonical_text
 from xuncha_core.errors import Problem, ValidationError
 
 RECORD_KINDS: tuple[str, ...] = (
@@ -93,12 +93,18 @@ class RecordRevision:
         return envelope_digest(self.as_dict())
 
 
-def envelope_digest(envelope: dict[str, Any]) -> str:
+def envelope_digest(envelope: Mapping[str, Any]) -> str:
     """SHA-256 (hex) of an envelope's canonical JSON, as stored (``RecordRevision.as_dict``).
 
     The ``digest`` of the revision's receipt, and what the next revision names as ``base_digest``.
+    This is the record digest rule; the phone, the server and an auditor all use it.
     """
-    return hashlib.sha256(canonical_bytes(envelope)).hexdigest()
+    return digest_of_text(canonical_text(dict(envelope)))
+
+
+def digest_of_text(envelope_text: str) -> str:
+    """``envelope_digest`` of an envelope whose canonical JSON is already made."""
+    return hashlib.sha256(envelope_text.encode("utf-8")).hexdigest()
 
 
 def parse_record(data: Any) -> RecordRevision:
@@ -142,26 +148,8 @@ def parse_record(data: Any) -> RecordRevision:
     if gps_time is not None and (not isinstance(gps_time, str) or not _is_iso_time(gps_time)):
         bad("gps_time", "record.bad_time", "gps_time must be null or an ISO 8601 time with a UTC offset")
     content = data.get("content")
-    if not isinstance(content, dict):
-        bad("content", "record.bad_content", "content must be a JSON object")
-    else:
-        try:
-            size = len(canonical_bytes(content))
-        except (TypeError, ValueError) as exc:
-            bad("content", "record.bad_content", f"content cannot be canonicalised: {exc}")
-        else:
-            if size > MAX_CONTENT_BYTES:
-                bad("content", "record.too_large", f"content is {size} bytes; the limit is {MAX_CONTENT_BYTES}")
-    photos = data.get("photos", [])
-    if not isinstance(photos, list) or len(photos) > MAX_PHOTOS_PER_RECORD:
-        bad("photos", "record.bad_photos", f"photos must be a list of at most {MAX_PHOTOS_PER_RECORD} SHA-256 hashes")
-        photos = []
-    else:
-        for i, h in enumerate(photos):
-            if not isinstance(h, str) or not SHA256_RE.match(h):
-                bad(f"photos.{i}", "record.bad_photo_hash", "each photo must be a lowercase hex SHA-256")
-        if len(set(photos)) != len(photos):
-            bad("photos", "record.duplicate_photo", "a photo hash is listed twice; list each once")
+    _check_content(bad, content)
+    photos = _checked_photos(bad, data.get("photos", []))
 
     if problems:
         raise ValidationError.of(problems, code="record.invalid")
@@ -170,7 +158,7 @@ def parse_record(data: Any) -> RecordRevision:
         record_id=record_id,  # type: ignore[arg-type]
         kind=kind,  # type: ignore[arg-type]
         revision=revision,  # type: ignore[arg-type]
-        base_revision=base,  # type: ignore[arg-type]
+        base_revision=base,
         author=data["author"],
         device_id=data["device_id"],
         device_time=device_time,  # type: ignore[arg-type]
@@ -179,6 +167,32 @@ def parse_record(data: Any) -> RecordRevision:
         photos=tuple(photos),
         base_digest=base_digest,
     )
+
+
+def _check_content(bad: Callable[..., None], content: Any) -> None:
+    if not isinstance(content, dict):
+        bad("content", "record.bad_content", "content must be a JSON object")
+        return
+    try:
+        size = len(canonical_bytes(content))
+    except (TypeError, ValueError) as exc:
+        bad("content", "record.bad_content", f"content cannot be canonicalised: {exc}")
+        return
+    if size > MAX_CONTENT_BYTES:
+        bad("content", "record.too_large", f"content is {size} bytes; the limit is {MAX_CONTENT_BYTES}")
+
+
+def _checked_photos(bad: Callable[..., None], photos: Any) -> list[str]:
+    """The photo hashes (empty when the list itself is unfit), each problem reported."""
+    if not isinstance(photos, list) or len(photos) > MAX_PHOTOS_PER_RECORD:
+        bad("photos", "record.bad_photos", f"photos must be a list of at most {MAX_PHOTOS_PER_RECORD} SHA-256 hashes")
+        return []
+    for i, h in enumerate(photos):
+        if not isinstance(h, str) or not SHA256_RE.match(h):
+            bad(f"photos.{i}", "record.bad_photo_hash", "each photo must be a lowercase hex SHA-256")
+    if len(set(photos)) != len(photos):
+        bad("photos", "record.duplicate_photo", "a photo hash is listed twice; list each once")
+    return photos
 
 
 def _check_base(bad: Callable[..., None], revision: int, base: Any, base_digest: Any) -> None:
@@ -207,7 +221,7 @@ def new_record_id() -> str:
     return str(uuid.uuid4())
 
 
-def _is_int(v: Any) -> bool:
+def _is_int(v: Any) -> TypeGuard[int]:
     return isinstance(v, int) and not isinstance(v, bool) and abs(v) < 2**31
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from PIL import Image
 
+from field_app.messages import fail
 from field_app.photos.errors import PhotoFormatUnsupported, PhotoTooLarge, PhotoUnreadable
 from xuncha_core.image_integrity import (
     JpegEngine,
@@ -73,20 +74,10 @@ class Decoder:
         what to do.
         """
         if not data:
-            raise PhotoUnreadable(
-                code="photo.empty",
-                message="The photo file is empty (0 bytes). Take the photo again.",
-                message_zh="照片文件是空的（0 字节），请重新拍摄。",
-            )
+            raise fail(PhotoUnreadable, "photo.empty")
         if len(data) > limits.max_bytes:
-            raise PhotoTooLarge(
-                code="photo.too_large",
-                message=f"The photo is {len(data) // 2**20} MB; at most "
-                f"{limits.max_bytes // 2**20} MB can be used. Choose a smaller photo.",
-                message_zh=f"照片有 {len(data) // 2**20} MB，最大只能 "
-                f"{limits.max_bytes // 2**20} MB，请选用较小的照片。",
-                detail={"size": len(data), "max_bytes": limits.max_bytes},
-            )
+            raise fail(PhotoTooLarge, "photo.too_large", size_mb=len(data) // 2**20,
+                       max_mb=limits.max_bytes // 2**20, detail={"size": len(data), "max_bytes": limits.max_bytes})
         formats = list(_BASE_FORMATS)
         if is_heif(data):
             check_intact(data, "HEIF")  # needs no decoder: a cut file says so even here
@@ -105,23 +96,11 @@ class Decoder:
         if width * height > limits.max_pixels:
             raise _too_many_pixels((width, height), limits)
         if max(width, height) < limits.min_long_side:
-            raise PhotoUnreadable(
-                code="photo.too_small",
-                message=f"The image is only {width}x{height} pixels; evidence photos need at "
-                f"least {limits.min_long_side} pixels on the long side. Take the photo "
-                "with the camera.",
-                message_zh=f"图片只有 {width}x{height} 像素，取证照片长边至少需要 "
-                f"{limits.min_long_side} 像素，请用相机拍摄。",
-                detail={"width": width, "height": height},
-            )
+            raise fail(PhotoUnreadable, "photo.too_small", width=width, height=height,
+                       min_side=limits.min_long_side, detail={"width": width, "height": height})
         progressive = image.format == "JPEG" and image.info.get("progressive")
         if progressive and data.count(b"\xff\xda") > _MAX_JPEG_SCANS:
-            raise PhotoTooLarge(
-                code="photo.too_many_scans",
-                message="The JPEG has too many scans to decode in reasonable time; it is not "
-                "a camera photo. Take the photo with the camera.",
-                message_zh="该 JPEG 文件扫描段过多，无法在合理时间内解码，不是相机照片，请用相机拍摄。",
-            )
+            raise fail(PhotoTooLarge, "photo.too_many_scans")
         if image.format == "JPEG":
             check_jpeg(data, engine=markers_only if from_camera else self.jpeg_engine)
         return image
@@ -184,41 +163,18 @@ def is_heif(data: bytes) -> bool:
 
 def heif_unsupported(reason: str = "no HEIF decoder installed") -> PhotoFormatUnsupported:
     """The refusal for a HEIF photo on a phone that cannot decode HEIF."""
-    return PhotoFormatUnsupported(
-        code="photo.heif_unsupported",
-        message="This phone's HEIF photos cannot be read here: set the camera to JPEG "
-        "(Most Compatible) and take the photo again.",
-        message_zh="此处无法读取本机的 HEIF 格式照片：请在相机设置中选择“兼容性最佳”（JPEG）后重新拍摄。",
-        detail={"format": "HEIF", "reason": reason},
-    )
+    return fail(PhotoFormatUnsupported, "photo.heif_unsupported", detail={"format": "HEIF", "reason": reason})
 
 
 def not_an_image(error: BaseException) -> PhotoUnreadable:
     """The refusal for bytes that no decoder could make sense of."""
     text = str(error)
     if "truncated" in text.lower() or "end of file" in text.lower():
-        return PhotoUnreadable(
-            code="photo.truncated",
-            message="The photo file is cut short (incomplete). Take or copy the photo again.",
-            message_zh="照片文件不完整（被截断），请重新拍摄或重新复制。",
-            detail={"reason": text},
-        )
-    return PhotoUnreadable(
-        code="photo.not_an_image",
-        message="This file is not a photo that can be read (JPEG, PNG, WebP or HEIF) or it "
-        "is damaged. Take the photo again.",
-        message_zh="该文件不是可读取的照片（JPEG、PNG、WebP 或 HEIF），或已损坏，请重新拍摄。",
-        detail={"reason": text},
-    )
+        return fail(PhotoUnreadable, "photo.truncated", detail={"reason": text})
+    return fail(PhotoUnreadable, "photo.not_an_image", detail={"reason": text})
 
 
 def _too_many_pixels(size: tuple[int, int] | None, limits: Limits) -> PhotoTooLarge:
     shown = f"{size[0]}x{size[1]}" if size else "more than the limit"
-    return PhotoTooLarge(
-        code="photo.too_many_pixels",
-        message=f"The image declares {shown} pixels; at most {limits.max_pixels:,} can be "
-        "decoded safely. It may be a decompression bomb; use a camera photo.",
-        message_zh=f"图片声明的像素为 {shown}，超过安全上限 {limits.max_pixels:,}，"
-        "可能是恶意文件，请使用相机拍摄的照片。",
-        detail={"size": list(size) if size else None, "max_pixels": limits.max_pixels},
-    )
+    return fail(PhotoTooLarge, "photo.too_many_pixels", shown=shown, max_pixels=f"{limits.max_pixels:,}",
+                detail={"size": list(size) if size else None, "max_pixels": limits.max_pixels})

@@ -1,10 +1,11 @@
-"""Why a photo was refused.
+"""Why a photo was refused: the phone's photo leaves of ``xuncha_core.errors``.
 
-    PhotoError                  base: ``code`` (stable), ``message`` (English), ``message_zh``
-    ├── PhotoUnreadable         not an image we can decode: empty, truncated, garbage, too small
-    ├── PhotoTooLarge           too many bytes or pixels to decode safely (decompression bombs)
-    ├── PhotoFormatUnsupported  a real image in a format this phone cannot decode (HEIF here)
-    └── PhotoNotSaved           the phone could not write the files (storage full, ...)
+    XunchaError (xuncha_core)
+    └── PhotoError              base of every photo refusal: ``code``, ``message``, ``message_zh``
+        ├── PhotoUnreadable         not an image we can decode: empty, truncated, garbage, too small
+        ├── PhotoTooLarge           (also a TooLargeError) too many bytes or pixels to decode safely
+        ├── PhotoFormatUnsupported  a real image in a format this phone cannot decode (HEIF here)
+        └── PhotoNotSaved           (also an UnavailableError) the phone could not write the files
 
 A refused photo leaves nothing behind: every check runs before the first file is written,
 and a failed write removes its temporary file.
@@ -16,20 +17,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from xuncha_core.errors import XunchaError
+from xuncha_core.errors import TooLargeError, UnavailableError, XunchaError
 
 
 @dataclass
 class PhotoError(XunchaError):
-    message_zh: str = ""
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "code": self.code,
-            "message": self.message,
-            "message_zh": self.message_zh,
-            "detail": dict(self.detail),
-        }
+    pass
 
 
 @dataclass
@@ -38,7 +31,7 @@ class PhotoUnreadable(PhotoError):
 
 
 @dataclass
-class PhotoTooLarge(PhotoError):
+class PhotoTooLarge(PhotoError, TooLargeError):
     pass
 
 
@@ -48,5 +41,5 @@ class PhotoFormatUnsupported(PhotoError):
 
 
 @dataclass
-class PhotoNotSaved(PhotoError):
+class PhotoNotSaved(PhotoError, UnavailableError):
     pass

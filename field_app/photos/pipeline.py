@@ -23,6 +23,7 @@ from typing import Any
 
 from PIL import Image
 
+from field_app.messages import fail
 from field_app.photos.decode import (
     Decoder,
     Limits,
@@ -254,11 +255,7 @@ def _decode_upright(image: Image.Image, max_long_side: int, orientation: int) ->
         image.load()
         image = _rgb(image)
     except (Image.DecompressionBombError, MemoryError) as error:
-        raise PhotoTooLarge(
-            code="photo.too_many_pixels",
-            message="The image has too many pixels to decode safely; use a camera photo.",
-            message_zh="图片像素过多，无法安全解码，请使用相机拍摄的照片。",
-        ) from error
+        raise fail(PhotoTooLarge, "photo.too_many_pixels_decoded", code="photo.too_many_pixels") from error
     except (AttributeError, TypeError, ImportError) as error:
         if image.format == "HEIF":  # a pillow_heif built for another Pillow
             raise heif_unsupported(f"HEIF decoder failed: {error}") from error
@@ -297,21 +294,9 @@ def upright_size(size: tuple[int, int], orientation: int) -> tuple[int, int]:
 
 def _not_saved(error: OSError, needed: int) -> PhotoNotSaved:
     if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-        return PhotoNotSaved(
-            code="photo.storage_full",
-            message=f"The phone's storage is full: the photo needs {needed // 1024 + 1} KB. "
-            "Free some space (delete other photos or apps) and take the photo again.",
-            message_zh=f"手机存储空间已满：保存照片需要 {needed // 1024 + 1} KB，"
-            "请清理空间（删除其他照片或应用）后重新拍摄。",
-            detail={"needed": needed, "reason": str(error)},
-        )
-    return PhotoNotSaved(
-        code="photo.not_saved",
-        message=f"The photo could not be saved on the phone ({error.strerror}). Take it again; "
-        "if this keeps happening, restart the app.",
-        message_zh=f"照片无法保存到手机（{error.strerror}），请重新拍摄；如反复出现，请重启应用。",
-        detail={"reason": str(error)},
-    )
+        return fail(PhotoNotSaved, "photo.storage_full", needed_kb=needed // 1024 + 1,
+                    detail={"needed": needed, "reason": str(error)})
+    return fail(PhotoNotSaved, "photo.not_saved", reason=error.strerror, detail={"reason": str(error)})
 
 
 def _evidence_jpeg(image: Image.Image, settings: PhotoSettings) -> tuple[Image.Image, bytes, int]:

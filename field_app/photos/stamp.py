@@ -18,18 +18,14 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
+from field_app.messages import stamp_label
+
 FONT_PATH = Path(__file__).resolve().parents[2] / "assets" / "fonts" / "NotoSansSC-Xuncha.otf"
 
 FIELDS = ("title", "time", "place", "coordinates", "village", "recorder")
 POSITIONS = ("bottom-left", "bottom-right", "top-left", "top-right")
 
-LABELS = {
-    "time": "时间",
-    "place": "地点",
-    "coordinates": "坐标",
-    "village": "村（社区）",
-    "recorder": "记录人",
-}
+LABELS = {name: stamp_label(name) for name in ("time", "place", "coordinates", "village", "recorder")}
 
 
 @dataclass(frozen=True)
@@ -85,8 +81,8 @@ class StampFacts:
 
 def format_coordinates(latitude: float, longitude: float) -> str:
     """Chinese-style coordinates: ``北纬29.56301° 东经106.55160°`` (5 decimals, about 1 m)."""
-    north_south = "北纬" if latitude >= 0 else "南纬"
-    east_west = "东经" if longitude >= 0 else "西经"
+    north_south = stamp_label("north" if latitude >= 0 else "south")
+    east_west = stamp_label("east" if longitude >= 0 else "west")
     return f"{north_south}{abs(latitude):.5f}° {east_west}{abs(longitude):.5f}°"
 
 

@@ -30,6 +30,7 @@ class ConflictDesk:
         self._history = history
 
     def record(self, record_id: str, revision: int, server_envelope: Any) -> None:
+        """Keep the server's version beside the local revision, which stays in the outbox."""
         server_envelope = copy_json(server_envelope, "server_envelope")
         head = server_envelope.get("revision") if isinstance(server_envelope, dict) else None
         if not isinstance(head, int) or server_envelope.get("record_id") != record_id:
@@ -38,6 +39,11 @@ class ConflictDesk:
         self._work.replace({**item, "state": "conflict", "server_envelope": server_envelope})
 
     def resolve(self, record_id: str, choice: str) -> dict[str, Any] | None:
+        """keep_mine: her content goes out again as server head + 1; take_server: the server's stays.
+
+        Either way the losing version is kept in the conflicts archive. Returns the new
+        outbox item for keep_mine, None for take_server.
+        """
         if choice not in CHOICES:
             raise invalid("choice", "store.bad_choice", "choose keep_mine or take_server")
         items = [i for i in self._work.outbox() if i["record_id"] == record_id]

@@ -204,10 +204,6 @@ class HistoryBook:
         summary = self._summaries.get(record_id)
         return summary is not None and revision in summary.revisions
 
-    def latest_revision(self, record_id: str) -> int | None:
-        summary = self._summaries.get(record_id)
-        return None if summary is None else summary.revision
-
     def owed_photos(self) -> set[str]:
         """Hashes that some receipt listed as missing on the server (maybe uploaded since)."""
         return set().union(*self._owed.values()) if self._owed else set()
@@ -256,30 +252,8 @@ class HistoryBook:
         self, envelope: dict[str, Any], receipt: dict[str, Any] | None, *, source: str = "phone"
     ) -> dict[str, Any]:
         """Add an accepted revision to its record's entry (idempotent) and return the entry."""
-        record_id, revision = envelope["record_id"], int(envelope["revision"])
-        held = self._summaries.get(record_id)
-        old_month = None if held is None else held.month
-        entry = self.get(record_id) or {
-            "record_id": record_id,
-            "kind": envelope.get("kind"),
-            "revision": revision,
-            "revisions": {},
-            "reviews": [],
-        }
-        stored = entry["revisions"].get(str(revision))
-        if stored is not None and (receipt is None or stored.get("receipt") == receipt):
-            return entry  # already here; a missing receipt never replaces a stored one
-        entry["revisions"][str(revision)] = {"envelope": envelope, "receipt": receipt, "source": source}
-        latest = max(int(r) for r in entry["revisions"])
-        entry["revision"] = latest
-        latest_rev = entry["revisions"][str(latest)]
-        month = record_month(latest_rev["envelope"], latest_rev["receipt"])
-        self._clock += 1
-        entry["updated"] = self._clock
-        self._write(month, record_id, entry)
-        if old_month is not None and old_month != month:
-            self._write(old_month, record_id, None)
-        return entry
+        changed = self.store_revisions([(envelope, receipt)], source=source)
+        return changed.get(envelope["record_id"]) or self.get(envelope["record_id"]) or {}
 
     def store_revisions(
         self, pairs: Iterable[tuple[dict[str, Any], dict[str, Any] | None]], *, source: str = "phone"

@@ -51,9 +51,13 @@ class HistoryQuery:
         limit: int | None = None,
         offset: int = 0,
     ) -> list[dict[str, Any]]:
+        """The latest revision of each record with its state, filtered, one page at a time:
+        drafts and conflicts first, then the outbox (newest first), then accepted records
+        by month (newest first). ``text`` is looked for in the record id, the content's
+        text values and the village's name. Reads only the month files of the page."""
         needle = text.casefold() if text else None
         named = self._villages_named(needle) if needle else frozenset()
-        filters = {"village_id": village_id, "month": month, "needle": needle, "kind": kind, "villages_named": named}
+        filters: dict[str, Any] = {"village_id": village_id, "month": month, "needle": needle, "kind": kind, "villages_named": named}
         for _ in range(2):  # again if reading the page found (and rebuilt) a stale index shard
             seen = self._history.reindexed_on_read
             work = self._work_views()

@@ -3,19 +3,20 @@
     XunchaError
      ├── ValidationError   bad input (xuncha_core): nothing was changed
      ├── ConflictError     the input clashes with what is stored (xuncha_core)
-     └── StoreError        codes ``store.*``: the store does not hold what was asked for
+     └── NotFoundError
+          └── StoreError   codes ``store.*``: the store does not hold what was asked for
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
+from field_app import clock
 from field_app.store.store_file import plain
-from xuncha_core.errors import ConflictError, Problem, ValidationError, XunchaError
+from xuncha_core.errors import ConflictError, NotFoundError, Problem, ValidationError
 
 
-class StoreError(XunchaError):
+class StoreError(NotFoundError):
     """The store was asked about something it does not hold (codes ``store.*``)."""
 
 
@@ -42,4 +43,4 @@ def revision_exists(record_id: str, revision: int) -> ConflictError:
 
 def now_iso() -> str:
     """The device's time, for local bookkeeping only (never to order records by)."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return clock.now_utc_iso()

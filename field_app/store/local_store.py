@@ -32,9 +32,11 @@ from field_app.store.conflicts import CHOICES, ConflictDesk
 from field_app.store.history import REVIEW_STATES, HistoryBook
 from field_app.store.history_query import HistoryQuery
 from field_app.store.inputs import StoreError, copy_json, invalid, now_iso
+from field_app.store.locked import under_lock
 from field_app.store.photo_index import PhotoIndex, check_sha
 from field_app.store.recovery import RecoveryReport, remove_temp_files
 from field_app.store.reference import ReferenceCache, check_changes
+from field_app.store.sendable import photos_owed
 from field_app.store.store_file import Shelf
 from field_app.store.work import OUTBOX_STATES, WorkItems, check_draft
 from xuncha_core.durable import private_folder
@@ -128,17 +130,9 @@ class LocalStore:
         with self._lock:
             return self._work.save_draft(draft)
 
-    def get_draft(self, record_id: str) -> dict[str, Any] | None:
-        with self._lock:
-            return self._work.get_draft(record_id)
-
-    def list_drafts(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return self._work.list_drafts()
-
-    def discard_draft(self, record_id: str) -> bool:
-        with self._lock:
-            return self._work.discard_draft(record_id)
+    get_draft = under_lock("_work", WorkItems.get_draft)
+    list_drafts = under_lock("_work", WorkItems.list_drafts)
+    discard_draft = under_lock("_work", WorkItems.discard_draft)
 
     def edit_record(self, record_id: str) -> dict[str, Any]:
         """The record's draft, or a new one: the latest revision's content as revision + 1,
@@ -166,42 +160,13 @@ class LocalStore:
 
     # outbox
 
-    def submit(self, envelope: dict[str, Any]) -> dict[str, Any] | None:
-        """Put the revision in the outbox, durably, then drop its draft; return the outbox item.
-
-        Submitting the same revision again is harmless (None if it was already sent);
-        different content under a submitted revision number is a ConflictError.
-        """
-        with self._lock:
-            return self._work.submit(envelope)
-
-    def outbox(self) -> list[dict[str, Any]]:
-        """Revisions waiting to be sent, in the order they were submitted on this phone."""
-        with self._lock:
-            return self._work.outbox()
-
-    def set_outbox_state(self, record_id: str, revision: int, state: str, error: Any = None) -> None:
-        with self._lock:
-            self._work.set_state(record_id, revision, state, error)
+    submit = under_lock("_work", WorkItems.submit)
+    outbox = under_lock("_work", WorkItems.outbox)
+    set_outbox_state = under_lock("_work", WorkItems.set_state)
 
     def record_receipt(self, record_id: str, revision: int, receipt: dict[str, Any]) -> None:
         """Store the server's receipt in history, then let the revision leave the outbox."""
-        receipt = copy_json(receipt, "receipt")
-        if not isinstance(receipt, dict):
-            raise invalid("receipt", "store.bad_receipt", "a receipt must be an object")
-        with self._lock:
-            item = self._work.find(record_id, revision)
-            if item is None:
-                if not self._history.has_revision(record_id, revision):
-                    self._work.item(record_id, revision)  # raises store.not_in_outbox
-                envelope = (self._history.get(record_id) or {})["revisions"][str(revision)]["envelope"]
-                self._history.store_revision(envelope, receipt)
-                return
-            self._history.store_revision(item["envelope"], receipt)
-            pending = self._reviews.get(PENDING, record_id)
-            if pending and self._history.add_reviews(record_id, pending):
-                self._reviews.delete(PENDING, record_id)
-            self._work.remove(record_id, revision)
+        self.record_receipts([(record_id, revision, receipt)])
 
     def record_receipts(self, receipts: list[tuple[str, int, dict[str, Any]]]) -> None:
         """``record_receipt`` for a batch of (record_id, revision, receipt), with the same order:
@@ -244,46 +209,14 @@ class LocalStore:
 
     # conflicts
 
-    def record_conflict(self, record_id: str, revision: int, server_envelope: dict[str, Any]) -> None:
-        """Keep the server's version beside the local revision, which stays in the outbox."""
-        with self._lock:
-            self._conflicts.record(record_id, revision, server_envelope)
-
-    def resolve_conflict(self, record_id: str, choice: str) -> dict[str, Any] | None:
-        """keep_mine: her content goes out again as server head + 1; take_server: the server's stays.
-
-        Either way the losing version is kept in the conflicts archive. Returns the new
-        outbox item for keep_mine, None for take_server.
-        """
-        with self._lock:
-            return self._conflicts.resolve(record_id, choice)
-
-    def conflicts_archive(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return self._conflicts.archive()
+    record_conflict = under_lock("_conflicts", ConflictDesk.record)
+    resolve_conflict = under_lock("_conflicts", ConflictDesk.resolve)
+    conflicts_archive = under_lock("_conflicts", ConflictDesk.archive)
 
     # history and reviews
 
-    def history(
-        self,
-        village_id: str | None = None,
-        month: str | None = None,
-        text: str | None = None,
-        kind: str | None = None,
-        *,
-        limit: int | None = None,
-        offset: int = 0,
-    ) -> list[dict[str, Any]]:
-        """The latest revision of each record with its state, filtered, one page at a time:
-        drafts and conflicts first, then the outbox (newest first), then accepted records
-        by month (newest first). ``text`` is looked for in the record id, the content's
-        text values and the village's name. Reads only the month files of the page."""
-        with self._lock:
-            return self._query.history(village_id, month, text, kind, limit=limit, offset=offset)
-
-    def get_record(self, record_id: str) -> dict[str, Any] | None:
-        with self._lock:
-            return self._query.get_record(record_id)
+    history = under_lock("_query", HistoryQuery.history)
+    get_record = under_lock("_query", HistoryQuery.get_record)
 
     def accepted_revisions(self, record_id: str) -> dict[int, dict[str, Any]]:
         """Every revision of the record the server accepted: {revision: {envelope, receipt, source}}."""
@@ -332,13 +265,8 @@ class LocalStore:
                     self.apply_review(payload["record_id"], payload["revision"], payload["action"], payload.get("reason"), **detail)
             self._reference.apply([c for c in changes if c["topic"] != "review"], next_cursor)
 
-    def reference(self, topic: str) -> dict[str, Any]:
-        with self._lock:
-            return self._reference.topic(topic)
-
-    def cursor(self) -> int:
-        with self._lock:
-            return self._reference.cursor()
+    reference = under_lock("_reference", ReferenceCache.topic)
+    cursor = under_lock("_reference", ReferenceCache.cursor)
 
     # photos
 
@@ -347,9 +275,7 @@ class LocalStore:
         with self._lock:
             return self._photos.put(meta)
 
-    def photo(self, sha256: str) -> dict[str, Any] | None:
-        with self._lock:
-            return self._photos.get(sha256)
+    photo = under_lock("_photos", PhotoIndex.get)
 
     def set_photo_progress(self, sha256: str, offset: int, length: int | None = None) -> None:
         if not isinstance(offset, int) or offset < 0:
@@ -361,9 +287,7 @@ class LocalStore:
             self._photos.put(fields)
 
     def mark_photo_uploaded(self, sha256: str, receipt: dict[str, Any] | None = None) -> None:
-        fields = {"sha256": check_sha(sha256), "uploaded": True, "upload_receipt": copy_json(receipt, "receipt")}
-        with self._lock:
-            self._photos.put(fields)
+        self.mark_photos_uploaded([sha256], {sha256: receipt})
 
     def mark_photos_uploaded(self, shas: list[str], receipts: dict[str, Any] | None = None) -> None:
         """``mark_photo_uploaded`` for many photos (receipts by hash, optional): one write per
@@ -378,18 +302,9 @@ class LocalStore:
             self._photos.put_many(metas)
 
     def photos_pending(self) -> list[dict[str, Any]]:
-        """Photos the server still needs: named by outbox revisions or owed by a receipt."""
+        """Photos the server still needs (``sendable.photos_owed``)."""
         with self._lock:
-            wanted: dict[str, None] = {}
-            for item in self._work.raw_outbox():
-                wanted.update(dict.fromkeys(item["envelope"].get("photos") or []))
-            wanted.update(dict.fromkeys(sorted(self._history.owed_photos())))
-            pending = []
-            for sha in wanted:
-                meta = self._photos.get(sha) or {"sha256": sha, "uploaded": False, "offset": 0}
-                if not meta.get("uploaded"):
-                    pending.append(meta)
-            return pending
+            return photos_owed(self._work.raw_outbox(), self._history.owed_photos(), self._photos.get)
 
     # home screen
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from field_app.store.history import entry_state, record_month
-from field_app.store.history_index import search_text
 
 
 def view_from_entry(entry: dict[str, Any]) -> dict[str, Any]:
@@ -81,35 +80,6 @@ def _view(envelope: dict[str, Any], *, state: str, **extra: Any) -> dict[str, An
     return view
 
 
-def matches(
-    view: dict[str, Any],
-    *,
-    village_id: str | None,
-    month: str | None,
-    text: str | None,
-    kind: str | None,
-    villages_named: set[str] | frozenset[str] = frozenset(),
-) -> bool:
-    """True if the view passes every filter given (None means any).
-
-    ``text`` is looked for, case-insensitively, in the record id and the content's
-    text values; a record of a village in ``villages_named`` (villages whose name
-    holds the text) matches too.
-    """
-    return summary_matches(
-        view["record_id"],
-        view["village_id"],
-        view["month"],
-        view["kind"],
-        search_text(view["content"]),
-        village_id=village_id,
-        month=month,
-        needle=text.casefold() if text else None,
-        kind=kind,
-        villages_named=villages_named,
-    )
-
-
 def summary_matches(
     record_id: str,
     view_village: Any,
@@ -123,7 +93,10 @@ def summary_matches(
     kind: str | None,
     villages_named: set[str] | frozenset[str] = frozenset(),
 ) -> bool:
-    """The filters of ``matches`` on the fields an index summary keeps (``needle`` case-folded)."""
+    """True if a record passes every filter given (None means any), on the fields an index
+    summary keeps. ``needle`` (case-folded) is looked for in the record id and the content's
+    text values (``words``); a record of a village in ``villages_named`` (villages whose
+    name holds the text) matches too."""
     if village_id is not None and view_village != village_id:
         return False
     if month is not None and view_month != month:

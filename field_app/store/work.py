@@ -89,7 +89,11 @@ class WorkItems:
     # outbox
 
     def submit(self, envelope: dict[str, Any]) -> dict[str, Any] | None:
-        """See LocalStore.submit."""
+        """Put the revision in the outbox, durably, then drop its draft; return the outbox item.
+
+        Submitting the same revision again is harmless (None if it was already sent);
+        different content under a submitted revision number is a ConflictError.
+        """
         if not isinstance(envelope, dict):
             raise invalid("", "record.not_object", "a record must be a JSON object")
         local = copy_json({k: v for k, v in envelope.items() if k not in ENVELOPE_FIELDS}, "envelope")
@@ -162,6 +166,7 @@ class WorkItems:
         return item
 
     def outbox(self) -> list[dict[str, Any]]:
+        """Revisions waiting to be sent, in the order they were submitted on this phone."""
         return sorted(self.file.values(ITEMS), key=lambda item: item["seq"])
 
     def raw_outbox(self) -> list[dict[str, Any]]:

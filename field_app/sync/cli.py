@@ -16,12 +16,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+from field_app import clock
 from field_app.paths import data_dir as resolve_data_dir
+from field_app.store.sendable import sendable_count
 from field_app.sync.engine import Progress, SyncPass
-from field_app.sync.errors import DeviceRevoked, Offline, SyncError
+from field_app.sync.errors import DeviceRevoked, Offline
 from field_app.sync.scheduler import SyncScheduler, backoff
 from field_app.sync.transport import ServerApi, build_client
 from field_app.sync.uploads import ChunkSizer
+from xuncha_core.errors import XunchaError
 
 
 def parser() -> argparse.ArgumentParser:
@@ -47,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     store = LocalStore(folder)
     try:
         server = args.server or store.get_setting("server_url")
-        token = args.token or store.get_setting("device_token") or store.get_setting("token")
+        token = args.token or store.get_setting("device_token")
         if not server or not token:
             _summary({"ok": False, "state": "not_signed_in", "error": "no server URL or device token: sign in first, or pass --server and --token"})
             return 1
@@ -59,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run_passes(store: Any, folder: Path, server: str, token: str, args: argparse.Namespace) -> int:
-    deadline = time.monotonic() + args.max_seconds
+    deadline = clock.monotonic() + args.max_seconds
     sizer = ChunkSizer()
     show = _Printer(quiet=args.quiet)
     totals: dict[str, Any] = {"passes": 0, "receipts": 0, "replayed": 0, "photos_sent": 0, "bytes_sent": 0, "changes": 0}
@@ -84,16 +87,16 @@ def _run_passes(store: Any, folder: Path, server: str, token: str, args: argpars
         except Offline as exc:
             state, code = "offline", 2
             totals["last_error"] = str(exc)
-        except SyncError as exc:
+        except XunchaError as exc:
             _summary({**totals, "ok": False, "state": "error", "error": str(exc), **_left(store)})
             return 1
         finally:
             api.close()
-        if code == 0 or args.once or time.monotonic() >= deadline:
+        if code == 0 or args.once or clock.monotonic() >= deadline:
             _summary({**totals, "ok": code == 0, "state": state, **_left(store)})
             return code
         failures = failures + 1 if state == "offline" else 0
-        time.sleep(min(backoff(max(1, failures), base=args.retry_base, cap=30.0), max(0.0, deadline - time.monotonic())))
+        time.sleep(min(backoff(max(1, failures), base=args.retry_base, cap=30.0), max(0.0, deadline - clock.monotonic())))
 
 
 def _run_on(store: Any, folder: Path, args: argparse.Namespace) -> int:
@@ -113,7 +116,7 @@ def _left(store: Any) -> dict[str, Any]:
     outbox = store.outbox()
     return {
         "outbox": len(outbox),
-        "outbox_sendable": sum(1 for i in outbox if i["state"] in ("waiting", "sending")),
+        "outbox_sendable": sendable_count(outbox),
         "photos_pending": len(store.photos_pending()),
     }
 
@@ -126,7 +129,7 @@ class _Printer:
         self.last = 0.0
 
     def __call__(self, p: Progress) -> None:
-        now = time.monotonic()
+        now = clock.monotonic()
         if self.quiet or (now - self.last < 0.5 and p.phase != "done"):
             return
         self.last = now

@@ -3,7 +3,7 @@
 Records and the pull run on one thread, photos on the calling thread: after the records
 and the pull, or, on a fast link, from the moment the first batch is answered.
 
-``run_pass`` promises: every outbox revision it hears a receipt for is receipted in the
+``SyncPass.run`` promises: every outbox revision it hears a receipt for is receipted in the
 store (and so leaves the outbox) before it goes on; a conflict is stored as a conflict with
 both versions; a refusal is stored with the server's message; each pulled page is stored
 with its cursor; each photo the server confirms is marked sent; a pass that ends
@@ -17,18 +17,19 @@ from __future__ import annotations
 import functools
 import queue
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
+from field_app.clock import monotonic
+from field_app.messages import fail
+from field_app.store.sendable import next_batch, sendable_count
 from field_app.sync import faults
 from field_app.sync.errors import Refused
 from field_app.sync.transport import ServerApi
 from field_app.sync.uploads import ChunkSizer, find_photo, read_photo, upload_photo
-from xuncha_core.canonical import canonical_bytes
 from xuncha_core.json_limits import MAX_BATCH_BODY_BYTES
 
 BATCH = 200  # the server's limit per /records/batch
@@ -41,7 +42,6 @@ UPLOADS_AT_ONCE = 4
 # A full batch answered this fast means a fast link: the photos need not wait for the rest
 # of the records (on 2G a full batch takes many seconds, and records keep the link first).
 FAST_BATCH_SECONDS = 1.0
-SENDABLE = ("waiting", "sending")
 
 
 class SyncStore(Protocol):
@@ -49,13 +49,13 @@ class SyncStore(Protocol):
 
     def outbox(self) -> list[dict[str, Any]]: ...
     def set_outbox_state(self, record_id: str, revision: int, state: str, error: Any = None) -> Any: ...
-    def record_receipt(self, record_id: str, revision: int, receipt: dict[str, Any]) -> Any: ...
+    def record_receipts(self, receipts: list[tuple[str, int, dict[str, Any]]]) -> Any: ...
     def record_conflict(self, record_id: str, revision: int, server_envelope: dict[str, Any]) -> Any: ...
     def cursor(self) -> int: ...
     def apply_changes(self, changes: list[dict[str, Any]], next_cursor: int) -> Any: ...
     def photos_pending(self) -> list[dict[str, Any]]: ...
     def set_photo_progress(self, sha256: str, offset: int, length: int | None = None) -> Any: ...
-    def mark_photo_uploaded(self, sha256: str, receipt: dict[str, Any] | None = None) -> Any: ...
+    def mark_photos_uploaded(self, shas: list[str], receipts: dict[str, Any] | None = None) -> Any: ...
     def record_sync_success(self, at: str) -> Any: ...
 
 
@@ -97,7 +97,7 @@ class SyncPass:
         on_progress: Callable[[Progress], None] = lambda p: None,
         sizer: ChunkSizer | None = None,
         cancel: threading.Event | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = monotonic,
         batch_bytes: int = BATCH_BYTES,
     ) -> None:
         self.store = store
@@ -169,7 +169,7 @@ class SyncPass:
 
     # records ------------------------------------------------------------------------
     def push_records(self) -> None:
-        total = sum(1 for item in self.store.outbox() if item["state"] in SENDABLE)
+        total = sendable_count(self.store.outbox())
         self._report(phase="push", records_total=total, records_done=0)
         while not self._stopped():
             batch = self._next_batch()
@@ -181,14 +181,11 @@ class SyncPass:
             fast = len(batch) == BATCH and self.clock() - started < FAST_BATCH_SECONDS
             faults.point("after_commit")
             progressed = False
-            self._receipts: list[tuple[str, int, dict[str, Any]]] = []
+            self._receipts = []
             for item, answer in zip(batch, results, strict=True):
                 progressed |= self._settle(item, answer)
-            if self._receipts and hasattr(self.store, "record_receipts"):
+            if self._receipts:
                 self._writer.put(self.store.record_receipts, self._receipts)  # one write for the batch
-            else:
-                for receipt in self._receipts:
-                    self._writer.put(self.store.record_receipt, *receipt)
             if not self._first_batch.is_set():
                 self._photos_early = fast
                 self._first_batch.set()
@@ -196,25 +193,7 @@ class SyncPass:
                 return  # everything left waits on something (a base, a person)
 
     def _next_batch(self) -> list[dict[str, Any]]:
-        """Up to BATCH sendable revisions in save order, at most ``batch_bytes`` of them (but
-        always one); a revision whose earlier revision is stuck (conflict, refused) waits behind it."""
-        batch: list[dict[str, Any]] = []
-        blocked: set[str] = set()
-        size = 0
-        for item in self.store.outbox():
-            rid = item["record_id"]
-            if (rid, item["revision"]) in self._settled:
-                continue  # answered in this pass; its receipt is on its way to the store
-            if item["state"] not in SENDABLE:
-                blocked.add(rid)
-            elif rid not in blocked:
-                size += len(canonical_bytes(item["envelope"])) + 1
-                if batch and size > self.batch_bytes:
-                    break  # it leads the next batch
-                batch.append(item)
-                if len(batch) == BATCH:
-                    break
-        return batch
+        return next_batch(self.store.outbox(), settled=self._settled, max_items=BATCH, max_bytes=self.batch_bytes)
 
     def _settle(self, item: dict[str, Any], answer: dict[str, Any]) -> bool:
         """Store what the server said about one revision; True if it left the outbox."""
@@ -274,7 +253,7 @@ class SyncPass:
             path = find_photo(self.data_dir, sha, pending[sha])
             try:
                 if path is None:
-                    raise Refused("sync.photo_file_missing", f"photo {sha[:12]}… is not on this phone")
+                    raise fail(Refused, "sync.photo_file_missing", sha=sha[:12])
                 size += path.stat().st_size
                 todo.append((sha, path))
             except (Refused, OSError):
@@ -319,12 +298,8 @@ class SyncPass:
             self._report(photos_done=self.progress.photos_done + 1)
 
     def _mark_uploaded(self, marks: list[tuple[str, dict[str, Any] | None]]) -> None:
-        """Store that the server holds these photos: one bulk write when the store offers it."""
-        if hasattr(self.store, "mark_photos_uploaded"):
-            self.store.mark_photos_uploaded([sha for sha, _ in marks], {sha: r for sha, r in marks if r is not None})
-        else:
-            for sha, receipt in marks:
-                self.store.mark_photo_uploaded(sha, receipt)
+        """Store that the server holds these photos, in one bulk write."""
+        self.store.mark_photos_uploaded([sha for sha, _ in marks], {sha: r for sha, r in marks if r is not None})
 
     def _photo_offset(self, sha256: str, length: int, offset: int) -> None:
         self._writer.put(self.store.set_photo_progress, sha256, offset, length)
@@ -391,7 +366,3 @@ class _Writer:
                 except BaseException as exc:
                     self.error = exc
 
-
-def run_pass(store: SyncStore, api: ServerApi, data_dir: Path, **kw: Any) -> PassResult:
-    """Run one pass; see the module docstring for what it promises."""
-    return SyncPass(store, api, data_dir, **kw).run()

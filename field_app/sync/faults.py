@@ -11,11 +11,12 @@ from __future__ import annotations
 import os
 import signal
 
+from field_app import settings
+
 POINTS = ("before_send", "mid_photo", "after_commit", "mid_pull")
-ENV = "XUNCHA_SYNC_KILL_AT"
 
 
 def point(name: str) -> None:
     """Die here if the environment asks for it."""
-    if os.environ.get(ENV) == name:
+    if settings.current().sync_kill_at == name:
         os.kill(os.getpid(), signal.SIGKILL)

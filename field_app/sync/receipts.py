@@ -15,6 +15,7 @@ import base64
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from field_app.messages import fail
 from field_app.sync.errors import ProofFailed
 from field_app.sync.transport import ServerApi
 from xuncha_core import merkle, record_receipts
@@ -54,15 +55,11 @@ def prove(
         checkpoint = Checkpoint.from_dict(api.checkpoint())
         verify(checkpoint, trusted_public_key)
     except IntegrityError as exc:
-        raise ProofFailed(exc.code, exc.message, "服务器签名的账本检查点验证失败") from exc
+        raise fail(ProofFailed, "receipt.checkpoint_failed", code=exc.code, detail={"reason": exc.message}) from exc
     index = int(receipt["ledger_index"])
     leaf = str(receipt["leaf_hash"])
     if index >= checkpoint.size:
-        raise ProofFailed(
-            "receipt.not_yet_checkpointed",
-            f"ledger entry {index} is newer than the latest checkpoint (size {checkpoint.size}); try again shortly",
-            "该记录尚未进入最新的账本检查点，请稍后再试",
-        )
+        raise fail(ProofFailed, "receipt.not_yet_checkpointed", index=index, size=checkpoint.size)
     _check_entry(api.ledger_entry(index), receipt, envelope)
     answer = api.inclusion_proof(index, checkpoint.size)
     try:
@@ -70,11 +67,7 @@ def prove(
             bytes.fromhex(leaf), index, checkpoint.size, [bytes.fromhex(h) for h in answer["hashes"]], checkpoint.root
         )
     except (IntegrityError, ValueError) as exc:
-        raise ProofFailed(
-            "receipt.proof_invalid",
-            f"the inclusion proof of ledger entry {index} does not lead to the signed root: {exc}",
-            "包含性证明与签名的账本根哈希不符：服务器记录可能被改动",
-        ) from exc
+        raise fail(ProofFailed, "receipt.proof_invalid", index=index, detail={"reason": str(exc)}) from exc
     return Proof(
         record_id=str(receipt["record_id"]),
         revision=int(receipt["revision"]),
@@ -94,11 +87,11 @@ def prove_record(store: Any, api: ServerApi, record_id: str, revision: int | Non
     view = store.get_record(record_id)
     receipts = (view or {}).get("receipts") or {}
     if not receipts:
-        raise ProofFailed("receipt.none", "this record has no receipt yet: sync it first", "该记录尚未同步，没有回执")
+        raise fail(ProofFailed, "receipt.none")
     rev = revision if revision is not None else max(int(r) for r in receipts)
     receipt = receipts.get(rev) or receipts.get(str(rev))
     if not receipt:
-        raise ProofFailed("receipt.none", f"revision {rev} has no receipt on this phone", f"第 {rev} 版没有回执")
+        raise fail(ProofFailed, "receipt.revision_none", code="receipt.none", revision=rev)
     pinned = store.get_setting(PINNED_KEY_SETTING)
     trusted = base64.b64decode(pinned) if pinned else None
     envelope = _accepted_envelope(store, record_id, int(receipt.get("revision", rev)))
@@ -117,14 +110,10 @@ def _accepted_envelope(store: Any, record_id: str, revision: int) -> dict[str, A
 def _check_entry(answer: dict[str, Any], receipt: dict[str, Any], envelope: dict[str, Any] | None) -> None:
     entry = answer.get("entry")
     if entry is not None and not isinstance(entry, str):
-        raise ProofFailed("receipt.bad_answer", "the ledger answered an entry that is not text", "服务器的答复不是有效的账本条目")
+        raise fail(ProofFailed, "receipt.bad_answer")
     if entry is None and answer.get("leaf_hash") != receipt["leaf_hash"]:
-        raise ProofFailed(
-            "receipt.leaf_mismatch",
-            f"ledger entry {receipt['ledger_index']} has another leaf hash than the receipt",
-            "账本条目与回执的叶哈希不符",
-        )
+        raise fail(ProofFailed, "receipt.leaf_mismatch", index=receipt["ledger_index"])
     try:
         record_receipts.check_entry(entry, receipt, envelope)
     except IntegrityError as exc:
-        raise ProofFailed(exc.code, exc.message, str(exc.detail.get("message_zh") or exc.message)) from exc
+        raise ProofFailed(exc.code, exc.message, exc.message_zh, dict(exc.detail)) from exc

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import random
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -22,10 +21,13 @@ from typing import Any
 
 import httpx
 
+from field_app import clock
+from field_app.messages import fail
 from field_app.sync.engine import Progress, SyncPass, SyncStore
-from field_app.sync.errors import DeviceRevoked, Offline, SyncError
+from field_app.sync.errors import DeviceRevoked, Offline
 from field_app.sync.transport import ServerApi, build_client
 from field_app.sync.uploads import ChunkSizer
+from xuncha_core.errors import XunchaError
 
 log = logging.getLogger("xuncha.sync")
 
@@ -100,7 +102,7 @@ class SyncScheduler:
         with self._lock:
             snap = dict(self._status)
             snap["progress"] = dict(snap["progress"])
-        snap["next_attempt_in"] = None if self._next_at is None else max(0.0, self._next_at - time.monotonic())
+        snap["next_attempt_in"] = None if self._next_at is None else max(0.0, self._next_at - clock.monotonic())
         return snap
 
     def on_change(self, callback: Callable[[dict[str, Any]], None]) -> None:
@@ -110,7 +112,7 @@ class SyncScheduler:
     def _loop(self) -> None:
         delay = 0.0
         while not self._stop.is_set():
-            self._next_at = time.monotonic() + delay
+            self._next_at = clock.monotonic() + delay
             self._wake.wait(timeout=delay)
             self._wake.clear()
             self._next_at = None
@@ -121,7 +123,7 @@ class SyncScheduler:
     def run_once(self) -> float:
         """Run one pass now, in this thread; answer how long to wait before the next."""
         server_url = self.store.get_setting("server_url")
-        token = self.store.get_setting("device_token") or self.store.get_setting("token")
+        token = self.store.get_setting("device_token")
         if not server_url or not token:
             self._set(state="not_signed_in")
             return self.period
@@ -138,11 +140,11 @@ class SyncScheduler:
             return self.period
         except Offline as exc:
             return self._failed("offline", exc, online=False)
-        except SyncError as exc:
+        except XunchaError as exc:
             return self._failed("error", exc, online=True)
         except Exception as exc:  # a bug must not kill the sync thread for good
             log.exception("sync pass failed")
-            return self._failed("error", SyncError("sync.internal", str(exc)), online=None)
+            return self._failed("error", fail(XunchaError, "sync.internal", reason=str(exc)), online=None)
         finally:
             api.close()
         at = api.server_time
@@ -152,7 +154,7 @@ class SyncScheduler:
     def _store(self) -> SyncStore:
         return self.store
 
-    def _failed(self, state: str, exc: SyncError, *, online: bool | None) -> float:
+    def _failed(self, state: str, exc: XunchaError, *, online: bool | None) -> float:
         failures = self._status["failures"] + 1
         self._set(state=state, online=online, failures=failures, last_error=_error(exc))
         return backoff(failures, base=self.base_delay, cap=self.max_delay, rng=self.rng)
@@ -171,5 +173,5 @@ class SyncScheduler:
                 log.exception("sync status listener failed")
 
 
-def _error(exc: SyncError) -> dict[str, Any]:
+def _error(exc: XunchaError) -> dict[str, Any]:
     return {"code": exc.code, "message": exc.message, "message_zh": exc.message_zh or exc.message}

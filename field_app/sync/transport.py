@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from field_app.messages import fail
 from field_app.sync import faults
 from field_app.sync.errors import DeviceRevoked, Offline, Refused
 
@@ -46,7 +47,7 @@ def build_client(
 
 
 class ServerApi:
-    """The server's sync endpoints, one method each; raises ``SyncError`` subclasses."""
+    """The server's sync endpoints, one method each; raises ``Offline``, ``DeviceRevoked`` or ``Refused``."""
 
     def __init__(self, client: httpx.Client) -> None:
         self.client = client
@@ -136,14 +137,13 @@ class ServerApi:
         try:
             return response.json()
         except ValueError as exc:
-            raise Offline("sync.bad_response", f"the server's answer to {method} {url} is not JSON") from exc
+            raise fail(Offline, "sync.bad_response", method=method, url=url) from exc
 
     def _send(self, method: str, url: str, **kw: Any) -> httpx.Response:
         try:
             response = self.client.request(method, url, **kw)
         except httpx.TransportError as exc:
-            raise Offline("sync.offline", f"no connection to the server ({type(exc).__name__})",
-                          "无法连接服务器，有信号时会自动重试") from exc
+            raise fail(Offline, "sync.offline", detail={"reason": type(exc).__name__}) from exc
         date = response.headers.get("Date")
         if date:
             with contextlib.suppress(TypeError, ValueError):
@@ -156,10 +156,10 @@ class ServerApi:
         zh = error.get("message_zh") or message
         detail = error.get("detail") or {}
         if response.status_code == 401:
-            raise DeviceRevoked(code, message, zh, 401, detail)
+            raise DeviceRevoked(code, message, zh, detail, status=401)
         if response.status_code >= 500 or response.status_code in (408, 429):
-            raise Offline(code, message, zh, response.status_code, detail)
-        raise Refused(code, message, zh, response.status_code, detail)
+            raise Offline(code, message, zh, detail, status=response.status_code)
+        raise Refused(code, message, zh, detail, status=response.status_code)
 
 
 def _error_body(response: httpx.Response) -> dict[str, Any]:

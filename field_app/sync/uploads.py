@@ -15,8 +15,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from field_app import clock
+from field_app.messages import fail
 from field_app.paths import photos_dir
-from field_app.sync.errors import Offline, Refused, SyncError
+from field_app.sync.errors import Offline, Refused
 from field_app.sync.transport import ServerApi
 
 MIN_CHUNK = 16 * 1024
@@ -78,11 +80,7 @@ def find_photo(data_dir: Path, sha256: str, meta: dict[str, Any] | None = None) 
 def read_photo(path: Path, sha256: str) -> bytes:
     data = path.read_bytes()
     if hashlib.sha256(data).hexdigest() != sha256:
-        raise Refused(
-            "sync.photo_corrupt",
-            f"the photo file {path.name} no longer matches its hash {sha256[:12]}…; it cannot be sent",
-            f"照片文件 {path.name} 已损坏（哈希不符），无法上传",
-        )
+        raise fail(Refused, "sync.photo_corrupt", name=path.name, sha=sha256[:12])
     return data
 
 
@@ -117,9 +115,9 @@ def _attempt(
     resume: bool,
 ) -> dict[str, Any]:
     if len(data) <= sizer.size():
-        started = time.monotonic()
+        started = clock.monotonic()
         receipt = api.put_photo(sha256, data, on_bytes, sizer.slice())
-        sizer.observe(len(data), time.monotonic() - started)
+        sizer.observe(len(data), clock.monotonic() - started)
         return receipt
     offset = _server_offset(api, sha256) if resume else None
     if offset is None:
@@ -131,7 +129,7 @@ def _attempt(
     while True:
         on_offset(offset)
         chunk = data[offset : offset + sizer.size()]
-        started = time.monotonic()
+        started = clock.monotonic()
         try:
             answer = api.patch_upload(sha256, offset, chunk, on_bytes, sizer.slice())
         except Refused as exc:
@@ -151,7 +149,7 @@ def _attempt(
                 offset = int(state["offset"])
                 continue
             raise
-        sizer.observe(len(chunk), time.monotonic() - started)
+        sizer.observe(len(chunk), clock.monotonic() - started)
         if answer.get("complete"):
             return answer
         offset = int(answer["offset"])
@@ -165,4 +163,4 @@ def _server_offset(api: ServerApi, sha256: str) -> int | None:
         return None
 
 
-__all__ = ["ChunkSizer", "SyncError", "find_photo", "read_photo", "upload_photo"]
+__all__ = ["ChunkSizer", "find_photo", "read_photo", "upload_photo"]

@@ -12,7 +12,7 @@ A form that is being edited is remembered in the setting ``editing``, so an app
 killed mid-form opens that form again at the next start.
 
 Sync never redraws a screen: ``AppContext.follow_sync`` changes the indicator and progress
-bar in place, and the top screen's sections (``field_app.ui.live``) only where their data
+bar in place, and the top screen's sections (``field_app.ui.models.live``) only where their data
 changed; a form screen has none, so nothing disturbs what she is typing.
 """
 
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -29,10 +28,11 @@ from typing import Any
 
 import flet as ft
 
+from field_app import clock
 from field_app.ui import theme
-from field_app.ui.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator
-from field_app.ui.live import LiveScreen, SingleFlight, watch_key
-from field_app.ui.state import open_orders, sync_line
+from field_app.ui.i18n import CATALOGUE, DEFAULT_LANGUAGE, LANGUAGES, Translator
+from field_app.ui.models.live import LiveScreen, SingleFlight, watch_key
+from field_app.ui.models.state import open_orders, sync_line
 
 log = logging.getLogger(__name__)
 RECENT_CHECKS = 300
@@ -46,7 +46,6 @@ class Services:
     data_dir: Path
     store: Any
     sync: Any = None
-    lock: threading.RLock = field(default_factory=threading.RLock)
     listeners: list[Callable[[], None]] = field(default_factory=list)
 
     @classmethod
@@ -125,7 +124,7 @@ class AppContext:
         return self.store.reference(topic) or {}
 
     def today(self) -> date:
-        return date.today()
+        return clock.today()
 
     def open_orders(self) -> list[dict[str, Any]]:
         """Open rectification orders of her recent checks (the last few hundred)."""
@@ -282,7 +281,7 @@ def make_main(services: Services) -> Callable[[ft.Page], Awaitable[None]]:
     """The Flet entry point for one page (one browser tab or the desktop window)."""
 
     async def main(page: ft.Page) -> None:
-        page.title = "巡查 Xuncha"
+        page.title = f"{CATALOGUE['app.title'][0]} {CATALOGUE['app.title'][1]}"
         theme.apply(page)
         ctx = AppContext(page, services)
 

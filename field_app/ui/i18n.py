@@ -2,12 +2,17 @@
 
 Views never hold literal text: they call ``tr(key, **values)``. A missing key
 raises ``KeyError`` at once (tests walk the catalogue), so a screen cannot ship
-with an untranslated label.
+with an untranslated label. The sentences the photo and sync code raise errors with
+(``field_app.messages``) are part of this catalogue under ``error.<key>``, the photo
+stamp's labels under ``stamp.<key>``; a view shows an error with ``tr.error(err)``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+from field_app.messages import ERRORS, STAMP
 
 LANGUAGES: tuple[str, ...] = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
@@ -203,6 +208,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "kind.recheck": ("复查", "Re-check"),
     "kind.inspection_result": ("双随机检查", "Random inspection"),
     "kind.routine_assessment": ("保洁员考核", "Cleaner assessment"),
+    **{f"error.{key}": text for key, text in ERRORS.items()},
+    **{f"stamp.{key}": text for key, text in STAMP.items()},
 }
 
 
@@ -222,6 +229,14 @@ class Translator:
         if self.lang == "en":
             return en or zh
         return zh or en
+
+    def error(self, error: object) -> str:
+        """An error's message in the current language: an exception of the ``XunchaError``
+        family, or an error body's ``{code, message, message_zh}`` from the server."""
+        if isinstance(error, Mapping):
+            return self.pick(str(error.get("message_zh") or ""), str(error.get("message") or ""))
+        zh, en = getattr(error, "message_zh", ""), getattr(error, "message", "")
+        return self.pick(zh or "", en or "") or str(error)
 
     def toggled(self) -> str:
         return "en" if self.lang == "zh" else "zh"

@@ -20,7 +20,6 @@ PRIMARY = "#0B5D1E"  # dark green on white: contrast ratio above 7:1
 DANGER = "#B00020"
 WARN = "#8A4B00"
 MUTED = "#4A4A4A"
-ONLINE = "#0B5D1E"
 OFFLINE = "#5A5A5A"
 TOUCH = 52  # px height of buttons and fields
 STATE_COLORS = {

@@ -9,16 +9,22 @@ Exit codes: 0 all holds, 1 verification found failures, 2 the command could not 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from sqlalchemy import Engine
+
 import argparse
 import json
 import os
 import sys
 from pathlib import Path
 
-from server.settings import Settings
+from server.infra.settings import Settings
 
 
-def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     audit = sub.add_parser("audit", help="export and verify audit bundles").add_subparsers(
         dest="audit_command", required=True
     )
@@ -43,10 +49,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     cp.set_defaults(func=cmd_checkpoint)
 
 
-def _open(settings: Settings):  # type: ignore[no-untyped-def]
-    from server.db import make_engine
+def _open(settings: Settings) -> tuple[Engine, Ed25519PrivateKey]:
+    from server.infra.db import make_engine
+    from server.infra.migrations import migrate
     from server.ledger.signing import load_or_create_key
-    from server.migrations import migrate
 
     settings.ensure_dirs()
     engine = make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
@@ -111,7 +117,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_checkpoint(args: argparse.Namespace) -> int:
-    from server.db import read
+    from server.infra.db import read
     from server.ledger.signing import current_checkpoint
 
     engine, key = _open(Settings.from_env())

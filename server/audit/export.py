@@ -16,16 +16,16 @@ import re
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine, select
 
-from server import tables as t
 from server.audit import bundle
-from server.db import read
+from server.infra import clock
+from server.infra import tables as t
+from server.infra.db import read
 from server.ledger import contents, proofs, signing
 from server.ledger.contents import StoredContent
 from xuncha_core.checkpoint import public_key_pem
@@ -116,7 +116,7 @@ def _write_zip(
         zf.writestr(bundle.README, bundle.README_TEXT)
         manifest = {
             "format": bundle.FORMAT,
-            "created_at": datetime.now(UTC).isoformat(),
+            "created_at": clock.timestamp(),
             "scope": manifest["scope"],
             "records": manifest["records"],
             "tree_size": cp.size,

@@ -15,10 +15,11 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from server import changes, ledger
-from server.accounts import Actor
+from server import ledger
+from server.accounts.accounts import Actor
 from server.inspections import draws
 from server.inspections import tables as it
+from server.reference import feed as changes
 from xuncha_core import ledger_entries
 
 DATA = Path(__file__).resolve().parents[2] / "assets" / "config" / "demo_inspections.json"

@@ -15,11 +15,12 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from server import changes, ledger
-from server.accounts import Actor
+from server import ledger
+from server.accounts.accounts import Actor
 from server.inspections import tables as it
 from server.inspections.directory_store import load
 from server.inspections.spreadsheets import XLSX_MIME, read_xlsx, write_xlsx
+from server.reference import feed as changes
 from xuncha_core import ledger_entries
 from xuncha_core.inspections.directories import Entity
 from xuncha_core.inspections.directory_files import Table, read_csv, write_csv

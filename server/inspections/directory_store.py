@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from server import changes
 from server.inspections import tables as it
+from server.reference import feed as changes
 from xuncha_core.inspections.directories import Conflict, Entity, Inspector, Matter
 
 

@@ -21,10 +21,11 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from server import changes, ledger
-from server.accounts import Actor
+from server import ledger
+from server.accounts.accounts import Actor
 from server.inspections import tables as it
 from server.inspections.directory_store import Directories, load
+from server.reference import feed as changes
 from xuncha_core import ledger_entries
 from xuncha_core.canonical import canonical_text
 from xuncha_core.errors import ConflictError, NotFoundError, Problem, ValidationError

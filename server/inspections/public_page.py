@@ -17,12 +17,12 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from server import changes
-from server.db import read
-from server.deps import EngineDep
+from server.infra.db import read
+from server.infra.deps import EngineDep
 from server.inspections import draws
 from server.inspections.catalogue import t
 from server.inspections.publication import public_rows
+from server.reference import feed as changes
 from xuncha_core.errors import NotFoundError
 
 HERE = Path(__file__).resolve().parent

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, select
 
-from server import tables as t
+from server.infra import tables as t
 from server.inspections.directory_store import load
 from xuncha_core.inspection_results import RESULT_CATEGORIES
 from xuncha_core.inspections.publication import publication_due

@@ -10,18 +10,16 @@ and ``GET /api/v1/public/draws/{id}`` (the published draw file, the file
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Path, Query, Request, Response
 
-from server import access
-from server.accounts import Actor
-from server.db import read, write
-from server.deps import ClockDep, EngineDep, OfficeActor, require_roles
+from server.infra.db import read
+from server.infra.deps import ClockDep, EngineDep, GroupWriterDep, OfficeActor, ReaderActor
 from server.inspections import directory_import, draws, publication
 
 router = APIRouter(prefix="/api/v1", tags=["inspections"])
-ReadAllActor = Annotated[Actor, Depends(require_roles(*access.READ_ALL_ROLES))]
 DrawId = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[0-9A-Za-z-]+$")]
 Kind = Annotated[str, Path(pattern=r"^(entities|inspectors|conflicts|matters)$")]
 FileFormat = Annotated[str, Query(pattern=r"^(csv|xlsx)$")]
@@ -33,21 +31,21 @@ def _at(clock: ClockDep) -> str:
 
 @router.post("/inspections/draws", status_code=201)
 def create_plan(
-    plan: Annotated[dict[str, Any], Body()], actor: OfficeActor, engine: EngineDep, clock: ClockDep
+    plan: Annotated[dict[str, Any], Body()], actor: OfficeActor, writer: GroupWriterDep, clock: ClockDep
 ) -> dict[str, Any]:
     """Save a plan (matters, strata with filters and counts, inspectors per entity, deadline)."""
-    with write(engine) as conn:
-        return draws.create_plan(conn, data=plan, actor=actor, at=_at(clock))
+    at = _at(clock)
+    return writer.run(lambda conn: draws.create_plan(conn, data=plan, actor=actor, at=at))
 
 
 @router.get("/inspections/draws")
-def list_draws(actor: ReadAllActor, engine: EngineDep) -> dict[str, Any]:
+def list_draws(actor: ReaderActor, engine: EngineDep) -> dict[str, Any]:
     with read(engine) as conn:
         return {"draws": draws.listing(conn)}
 
 
 @router.get("/inspections/draws/{draw_id}")
-def get_draw(draw_id: DrawId, actor: ReadAllActor, engine: EngineDep) -> dict[str, Any]:
+def get_draw(draw_id: DrawId, actor: ReaderActor, engine: EngineDep) -> dict[str, Any]:
     with read(engine) as conn:
         return draws.get(conn, draw_id)
 
@@ -57,12 +55,12 @@ def commit_draw(
     draw_id: DrawId,
     body: Annotated[dict[str, Any], Body()],
     actor: OfficeActor,
-    engine: EngineDep,
+    writer: GroupWriterDep,
     clock: ClockDep,
 ) -> dict[str, Any]:
     """Fix the inputs and name the random source (``{"randomness": {description, published_on, value_sets}}``)."""
-    with write(engine) as conn:
-        return draws.commit(conn, draw_id=draw_id, source=body.get("randomness"), at=_at(clock))
+    at, source = _at(clock), body.get("randomness")
+    return writer.run(lambda conn: draws.commit(conn, draw_id=draw_id, source=source, at=at))
 
 
 @router.post("/inspections/draws/{draw_id}/random-values")
@@ -70,18 +68,16 @@ def enter_random_values(
     draw_id: DrawId,
     body: Annotated[dict[str, Any], Body()],
     actor: OfficeActor,
-    engine: EngineDep,
+    writer: GroupWriterDep,
     clock: ClockDep,
 ) -> dict[str, Any]:
     """Enter the source's published values (``{"random_values": [[...], ...]}``): the draw runs and is published."""
-    with write(engine) as conn:
-        return draws.enter_values(
-            conn, draw_id=draw_id, values=body.get("random_values"), at=_at(clock)
-        )
+    at, values = _at(clock), body.get("random_values")
+    return writer.run(lambda conn: draws.enter_values(conn, draw_id=draw_id, values=values, at=at))
 
 
 @router.get("/inspections/publication")
-def publication_due(actor: ReadAllActor, engine: EngineDep, clock: ClockDep) -> dict[str, Any]:
+def publication_due(actor: ReaderActor, engine: EngineDep, clock: ClockDep) -> dict[str, Any]:
     """Approved and pending inspection results with their publication due dates (due, overdue, published)."""
     with read(engine) as conn:
         return {"results": publication.office_view(conn, today=clock().date())}
@@ -102,17 +98,17 @@ async def import_directory(
     kind: Kind,
     request: Request,
     actor: OfficeActor,
-    engine: EngineDep,
+    writer: GroupWriterDep,
     clock: ClockDep,
     format: FileFormat = "csv",
 ) -> dict[str, Any]:
     """Import a whole CSV or XLSX file (the request body): every row valid, or nothing imported."""
     data = await request.body()
     table = directory_import.read_table(data, file_format=format)
-    with write(engine) as conn:
-        return directory_import.import_table(
-            conn, kind=kind, table=table, actor=actor, at=_at(clock)
-        )
+    at = _at(clock)
+    job = writer.submit(lambda conn: directory_import.import_table(conn, kind=kind, table=table, actor=actor, at=at))
+    result: dict[str, Any] = await asyncio.wrap_future(job)
+    return result
 
 
 @router.get("/public/draws")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Connection, Index, Integer, PrimaryKeyConstraint, String, Table, Text
 
-from server.tables import metadata
+from server.infra.tables import metadata
 
 conflicts = Table(
     "inspection_conflicts",

@@ -16,11 +16,10 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from server import tables as t
-from server.accounts import READ_ALL_ROLES, Actor
-from server.errors import ApiError
+from server.accounts.accounts import READ_ALL_ROLES, Actor
+from server.infra import tables as t
 from xuncha_core import ledger_entries
-from xuncha_core.errors import IntegrityError
+from xuncha_core.errors import ForbiddenError, IntegrityError
 
 
 @dataclass(frozen=True)
@@ -119,16 +118,14 @@ def check_may_read(conn: Connection, actor: Actor, stored: StoredContent) -> Non
     if actor.role in READ_ALL_ROLES:
         return
     if stored.record_id is None:
-        raise ApiError(
-            403,
+        raise ForbiddenError(
             "auth.forbidden",
             f"Your role ({actor.role}) may read the ledger contents of your own records only.",
             "您的角色只能查看自己记录的账本内容。",
         )
     author = conn.execute(select(t.records.c.author).where(t.records.c.record_id == stored.record_id)).scalar()
     if author != actor.username:
-        raise ApiError(
-            403,
+        raise ForbiddenError(
             "record.forbidden",
             "You may read the ledger contents of your own records only.",
             "您只能查看自己记录的账本内容。",

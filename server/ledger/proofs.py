@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
-from server import tables as t
+from server.infra import tables as t
 from server.ledger.store import nodes
 from xuncha_core.merkle import (
     EMPTY_ROOT,

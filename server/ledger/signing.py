@@ -11,7 +11,6 @@ hold.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -23,6 +22,7 @@ from cryptography.hazmat.primitives.serialization import (
 )
 from sqlalchemy import Connection
 
+from server.infra import clock
 from server.ledger import proofs, store
 from xuncha_core import durable
 from xuncha_core.checkpoint import Checkpoint, sign
@@ -52,4 +52,4 @@ def _create_key(path: Path) -> None:
 def current_checkpoint(conn: Connection, key: Ed25519PrivateKey) -> Checkpoint:
     """A checkpoint of the ledger as this transaction sees it, signed now."""
     size = store.size(conn)
-    return sign(key, size, proofs.root_at(conn, size), datetime.now(UTC).isoformat())
+    return sign(key, size, proofs.root_at(conn, size), clock.timestamp())

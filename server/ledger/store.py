@@ -18,18 +18,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, TextClause, func, select, text
 
-from server import tables as t
-from server.db import is_sqlite
+from server.infra import clock
+from server.infra import tables as t
+from server.infra.db import is_sqlite
 from xuncha_core.canonical import canonical_text
 from xuncha_core.errors import IntegrityError
 from xuncha_core.ledger_entries import NewEntry
 from xuncha_core.merkle import aligned_nodes, leaf_hash, node_hash
+from xuncha_core.receipts import LedgerPlace
 
 _PG_LEDGER_LOCK = 0x78756E6368610001  # "xuncha" + 1: serialises appends on PostgreSQL
 
@@ -39,7 +40,7 @@ class Receipt:
     index: int
     leaf_hash: str  # hex
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> LedgerPlace:
         return {"ledger_index": self.index, "leaf_hash": self.leaf_hash}
 
 
@@ -113,7 +114,7 @@ def append_many(conn: Connection, entries: Sequence[NewEntry]) -> list[Receipt]:
     edge_keys = aligned_nodes(0, start)
     stored = nodes(conn, edge_keys)
     edge = [(level, stored[(level, pos)]) for level, pos in edge_keys]
-    now = datetime.now(UTC).isoformat()
+    now = clock.timestamp()
     entry_rows: list[dict[str, Any]] = []
     content_rows: list[dict[str, Any]] = []
     node_rows: list[dict[str, Any]] = []

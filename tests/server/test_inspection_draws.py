@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from server import demo
+from server.demo import town as demo
 from tests.support.app_server import AppServer, ManualClock
 from tests.support.databases import backends, fresh_database
 from xuncha_core.inspections.verify import verify

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from server import demo
+from server.demo import town as demo
 from tests.support.app_server import AppServer, ManualClock
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, PHONE
 from tests.support.databases import fresh_database

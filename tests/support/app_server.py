@@ -13,10 +13,10 @@ from types import TracebackType
 import httpx
 import uvicorn
 
-from server import accounts
+from server.accounts import accounts
 from server.app import create_app
-from server.db import write
-from server.settings import Settings
+from server.infra.settings import Settings
+from tests.support.databases import write
 from tests.support.live_server import free_port
 
 

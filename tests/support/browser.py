@@ -14,7 +14,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +21,7 @@ from pathlib import Path
 import httpx
 
 from tests.support.live_server import ROOT, free_port
+from tests.support.waits import wait_until
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -74,17 +74,17 @@ class FieldApp:
 
     def wait_ready(self, timeout: float = 60.0) -> FieldApp:
         assert self.proc is not None
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"field app exited with {self.proc.returncode}:\n{self.log()}")
-            try:
-                if httpx.get(self.url, timeout=1.0).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"field app did not start in {timeout}s:\n{self.log()}")
+        wait_until(self._serving, "the field app to serve its page", deadline=timeout)
+        return self
+
+    def _serving(self) -> bool:
+        assert self.proc is not None
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"field app exited with {self.proc.returncode}:\n{self.log()}")
+        try:
+            return httpx.get(self.url, timeout=1.0).status_code == 200
+        except httpx.HTTPError:
+            return False
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-4000:] if self.log_path.exists() else ""

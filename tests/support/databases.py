@@ -13,8 +13,10 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import create_engine, text
+if TYPE_CHECKING:  # the phone's tests import this module without the server's extras
+    from sqlalchemy import Connection, Engine
 
 DEFAULT_PG_ADMIN = "postgresql+psycopg://xuncha:xuncha@127.0.0.1/postgres"
 
@@ -36,6 +38,8 @@ def fresh_database(backend: str, tmp_path: Path) -> Iterator[str]:
         return
     if backend != "postgres":
         raise ValueError(backend)
+    from sqlalchemy import create_engine, text
+
     admin = create_engine(pg_admin_url(), isolation_level="AUTOCOMMIT")
     name = f"xuncha_test_{uuid.uuid4().hex[:12]}"
     try:
@@ -56,3 +60,13 @@ def fresh_database(backend: str, tmp_path: Path) -> Iterator[str]:
             )
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
+
+
+@contextmanager
+def write(engine: Engine) -> Iterator[Connection]:
+    """A write transaction beside the server's one writer, as another process would open one
+    (to seed or damage a database under test)."""
+    from server.infra.db import writer_connection
+
+    with writer_connection(engine) as conn, conn.begin():
+        yield conn

@@ -36,24 +36,49 @@ class _Exchange:
     cut_response_at: float | None = None  # fraction of the response body
 
 
+class LinkClock:
+    """The time a throttled link runs on: real time by default. A test that checks the
+    throttle itself hands the proxy a ``LinkClock(manual=True)``, whose ``sleep`` only moves
+    its own time forward, so the link's time is exact whatever the machine's load."""
+
+    def __init__(self, *, manual: bool = False) -> None:
+        self.manual = manual
+        self.now = 0.0
+        self.lock = threading.Lock()
+
+    def time(self) -> float:
+        if not self.manual:
+            return time.monotonic()
+        with self.lock:
+            return self.now
+
+    def sleep(self, seconds: float) -> None:
+        if not self.manual:
+            time.sleep(seconds)  # the throttle itself: holding bytes back is what it does
+            return
+        with self.lock:
+            self.now += seconds
+
+
 class _Bucket:
     """A token bucket: ``take(n)`` blocks until n bytes may pass."""
 
-    def __init__(self, bytes_per_s: float) -> None:
+    def __init__(self, bytes_per_s: float, clock: LinkClock) -> None:
         self.rate = bytes_per_s
+        self.clock = clock
         self.tokens = 0.0
-        self.stamp = time.monotonic()
+        self.stamp = clock.time()
         self.lock = threading.Lock()
 
     def take(self, n: int) -> None:
         with self.lock:
-            now = time.monotonic()
+            now = self.clock.time()
             self.tokens = min(self.rate * 0.1, self.tokens + (now - self.stamp) * self.rate)
             self.stamp = now
             self.tokens -= n
             wait = -self.tokens / self.rate if self.tokens < 0 else 0.0
         if wait > 0:
-            time.sleep(wait)
+            self.clock.sleep(wait)
 
 
 class FaultyProxy:
@@ -65,7 +90,9 @@ class FaultyProxy:
         kbit_per_s: float | None = None,
         seed: int = 0,
         upstream_host: str = "127.0.0.1",
+        clock: LinkClock | None = None,
     ) -> None:
+        self.clock = clock or LinkClock()
         self.upstream = (upstream_host, upstream_port)
         self.cut_fraction = cut_fraction
         self.random = random.Random(seed)
@@ -111,7 +138,7 @@ class FaultyProxy:
             self._buckets = None
         else:
             rate = kbit_per_s * 1000 / 8
-            self._buckets = (_Bucket(rate), _Bucket(rate))
+            self._buckets = (_Bucket(rate, self.clock), _Bucket(rate, self.clock))
 
     def arm_cut(self, after_body_bytes: int, path_prefix: str = "") -> None:
         """Cut once, when ``after_body_bytes`` more request-body bytes went to ``path_prefix``."""
@@ -177,7 +204,7 @@ class FaultyProxy:
             self.cut_log.append((ex.method, ex.path, where))
 
 
-class _Cut(Exception):
+class _Cut(ConnectionResetError):
     pass
 
 

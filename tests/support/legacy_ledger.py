@@ -17,10 +17,11 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from server import tables as t
-from server.accounts import hash_password
-from server.db import make_engine, write
-from server.migrations import MIGRATIONS
+from server.accounts.accounts import hash_password
+from server.infra import tables as t
+from server.infra.db import make_engine
+from server.infra.migrations import MIGRATIONS
+from tests.support.databases import write
 from tests.support.records import remediation_content
 from xuncha_core.canonical import canonical_text
 from xuncha_core.content import validate_content

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -128,3 +129,19 @@ class LiveServer:
     def client(self, token: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+
+    def rows(self, sql: str, params: dict[str, Any] | None = None) -> list[Any]:
+        """The rows a query finds in the server's database, read as another process would."""
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(self.database_url, poolclass=sa.pool.NullPool)
+        try:
+            with engine.connect() as conn:
+                return list(conn.execute(sa.text(sql), params or {}).all())
+        finally:
+            engine.dispose()
+
+    def scalar(self, sql: str, params: dict[str, Any] | None = None) -> Any:
+        """The one value a query finds (``SELECT COUNT(*) …``)."""
+        (row,) = self.rows(sql, params)
+        return row[0]

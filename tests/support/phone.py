@@ -204,8 +204,8 @@ def cli_summary(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:
 # what the server holds ---------------------------------------------------------------
 def server_copies(server: LiveServer) -> dict[str, Any]:
     """Counts straight from the server's database and photo folder."""
-    from server import tables as t
-    from server.db import make_engine
+    from server.infra import tables as t
+    from server.infra.db import make_engine
 
     engine = make_engine(server.database_url)
     try:
@@ -253,7 +253,7 @@ def assert_exactly_once(server: LiveServer, envelopes: list[dict[str, Any]]) -> 
 
 
 def iter_real_photos(pattern: str = "*.jpg") -> Iterator[bytes]:
-    from tests.conftest import PHOTOS
+    from tests.support.photos import PHOTOS
 
     for p in sorted(PHOTOS.glob(pattern)):
         if "invalid" not in p.name:

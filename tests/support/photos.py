@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import socket
 import struct
-import time
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
-import sqlalchemy as sa
 
-from tests.support.live_server import LiveServer
+from tests.support.waits import DEADLINE, wait_until
+
+if TYPE_CHECKING:
+    from tests.support.live_server import LiveServer
+
+ROOT = Path(__file__).resolve().parents[2]
+PHOTOS = ROOT.parent / "shared" / "testdata" / "photos"  # real photos, shared by every checkout
+
 
 
 def sha(data: bytes) -> str:
@@ -134,6 +141,8 @@ class Holdings:
 
 
 def holdings(server: LiveServer) -> Holdings:
+    import sqlalchemy as sa  # the server's side only: phone tests never come here
+
     files = frozenset(
         str(p.relative_to(server.data_dir))
         for folder in ("photos", "uploads")
@@ -191,8 +200,8 @@ def send_rest(c: httpx.Client, data: bytes, chunk: int) -> tuple[httpx.Response,
         elif r.status_code == 409 and r.json()["error"]["code"] == "upload.offset_mismatch":
             offset = r.json()["error"]["detail"]["offset"]
         elif r.status_code == 409 and r.json()["error"]["code"] == "upload.busy":
-            time.sleep(0.05)  # the server has not yet noticed the cut connection
-            offset = int(c.head(f"/api/v1/uploads/{digest}").headers["Upload-Offset"])
+            # the server has not yet noticed the cut connection: wait until it lets go
+            offset = wait_until(lambda at=offset: _offset_when_free(c, digest, at), "the cut upload to be let go") - 1
         else:
             return r, sent
     raise AssertionError("upload did not finish")
@@ -207,4 +216,19 @@ def cut_patch(url: str, token: str, digest: str, offset: int, body: bytes, send:
             f"Upload-Offset: {offset}\r\nContent-Length: {len(body)}\r\n\r\n"
         )
         s.sendall(head.encode() + body[:send])
-        time.sleep(0.2)  # let the bytes arrive before the line drops
+        # The line drops after these bytes: the server reads them, then the end of the
+        # connection, and closes its side once it has dealt with the cut request.
+        s.shutdown(socket.SHUT_WR)
+        s.settimeout(DEADLINE)
+        with contextlib.suppress(ConnectionError):
+            while s.recv(65536):
+                pass
+
+
+def _offset_when_free(c: httpx.Client, digest: str, offset: int) -> int:
+    """1 + the server's offset of the upload once a zero-byte PATCH is no longer refused as
+    busy (0 while it still is)."""
+    r = c.patch(f"/api/v1/uploads/{digest}", content=b"", headers={"Upload-Offset": str(offset)})
+    if r.status_code == 409 and r.json()["error"]["code"] == "upload.busy":
+        return 0
+    return int(c.head(f"/api/v1/uploads/{digest}").headers["Upload-Offset"]) + 1

@@ -1,1 +1,1 @@
-"""One module per screen: ``build(ctx, …) -> ft.View``, thin over ``field_app.ui.state``."""
+"""One module per screen: ``build(ctx, …) -> ft.View``, thin over ``field_app.ui.models.state``."""

@@ -13,8 +13,8 @@ from typing import Any
 import flet as ft
 
 from field_app.ui import theme
-from field_app.ui.check_form import RATING_FIELDS, CheckForm, device_now
-from field_app.ui.state import Debouncer, cleaners_of, sheet_for, villages
+from field_app.ui.models.check_form import RATING_FIELDS, CheckForm, device_now
+from field_app.ui.models.state import Debouncer, cleaners_of, sheet_for, villages
 from field_app.ui.views import media
 
 RATING_LABELS = {"absent_days": "check.absent_days", "late_minutes": "check.late_minutes",

@@ -8,8 +8,8 @@ from typing import Any
 import flet as ft
 
 from field_app.ui import theme
-from field_app.ui.live import KeyedRows
-from field_app.ui.state import history_rows, villages
+from field_app.ui.models.live import KeyedRows
+from field_app.ui.models.state import history_rows, villages
 from field_app.ui.views import record
 
 PAGE = 50  # the newest records; filters narrow the search on the phone's whole history
@@ -45,7 +45,7 @@ def build(ctx: Any) -> ft.View:
             lines.append(theme.body(tr("history.reason", reason=r["reason"]), color=theme.DANGER))
         if r["error"]:
             err = r["error"] if isinstance(r["error"], dict) else {"message": str(r["error"])}
-            lines.append(theme.body(tr.pick(err.get("message_zh", ""), err.get("message", "")), color=theme.DANGER))
+            lines.append(theme.body(tr.error(err), color=theme.DANGER))
         if r["conflict"]:
             lines += record.conflict_block(ctx, r["record_id"], r["conflict"], choose)
         actions: list[ft.Control] = [

@@ -7,9 +7,9 @@ from typing import Any
 import flet as ft
 
 from field_app.ui import theme
-from field_app.ui.check_form import CheckForm, month_of
-from field_app.ui.live import KeyedRows
-from field_app.ui.state import (
+from field_app.ui.models.check_form import CheckForm, month_of
+from field_app.ui.models.live import KeyedRows
+from field_app.ui.models.state import (
     cleaners_of,
     sheet_for,
     short_time,
@@ -28,8 +28,8 @@ def build(ctx: Any) -> ft.View:
     user = ctx.user()
     controls: list[ft.Control] = []
 
-    report = getattr(store, "recovery_report", None)
-    if report is not None and not report.ok:
+    report = store.recovery_report
+    if not report.ok:
         detail = "; ".join([*(m.get("reason", "") for m in report.as_dict().get("moved", [])),
                             *report.as_dict().get("reconciled", [])])
         controls.append(theme.body(tr("home.recovered", detail=detail), color=theme.WARN, bold=True))
@@ -44,7 +44,7 @@ def build(ctx: Any) -> ft.View:
         stats, status = store.stats(), ctx.services.sync_status() or {}
         err = status.get("last_error") or {}
         return (int(stats.get("outbox", 0)), short_time(status.get("last_success_at") or stats.get("last_sync_at")) or "",
-                tr.pick(err.get("message_zh", ""), err.get("message", "")) if err else "")
+                tr.error(err) if err else "")
 
     def draw_summary(model: tuple[int, str, str]) -> None:
         count, last, error = model

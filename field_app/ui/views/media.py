@@ -9,14 +9,14 @@ gallery instead of the camera).
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import flet as ft
 
+from field_app import clock
 from field_app.ui import theme
-from field_app.ui.check_form import make_location
+from field_app.ui.models.check_form import make_location
 
 LOCATE_TIMEOUT_S = 20
 
@@ -147,7 +147,7 @@ async def ingest(
 
     user = ctx.user()
     capture = Capture(
-        device_time=datetime.now().astimezone(),
+        device_time=clock.now(),
         device_location=Location(latitude=location["lat"], longitude=location["lon"],
                                  accuracy=location.get("accuracy_m")) if location else None,
         village=village,
@@ -157,7 +157,7 @@ async def ingest(
     try:
         evidence = await asyncio.to_thread(process_photo, data, photos_dir=photos_dir(ctx.data_dir), capture=capture)
     except Exception as exc:  # every refusal is explained to her
-        message = ctx.tr.pick(getattr(exc, "message_zh", "") or "", getattr(exc, "message", "") or str(exc))
+        message = ctx.tr.error(exc)
         ctx.message(ctx.tr("check.photo_failed", message=message), error=True)
         return None
     ctx.store.add_photo(evidence.as_dict())

@@ -8,8 +8,8 @@ from typing import Any
 import flet as ft
 
 from field_app.ui import theme
-from field_app.ui.check_form import RecheckForm
-from field_app.ui.state import villages
+from field_app.ui.models.check_form import RecheckForm
+from field_app.ui.models.state import villages
 from field_app.ui.views import media
 
 

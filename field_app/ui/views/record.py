@@ -12,17 +12,10 @@ from typing import Any
 
 import flet as ft
 
+from field_app.sync.receipt_check import Verdict, check_receipt, receipt_facts, remembered
 from field_app.ui import theme
-from field_app.ui.records import (
-    Verdict,
-    check_receipt,
-    conflict_facts,
-    receipt_facts,
-    remembered,
-    shown_state,
-    verdict_line,
-)
-from field_app.ui.state import short_time, villages
+from field_app.ui.models.records import conflict_facts, shown_state, verdict_line
+from field_app.ui.models.state import short_time, villages
 
 Choose = Callable[[str, str], Awaitable[None]]
 
@@ -73,7 +66,7 @@ async def resolve(ctx: Any, record_id: str, choice: str) -> None:
     try:
         item = await asyncio.to_thread(ctx.store.resolve_conflict, record_id, choice)
     except Exception as exc:  # a conflict resolved meanwhile (another tab): say so, keep the screen
-        ctx.message(ctx.tr("common.error", message=getattr(exc, "message", str(exc))), error=True)
+        ctx.message(ctx.tr("common.error", message=ctx.tr.error(exc)), error=True)
         return
     if choice == "keep_mine":
         revision = ((item or {}).get("envelope") or {}).get("revision") or (item or {}).get("revision") or "?"
@@ -142,7 +135,7 @@ def build(ctx: Any, record_id: str) -> ft.View:
             head.append(theme.body(tr("history.reason", reason=review["reason"]), color=theme.DANGER, bold=True))
         if view.get("error"):
             err = view["error"] if isinstance(view["error"], dict) else {"message": str(view["error"])}
-            head.append(theme.body(tr.pick(err.get("message_zh", ""), err.get("message", "")), color=theme.DANGER))
+            head.append(theme.body(tr.error(err), color=theme.DANGER))
         if view.get("kind") == "remediation_check" and view.get("state") in ("draft", "sent_back"):
             head.append(theme.button(tr("history.edit"), lambda _: edit(view)))
         out = [theme.card(*head)]

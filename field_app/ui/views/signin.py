@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import platform
 from typing import Any
 
 import flet as ft
 
+from field_app import settings
 from field_app.ui import theme
-from field_app.ui.state import SignIn
+from field_app.ui.models.state import SignIn
 
 
 def build(ctx: Any) -> ft.View:
     tr = ctx.tr
-    form = SignIn(server_url=ctx.store.get_setting("server_url") or os.environ.get("XUNCHA_SERVER_URL", ""))
+    form = SignIn(server_url=ctx.store.get_setting("server_url") or settings.current().server_url)
     server = theme.field(tr("signin.server"), form.server_url, keyboard_type=ft.KeyboardType.URL)
     username = theme.field(tr("signin.username"))
     password = theme.field(tr("signin.password"), password=True, can_reveal_password=True)
@@ -50,7 +50,7 @@ def build(ctx: Any) -> ft.View:
                 enroll, form.normalized_server(), device_name=f"{platform.node() or 'phone'} field app",
                 **form.credentials())
         except Exception as exc:  # every failure is shown to her, in her language
-            text = tr.pick(getattr(exc, "message_zh", "") or "", getattr(exc, "message", "") or str(exc))
+            text = tr.error(exc)
             errors.controls = [theme.body(tr("signin.failed", message=text), color=theme.DANGER)]
             busy.visible, button.disabled = False, False
             ctx.page.update()

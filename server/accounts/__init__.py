@@ -1,0 +1,1 @@
+"""Accounts and devices: users, enrollment, sign-in (throttled), and who may read what."""

@@ -1,0 +1,1 @@
+"""A demo town with records and photos, for a fresh installation."""

@@ -1,0 +1,1 @@
+"""Evidence photos: checks, the content-addressed store, resumable uploads and their upkeep."""

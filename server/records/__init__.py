@@ -1,0 +1,1 @@
+"""Records: intake of revisions (writes), queries (reads) and reviews."""

@@ -1,1 +1,0 @@
-"""Thin HTTP routers, one per resource. Each checks the caller's role and calls a domain module."""
