@@ -89,6 +89,7 @@ TYPES: dict[str, EntryType] = {
         EntryType("draw.committed", frozenset({"draw_id", "at"}), salted=False),
         EntryType("draw.published", frozenset({"draw_id", "at"}), salted=False),
         EntryType("conflict.changed", frozenset({"deleted", "at"}), salted=True),
+        EntryType("pin.changed", frozenset({"at"}), salted=True),
     )
 }
 _RECORD_REF = frozenset({"record_id", "revision"})
@@ -205,6 +206,11 @@ def conflict_changed(
     """A conflict of interest set (``kind``) or removed (``kind`` None): private, so salted."""
     content = {"inspector": inspector, "entity": entity, "kind": kind, "note": note, "by": by}
     return _new("conflict.changed", {"deleted": kind is None, "at": at}, content, salt)
+
+
+def pin_changed(*, username: str, at: str, salt: str | None = None) -> NewEntry:
+    """An inspector set their PIN (the hash itself is kept apart, never in the ledger)."""
+    return _new("pin.changed", {"at": at}, {"username": username}, salt)
 
 
 # -- reading and checking ----------------------------------------------------------------

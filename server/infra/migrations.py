@@ -122,6 +122,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (2, "ledger entries commit to contents kept beside the ledger", _m0002_ledger_contents),
     (3, "sign-in throttle: failures per account and address", _m0003_sign_in_failures),
     (4, "random inspections: conflicts of interest and draws", inspection_tables.create),
+    (5, "random inspections: inspectors' PIN hashes", inspection_tables.create_pins),
 ]
 
 

@@ -23,6 +23,7 @@ from sqlalchemy import Connection, select
 
 from server import ledger
 from server.accounts.accounts import Actor
+from server.inspections import pins
 from server.inspections import tables as it
 from server.inspections.directory_store import Directories, load
 from server.reference import feed as changes
@@ -178,7 +179,8 @@ def published_file(conn: Connection, draw_id: str) -> dict[str, Any]:
 
 
 def _send_tasks(conn: Connection, file: dict[str, Any], dirs: Directories) -> None:
-    """Each assigned inspection to both inspectors' phones (a feed row each, only for them)."""
+    """Each assigned inspection to both inspectors' phones (a feed row each, only for them), with
+    each one's PIN hash for the other's phone (``pins``)."""
     plan = file["commitment"]["plan"]
     matters = [
         {"id": m.code, "name": m.name, "basis": m.legal_basis}
@@ -203,14 +205,15 @@ def _send_tasks(conn: Connection, file: dict[str, Any], dirs: Directories) -> No
                 "village_id": entity.village,
             },
             "matters": matters,
-            "inspectors": [{"id": k, "name": i.name, "cert_no": i.certificate} for k, i, _ in team],
+            "inspectors": [
+                {"id": k, "name": i.name, "cert_no": i.certificate, "username": u} for k, i, u in team
+            ],
             "short_by": assigned["short_by"],
         }
-        for _, _, username in team:
-            if username:
-                changes.publish(
-                    conn, topic="task", key=payload["task_id"], payload=payload, audience=username
-                )
+        members = [username for _, _, username in team if username]
+        for username in members:
+            changes.publish(conn, topic="task", key=payload["task_id"], payload=payload, audience=username)
+        pins.send_for_team(conn, members)
 
 
 def _randomness(source: Any) -> dict[str, Any]:

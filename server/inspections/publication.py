@@ -1,6 +1,6 @@
 """Inspection results on their way to the public page (一公开).
 
-An ``inspection_result`` record appears on the public page once the office approves
+An ``inspection_result`` or ``random_inspection`` record appears on the public page once the office approves
 it; it is due there within 20 working days of the inspection
 (``xuncha_core.inspections.publication``). The office sees each result with its due
 date and whether it is due, overdue, published or published late. The public rows
@@ -21,6 +21,14 @@ from server.inspections.directory_store import load
 from xuncha_core.inspection_results import RESULT_CATEGORIES
 from xuncha_core.inspections.publication import publication_due
 
+# Results entered by the office, and inspections recorded on site by two officers' phone.
+RESULT_KINDS = ("inspection_result", "random_inspection")
+
+
+def inspected_at(content: dict[str, Any]) -> str:
+    """When the inspection took place: ``inspected_at``, or a recorded inspection's start."""
+    return str(content.get("inspected_at") or content.get("started_at") or "")
+
 
 def _results(conn: Connection) -> list[dict[str, Any]]:
     r, v, rv = t.records.c, t.record_revisions.c, t.reviews.c
@@ -34,7 +42,7 @@ def _results(conn: Connection) -> list[dict[str, Any]]:
         select(r.record_id, r.review_state, v.envelope, approved_at.c.at)
         .join(t.record_revisions, and_(v.record_id == r.record_id, v.revision == r.head_revision))
         .outerjoin(approved_at, approved_at.c.record_id == r.record_id)
-        .where(r.kind == "inspection_result", r.review_state != "rejected")
+        .where(r.kind.in_(RESULT_KINDS), r.review_state != "rejected")
     ).all()
     out = []
     for row in rows:
@@ -54,7 +62,7 @@ def office_view(conn: Connection, *, today: date) -> list[dict[str, Any]]:
     """Every result not rejected, with its publication due date and status, soonest due first."""
     out = []
     for item in _results(conn):
-        inspected = date.fromisoformat(item["content"]["inspected_at"][:10])
+        inspected = date.fromisoformat(inspected_at(item["content"])[:10])
         due = publication_due(inspected)
         published = date.fromisoformat(item["approved_at"][:10]) if item["approved_at"] else None
         out.append(
@@ -88,7 +96,7 @@ def public_rows(conn: Connection) -> list[dict[str, Any]]:
                 "credit_code": c.get("entity_credit_code"),
                 "authority": units.get(inspectors[0], "") if inspectors else "",
                 "random": "/" in str(c.get("task_id", "")) or bool(c.get("plan_id")),
-                "date": c["inspected_at"][:10],
+                "date": inspected_at(c)[:10],
                 "result_zh": result[0],
                 "result_en": result[1],
             }

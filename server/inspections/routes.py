@@ -16,8 +16,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Query, Request, Response
 
 from server.infra.db import read
-from server.infra.deps import ClockDep, EngineDep, GroupWriterDep, OfficeActor, ReaderActor
-from server.inspections import directory_import, draws, publication
+from server.infra.deps import (
+    ClockDep,
+    EngineDep,
+    FieldActor,
+    GroupWriterDep,
+    OfficeActor,
+    ReaderActor,
+)
+from server.inspections import directory_import, draws, pins, publication
 
 router = APIRouter(prefix="/api/v1", tags=["inspections"])
 DrawId = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[0-9A-Za-z-]+$")]
@@ -109,6 +116,16 @@ async def import_directory(
     job = writer.submit(lambda conn: directory_import.import_table(conn, kind=kind, table=table, actor=actor, at=at))
     result: dict[str, Any] = await asyncio.wrap_future(job)
     return result
+
+
+@router.put("/inspections/pin")
+def set_pin(
+    body: Annotated[dict[str, Any], Body()], actor: FieldActor, writer: GroupWriterDep, clock: ClockDep
+) -> dict[str, Any]:
+    """Your own PIN hash, made on your phone (``{"pin_hash": {...}}``; never the PIN): sent to the
+    phones of the officers you inspect with, who check it offline."""
+    at, pin_hash = _at(clock), body.get("pin_hash")
+    return writer.run(lambda conn: pins.set_pin(conn, actor=actor, pin_hash=pin_hash, at=at))
 
 
 @router.get("/public/draws")

@@ -1,4 +1,4 @@
-"""The random-inspection tables, on the one schema (created by migration 4).
+"""The random-inspection tables, on the one schema (created by migrations 4 and 5).
 
 Entities and inspectors are reference data (``changes`` topics ``entity`` and
 ``inspector``, pulled by phones); the list of matters is the setting
@@ -45,7 +45,22 @@ draws = Table(
 )
 
 
+# An inspector's PIN hash (xuncha_core.inspections.pin), set on their own phone: never the PIN.
+pins = Table(
+    "inspection_pins",
+    metadata,
+    Column("username", String(64), primary_key=True),
+    Column("pin_hash", Text, nullable=False),  # JSON PinHash
+    Column("set_at", String(40), nullable=False),
+)
+
+
 def create(conn: Connection) -> None:
     """Migration 4: the random-inspection tables."""
     conflicts.create(conn)
     draws.create(conn)
+
+
+def create_pins(conn: Connection) -> None:
+    """Migration 5: inspectors' PIN hashes."""
+    pins.create(conn)

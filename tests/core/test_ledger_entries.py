@@ -49,6 +49,7 @@ def _every_type() -> list[tuple[le.NewEntry, tuple[str, ...]]]:
         (le.conflict_changed(inspector="50011420190031", entity="92500114D4F6H8J24T", kind="relative",
                              note="表弟经营该超市", by="zhou.hb", at=AT),
          ("50011420190031", "92500114D4F6H8J24T", "relative", "表弟", "zhou.hb")),
+        (le.pin_changed(username="li.m", at=AT), ("li.m",)),
     ]
 
 

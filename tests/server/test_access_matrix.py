@@ -79,6 +79,7 @@ EXPECTED: dict[tuple[str, str], object] = {
     ("GET", "/api/v1/inspections/publication"): READ,
     ("GET", "/api/v1/inspections/directories/{kind}"): frozenset({"office_reviewer", "admin"}),
     ("POST", "/api/v1/inspections/directories/{kind}"): frozenset({"office_reviewer", "admin"}),
+    ("PUT", "/api/v1/inspections/pin"): FIELD,  # one's own PIN hash, for one's colleagues' phones
     ("GET", "/api/v1/public/draws"): PUBLIC,
     ("GET", "/api/v1/public/draws/{draw_id}"): PUBLIC,
     ("GET", "/public/"): PUBLIC,

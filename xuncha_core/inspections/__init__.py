@@ -12,4 +12,6 @@ One concept per module, all pure (no database, no HTTP):
     draw             entering the random values: the published draw file
     verify           re-running a published draw file and naming the first difference
     publication      when an inspection result is due on the public page
+    inspection_record  the ``random_inspection`` record an officer's phone makes on site
+    pin              an inspector's PIN: hashed on their phone, checked offline on another
 """
