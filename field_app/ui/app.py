@@ -7,6 +7,8 @@ The route is the single source of truth for navigation:
     /recheck/<order_id> the re-check of a rectification order
     /history            her records
     /history/<id>       one record: state, receipt and "verify receipt", conflict choices
+    /inspection/<draw_id>/<credit_code>  an assigned random inspection, recorded on site
+    /pin                her personal PIN (the second inspector's confirmation)
 
 A form that is being edited is remembered in the setting ``editing``, so an app
 killed mid-form opens that form again at the next start.
@@ -246,7 +248,16 @@ class AppContext:
 
 def render(ctx: AppContext) -> None:
     """Rebuild the view stack from the route."""
-    from field_app.ui.views import check, history, home, recheck, record, signin
+    from field_app.ui.views import (
+        check,
+        history,
+        home,
+        inspection,
+        inspection_pin,
+        recheck,
+        record,
+        signin,
+    )
 
     page = ctx.page
     route = page.route or "/"
@@ -265,6 +276,10 @@ def render(ctx: AppContext) -> None:
             add(lambda: check.build(ctx, parts[1]))
         elif parts[:1] == ["recheck"] and len(parts) == 2:
             add(lambda: recheck.build(ctx, parts[1]))
+        elif parts[:1] == ["inspection"] and len(parts) == 3:
+            add(lambda: inspection.build(ctx, "/".join(parts[1:])))
+        elif parts == ["pin"]:
+            add(lambda: inspection_pin.build(ctx))
         elif parts[:1] == ["history"]:
             add(lambda: history.build(ctx))
             if len(parts) == 2:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from field_app.messages import ERRORS, STAMP
+from field_app.ui.inspection_i18n import INSPECTION_TEXT
 
 LANGUAGES: tuple[str, ...] = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
@@ -210,6 +211,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "kind.routine_assessment": ("保洁员考核", "Cleaner assessment"),
     **{f"error.{key}": text for key, text in ERRORS.items()},
     **{f"stamp.{key}": text for key, text in STAMP.items()},
+    **INSPECTION_TEXT,
 }
 
 

@@ -16,6 +16,7 @@ from field_app.ui.models.state import (
     village_statuses,
     villages,
 )
+from field_app.ui.views import inspection_home
 
 STATUS_COLORS = {"done": theme.PRIMARY, "draft": theme.WARN, "not_started": theme.MUTED}
 
@@ -33,6 +34,10 @@ def build(ctx: Any) -> ft.View:
         detail = "; ".join([*(m.get("reason", "") for m in report.as_dict().get("moved", [])),
                             *report.as_dict().get("reconciled", [])])
         controls.append(theme.body(tr("home.recovered", detail=detail), color=theme.WARN, bold=True))
+
+    inspections = inspection_home.section(ctx)  # an officer's assigned inspections come first
+    if inspections is not None:
+        controls.append(inspections)
 
     # -- what waits to be sent, last sync, last error ----------------------------------------
     waiting = theme.body("", bold=True)
