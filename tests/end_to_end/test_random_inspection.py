@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from field_app.paths import photos_dir
 from field_app.store import LocalStore
@@ -25,10 +25,20 @@ from field_app.ui.models.inspection_form import InspectionForm, assigned_inspect
 from field_app.ui.views.inspection_pin import send_pin_hash
 from server.demo import town as demo
 from tests.support.app_server import AppServer, ManualClock, free_port
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, PHONE
+from tests.support.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PHONE,
+    FieldApp,
+    chromium,
+    open_page,
+    shot,
+    type_into,
+)
 from tests.support.databases import fresh_database
-from tests.support.inspections import client, enroll, run_draw
+from tests.support.inspections import client, enroll, run_draw, tasks_of
 from tests.support.phone import small_jpeg
+from tests.support.waits import wait_until
 from xuncha_core.inspections.verify import verify
 
 pytestmark = pytest.mark.browser
@@ -162,3 +172,65 @@ def public_page_shows_it(
         finally:
             browser.close()
 
+
+
+def test_the_officer_records_the_inspection_on_the_phone_screens_with_the_second_officers_pin(
+    town: AppServer, tmp_path: Path
+) -> None:
+    """The same journey through the app's own screens in headless Chromium (issue 11, part 4)."""
+    office = client(town, "zhou.hb")
+    draw_id = run_draw(town, office)["id"]
+    feed = client(town, "xiang.j").get("/api/v1/sync/changes", params={"after": 0}).json()["changes"]
+    tasks = {t["task_id"]: t for t in tasks_of(feed)}
+    task = next(t for t in tasks.values() if t["draw_id"] == draw_id and all(m["username"] for m in t["inspectors"]))
+    partner_member = next(m for m in task["inspectors"] if m["username"] != "xiang.j")
+    partner = OfficerPhone(town, tmp_path / "partner", partner_member["username"])
+    send_pin_hash(partner.store, new_pin_hash(partner.username, PIN, PIN)[1] or {})
+    order = [i.task_id for i in assigned_inspections(tasks, [], [], "xiang.j")]
+
+    app = FieldApp(tmp_path / "xiang", server_url=town.url).launch().wait_ready()
+    try:
+        with chromium() as browser:
+            page = open_page(browser, app.url)
+            type_into(page, page.get_by_role("textbox", name="用户名"), "xiang.j")
+            type_into(page, page.get_by_role("textbox", name="密码"), demo.DEMO_PASSWORD)
+            page.get_by_role("button", name="登录", exact=True).click()
+            page.get_by_text("分派给我的双随机检查").wait_for()
+            page.get_by_text(task["entity"]["name"]).first.wait_for(timeout=60_000)  # arrives with the first sync
+            shot(page, "inspection_01_home")
+            page.get_by_role("button", name="开始检查").nth(order.index(task["task_id"])).click()
+
+            page.get_by_text(task["entity"]["address"]).first.wait_for()
+            for matter in task["matters"]:
+                page.get_by_role("checkbox", name=matter["name"]).click()
+            for matter in task["matters"]:
+                expect(page.get_by_role("checkbox", name=matter["name"])).to_be_checked()
+            page.get_by_role("button", name="发现问题已责令改正").click()
+            expect(page.get_by_text("检查结果必须是配置的结果类别之一", exact=False)).to_have_count(0, timeout=30_000)  # redrawn
+            type_into(page, page.get_by_role("textbox", name="发现的问题"), "灭火器过期")
+            type_into(page, page.get_by_role("textbox", name="文件编号"), RECORDING)
+            page.get_by_role("button", name="添加编号").click()
+            try:
+                page.get_by_text(RECORDING).wait_for()
+            except Exception:
+                shot(page, "inspection_02_no_recording")
+                raise
+            pin_box = page.get_by_role("textbox", name=f"{partner_member['name']} 的个人密码")
+            type_into(page, pin_box, PIN)
+            page.get_by_role("button", name="确认", exact=True).click()
+            page.get_by_text("已确认在场", exact=False).wait_for()
+            shot(page, "inspection_02_confirmed")
+            page.get_by_role("button", name="提交检查记录").click()
+            try:
+                page.get_by_text("分派给我的双随机检查").wait_for()
+            except Exception:
+                shot(page, "inspection_03_not_submitted")
+                raise
+    finally:
+        app.stop()
+
+    def on_server() -> list[dict[str, Any]]:
+        due = office.get("/api/v1/inspections/publication").json()["results"]
+        return [r for r in due if r["entity_credit_code"] == task["entity"]["credit_code"]]
+
+    assert wait_until(on_server, "the inspection recorded on the phone to reach the server")

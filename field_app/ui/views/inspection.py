@@ -40,20 +40,27 @@ def build(ctx: Any, task_id: str) -> ft.View:
     if form is None:
         return ctx.view(route, tr("inspection.title"), [theme.body(tr("inspection.unknown"), color=theme.DANGER)], back=True)
     store.set_setting("editing", route)
-    body = ft.Column(spacing=12)
 
     def save() -> None:
         store.save_draft(form.draft)
 
     ctx.on_leave = save
+    # Each part is redrawn alone, and only when what it shows changed: a whole-screen redraw
+    # would replace the control her finger is on (a second tick, the field she moves to).
+    slots: dict[str, ft.Container] = {}
+    shown_confirmed: list[bool] = [False]
 
-    def redraw() -> None:
-        body.controls = sections()
-        ctx.page.update()
+    def refresh(*names: str) -> None:
+        for name in names:
+            slots[name].content = builders[name]()
+        ctx.update(*(slots[n] for n in names))
 
-    def changed(*_: Any) -> None:
+    def changed(*parts: str) -> None:
         save()
-        redraw()
+        names = {*parts, "problems"}
+        if shown_confirmed[0] != (form.confirmed_by is not None):
+            names.add("confirmation")  # a change after her PIN asks for it again
+        refresh(*sorted(names))
 
     async def add(data_list: list[bytes], *, from_camera: bool = False) -> None:
         for data in data_list:
@@ -62,7 +69,7 @@ def build(ctx: Any, task_id: str) -> ft.View:
             if sha:
                 form.add_photo(sha)
                 save()
-        redraw()
+        changed("evidence")
 
     async def gallery(_: Any) -> None:
         await add(await media.pick_photos(ctx))
@@ -76,14 +83,14 @@ def build(ctx: Any, task_id: str) -> ft.View:
         location = await media.locate(ctx)
         if location:
             form.set_location(location)
-            changed()
+            changed("evidence")
 
     async def submit(_: Any) -> None:
         save()
         problems = form.problems()
         if problems:
             ctx.message(tr("check.cannot_submit", count=len(problems)), error=True)
-            redraw()
+            refresh("problems")
             return
         user = ctx.user()
         envelope = form.envelope(author=user.get("username", ""), device_id=store.get_setting("device_id") or "")
@@ -95,14 +102,25 @@ def build(ctx: Any, task_id: str) -> ft.View:
             ctx.services.sync.sync_now()
         ctx.go("/")
 
-    def sections() -> list[ft.Control]:
-        return [_header(ctx, form), _matters(ctx, form, changed), _result(ctx, form, changed, save),
-                _recordings(ctx, form, changed), _evidence(ctx, form, camera, gallery, do_locate),
-                _confirmation(ctx, form, changed),
-                *[theme.body("• " + tr.pick(p.message_zh, p.message), color=theme.DANGER) for p in form.problems()],
-                theme.primary_button(tr("inspection.submit"), submit, icon=ft.Icons.TASK_ALT)]
+    def confirmation() -> ft.Control:
+        shown_confirmed[0] = form.confirmed_by is not None
+        return _confirmation(ctx, form, changed)
 
-    body.controls = sections()
+    builders = {
+        "header": lambda: _header(ctx, form),
+        "matters": lambda: _matters(ctx, form, changed),
+        "result": lambda: _result(ctx, form, changed),
+        "findings": lambda: _findings(ctx, form, changed),
+        "recordings": lambda: _recordings(ctx, form, changed),
+        "evidence": lambda: _evidence(ctx, form, camera, gallery, do_locate),
+        "confirmation": confirmation,
+        "problems": lambda: ft.Column([theme.body("• " + tr.pick(p.message_zh, p.message), color=theme.DANGER)
+                                       for p in form.problems()], spacing=4),
+    }
+    for name, make in builders.items():
+        slots[name] = ft.Container(make())
+    submit_button = theme.primary_button(tr("inspection.submit"), submit, icon=ft.Icons.TASK_ALT)
+    body = ft.Column([*slots.values(), submit_button], spacing=12, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
     return ctx.view(route, tr("inspection.title"), [body], back=True)
 
 
@@ -130,30 +148,40 @@ def _matters(ctx: Any, form: InspectionForm, changed: Any) -> ft.Control:
     return theme.card(theme.body(ctx.tr("inspection.matters"), bold=True), *boxes)
 
 
-def _result(ctx: Any, form: InspectionForm, changed: Any, save: Any) -> ft.Control:
+def _result(ctx: Any, form: InspectionForm, changed: Any) -> ft.Control:
     tr = ctx.tr
-    radios: list[ft.Control] = [ft.Radio(value=code, label=tr.pick(zh, en)) for code, zh, en in form.results()]
-    def pick(e: ft.Event[ft.RadioGroup]) -> None:
-        form.set_result(e.control.value or "")
-        changed()
 
-    group = ft.RadioGroup(content=ft.Column(radios, spacing=0), value=form.content["result"] or None, on_change=pick)
-    findings = theme.field(tr("inspection.findings"), form.content["findings"], multiline=True,
-                           on_change=lambda e: form.set_findings(e.control.value or ""), on_blur=lambda _: changed())
-    return theme.card(theme.body(tr("inspection.result"), bold=True), group, findings)
+    def pick(code: str) -> None:
+        form.set_result(code)
+        changed("result")
+
+    # one large button per category, the chosen one filled: easier to hit on site than a radio
+    choices: list[ft.Control] = [
+        (theme.primary_button if code == form.content["result"] else theme.button)(
+            tr.pick(zh, en), lambda _, code=code: pick(code))
+        for code, zh, en in form.results()
+    ]
+    return theme.card(theme.body(tr("inspection.result"), bold=True), *choices)
+
+
+def _findings(ctx: Any, form: InspectionForm, changed: Any) -> ft.Control:
+    """Never redrawn while the form is open: the field keeps what she types."""
+    return theme.field(ctx.tr("inspection.findings"), form.content["findings"], multiline=True,
+                       on_change=lambda e: form.set_findings(e.control.value or ""), on_blur=lambda _: changed())
 
 
 def _recordings(ctx: Any, form: InspectionForm, changed: Any) -> ft.Control:
     tr = ctx.tr
-    number = theme.field(tr("inspection.recording_number"))
+    typed: list[str] = [""]
+    number = theme.field(tr("inspection.recording_number"), on_change=lambda e: typed.__setitem__(0, e.control.value or ""))
 
     def add(_: Any) -> None:
-        if form.add_recording(number.value or ""):
-            changed()
+        if form.add_recording(typed[0] or number.value or ""):
+            changed("recordings")
 
     def remove(number: str) -> None:
         form.remove_recording(number)
-        changed()
+        changed("recordings")
 
     chips: list[ft.Control] = [
         ft.Row([theme.body(n, size=14),
@@ -194,7 +222,7 @@ def _confirmation(ctx: Any, form: InspectionForm, changed: Any) -> ft.Control:
             outcome = await asyncio.to_thread(form.confirm, username, pin.value or "", ctx.reference("pin"))
             pin.value = ""
             if outcome == "confirmed":
-                changed()
+                changed("confirmation")
             else:
                 ctx.store.save_draft(form.draft)  # a wrong PIN counts even if the app is killed now
                 ctx.message(tr(PIN_OUTCOMES[outcome]), error=True)
