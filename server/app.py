@@ -20,6 +20,8 @@ from server.infra.request_guard import RequestGuard
 from server.infra.security_headers import SecurityHeaders
 from server.infra.settings import Settings
 from server.infra.writer import writer_for
+from server.inspections import public_page
+from server.inspections import routes as inspections
 from server.ledger import key_source
 from server.ledger import routes as ledger
 from server.photos import routes as photos
@@ -48,7 +50,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> F
     app.add_middleware(RequestGuard, engine=engine, settings=settings)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(metrics.MetricsMiddleware, counters=counters)
-    for package in (accounts, records, reference, photos, ledger):
+    for package in (accounts, records, reference, photos, ledger, inspections, public_page):
         app.include_router(package.router)
     api_docs.install(app)
     console.install(app)

@@ -155,6 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     from server.infra.ops_commands import add_commands as add_ops_commands
 
     add_ops_commands(sub)
+    from server.inspections.verify_command import add_commands as add_draw_commands
+
+    add_draw_commands(sub)
     dm = sub.add_parser("demo", help="fill a fresh data folder with a demo town (demo accounts, demo-only)")
     dm.add_argument("--records", type=int, default=60, help="how many records to write (default 60)")
     dm.set_defaults(func=cmd_demo)

@@ -47,6 +47,9 @@ Common shapes::
      "findings": text (required unless the result found nothing), "photos": Photos,
      "inspected_at": Time, "recorder": text, "location": Location | null}
 
+``random_inspection`` (双随机 inspection recorded on site, both inspectors confirmed): see
+``xuncha_core.inspections.inspection_record``.
+
 ``routine_assessment`` (平时考核 of cleaners, recorded on its own)::
 
     {"village_id": Id, "month": Month, "cleaner_ratings": [CleanerRating, ≥ 1],
@@ -62,7 +65,8 @@ from typing import Any
 from xuncha_core.content_checks import Checker
 from xuncha_core.errors import Problem
 from xuncha_core.evidence import evidence_problems
-from xuncha_core.inspection_results import NOTHING_FOUND, RESULT_CATEGORIES
+from xuncha_core.inspections import inspection_record
+from xuncha_core.inspections.inspection_record import check_inspectors, check_result
 from xuncha_core.records import RECORD_KINDS
 from xuncha_core.remediation_check import check_remediation, cleaner_ratings
 from xuncha_core.scoring import ScoringSheet
@@ -95,6 +99,7 @@ _FIELDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
         ),
         frozenset(),
     ),
+    inspection_record.KIND: (inspection_record.FIELDS, frozenset()),
     "routine_assessment": (
         _names("village_id month cleaner_ratings assessed_at recorder"),
         frozenset({"sheet_id", "sheet_version", "note"}),
@@ -135,6 +140,8 @@ def validate_content(
         _recheck(c, content)
     elif kind == "inspection_result":
         _inspection_result(c, content, result_categories)
+    elif kind == inspection_record.KIND:
+        inspection_record.check_random_inspection(c, content, result_categories)
     else:
         _routine_assessment(c, content, sheet)
     if "photo_evidence" in content:
@@ -152,7 +159,7 @@ def content_photos(kind: str, content: dict[str, Any]) -> list[str]:
                 found.extend(p for p in d.get("photos") or [] if isinstance(p, str))
     elif kind == "recheck":
         found.extend(p for p in content.get("after_photos") or [] if isinstance(p, str))
-    elif kind == "inspection_result":
+    elif kind in ("inspection_result", inspection_record.KIND):
         found.extend(p for p in content.get("photos") or [] if isinstance(p, str))
     return list(dict.fromkeys(found))
 
@@ -208,34 +215,6 @@ def _inspection_result(
     c.text(content, "recorder", "", max_len=128)
     c.location(content, "location", "")
     c.photos(content, "photos", "")
-    inspectors = c.ids(content, "inspectors", "", min_len=1, uuid_only=False)
-    if inspectors is not None and len(inspectors) < 2:
-        c.bad(
-            "inspectors",
-            "inspection.two_inspectors",
-            "at least two different inspectors must carry out an inspection (行政处罚法 art. 42); add the second",
-            "执法检查须有两名以上不同的执法人员（行政处罚法第四十二条），请添加第二名",
-        )
+    check_inspectors(c, content)
     c.ids(content, "matter_ids", "", min_len=1, uuid_only=False)
-    allowed = tuple(categories) if categories is not None else tuple(RESULT_CATEGORIES)
-    result = content.get("result")
-    if result not in allowed:
-        c.bad(
-            "result",
-            "inspection.bad_result",
-            f"result must be one of the configured categories: {', '.join(allowed)}",
-            "检查结果必须是配置的结果类别之一",
-        )
-    findings = c.text(content, "findings", "", allow_empty=True)
-    if (
-        result in allowed
-        and result not in NOTHING_FOUND
-        and findings is not None
-        and not findings.strip()
-    ):
-        c.bad(
-            "findings",
-            "inspection.findings_required",
-            "describe what was found for this result",
-            "该检查结果需要填写发现的问题",
-        )
+    check_result(c, content, categories)

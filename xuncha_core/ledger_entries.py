@@ -84,6 +84,12 @@ TYPES: dict[str, EntryType] = {
         EntryType("device.revoked", frozenset({"at"}), salted=True),
         EntryType("enrollment_code.issued", frozenset({"expires_at", "at"}), salted=True),
         EntryType("reference.changed", frozenset({"topic", "deleted", "at"}), salted=True),
+        # A draw's commitment and its published file are public: unsalted, so the entry's
+        # digest is the commitment's own digest (xuncha_core.inspections.commitment).
+        EntryType("draw.committed", frozenset({"draw_id", "at"}), salted=False),
+        EntryType("draw.published", frozenset({"draw_id", "at"}), salted=False),
+        EntryType("conflict.changed", frozenset({"deleted", "at"}), salted=True),
+        EntryType("pin.changed", frozenset({"at"}), salted=True),
     )
 }
 _RECORD_REF = frozenset({"record_id", "revision"})
@@ -183,6 +189,28 @@ def reference_changed(
 ) -> NewEntry:
     public = {"topic": topic, "deleted": payload is None, "at": at}
     return _new("reference.changed", public, {"key": key, "payload": payload, "by": by}, salt)
+
+
+def draw_committed(*, draw_id: str, commitment_body: Mapping[str, Any], at: str) -> NewEntry:
+    """A draw's commitment (without its digest and ledger index), appended before the random values exist."""
+    return _new("draw.committed", {"draw_id": draw_id, "at": at}, dict(commitment_body), None)
+
+
+def draw_published(*, draw_id: str, file: Mapping[str, Any], at: str) -> NewEntry:
+    return _new("draw.published", {"draw_id": draw_id, "at": at}, dict(file), None)
+
+
+def conflict_changed(
+    *, inspector: str, entity: str, kind: str | None, note: str, by: str, at: str, salt: str | None = None
+) -> NewEntry:
+    """A conflict of interest set (``kind``) or removed (``kind`` None): private, so salted."""
+    content = {"inspector": inspector, "entity": entity, "kind": kind, "note": note, "by": by}
+    return _new("conflict.changed", {"deleted": kind is None, "at": at}, content, salt)
+
+
+def pin_changed(*, username: str, at: str, salt: str | None = None) -> NewEntry:
+    """An inspector set their PIN (the hash itself is kept apart, never in the ledger)."""
+    return _new("pin.changed", {"at": at}, {"username": username}, salt)
 
 
 # -- reading and checking ----------------------------------------------------------------

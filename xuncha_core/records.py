@@ -34,6 +34,7 @@ RECORD_KINDS: tuple[str, ...] = (
     "remediation_check",  # 环境整治检查
     "recheck",  # 复查: closes a rectification order with "after" photos
     "inspection_result",  # 双随机 inspection result
+    "random_inspection",  # 双随机 inspection recorded on site by two inspectors (inspections.inspection_record)
     "routine_assessment",  # 平时考核 of cleaners, when recorded on its own
 )
 

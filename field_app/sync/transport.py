@@ -139,6 +139,10 @@ class ServerApi:
         return self._send("GET", f"/api/v1/photos/{sha256}{suffix}").content
 
     # ledger (public) -----------------------------------------------------------------
+    def set_inspection_pin(self, pin_hash: dict[str, Any]) -> dict[str, Any]:
+        """Send this officer's PIN hash (made on the phone; never the PIN)."""
+        return self._json("PUT", "/api/v1/inspections/pin", json={"pin_hash": pin_hash})
+
     def checkpoint(self) -> dict[str, Any]:
         return self._json("GET", "/api/v1/ledger/checkpoint")
 

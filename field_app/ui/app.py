@@ -7,6 +7,8 @@ The route is the single source of truth for navigation:
     /recheck/<order_id> the re-check of a rectification order
     /history            her records
     /history/<id>       one record: state, receipt and "verify receipt", conflict choices
+    /inspection/<draw_id>/<credit_code>  an assigned random inspection, recorded on site
+    /pin                her personal PIN (the second inspector's confirmation)
 
 A form that is being edited is remembered in the setting ``editing``, so an app
 killed mid-form opens that form again at the next start.

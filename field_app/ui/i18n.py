@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from field_app.messages import ERRORS, SERVER_ERRORS, STAMP
+from field_app.ui.inspection_i18n import INSPECTION_TEXT
 
 LANGUAGES: tuple[str, ...] = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
@@ -266,6 +267,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     **{f"error.{key}": text for key, text in ERRORS.items()},
     **{f"server.{key}": text for key, text in SERVER_ERRORS.items()},
     **{f"stamp.{key}": text for key, text in STAMP.items()},
+    **INSPECTION_TEXT,
 }
 
 

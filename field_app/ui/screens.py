@@ -41,7 +41,16 @@ class Plan:
 
 def plan(ctx: Any, route: str) -> list[Plan]:
     """The screens the route stacks, bottom first."""
-    from field_app.ui.views import check, history, home, recheck, record, signin
+    from field_app.ui.views import (
+        check,
+        history,
+        home,
+        inspection,
+        inspection_pin,
+        recheck,
+        record,
+        signin,
+    )
 
     parts = [p for p in route.split("/") if p]
     if not ctx.signed_in:
@@ -51,6 +60,10 @@ def plan(ctx: Any, route: str) -> list[Plan]:
         out.append(Plan(f"check:{parts[1]}", lambda: check.build(ctx, parts[1])))
     elif parts[:1] == ["recheck"] and len(parts) == 2:
         out.append(Plan(f"recheck:{parts[1]}", lambda: recheck.build(ctx, parts[1])))
+    elif parts[:1] == ["inspection"] and len(parts) == 3:
+        out.append(Plan(f"inspection:{'/'.join(parts[1:])}", lambda: inspection.build(ctx, "/".join(parts[1:]))))
+    elif parts == ["pin"]:
+        out.append(Plan("pin", lambda: inspection_pin.build(ctx)))
     elif parts[:1] == ["history"]:
         out.append(Plan("history", lambda: history.build(ctx)))
         if len(parts) == 2:

@@ -33,6 +33,7 @@ from server.infra import clock
 from server.infra import tables as t
 from server.infra.settings import Settings
 from server.infra.writer import write
+from server.inspections import demo_draw
 from server.photos import store as photo_store
 from server.records import intake, reviews
 from server.reference import feed as changes
@@ -81,6 +82,7 @@ def fill(engine: Engine, settings: Settings, *, records: int = 60, today: date |
             raise not_fresh()
         made = _accounts(conn, town)
         _reference_data(conn, town, sheet_json)
+        demo_draw.fill(conn, today=day)
         actors = {
             u["username"]: _enroll(conn, u["username"])
             for u in town["users"]

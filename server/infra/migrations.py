@@ -17,6 +17,7 @@ from server.infra import clock
 from server.infra import tables as t
 from server.infra.db import is_sqlite
 from server.infra.writer import write
+from server.inspections import tables as inspection_tables
 from xuncha_core.scoring import stored_total
 
 _PG_MIGRATION_LOCK = 0x78756E6368610002  # "xuncha" + 2: one migrator at a time on PostgreSQL
@@ -169,6 +170,8 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (3, "sign-in throttle: failures per account and address", _m0003_sign_in_failures),
     (4, "office console: sessions, device health, indexes for the review queue and monthly figures", _m0004_console),
     (5, "scale-out: upload chunks in an object store, the pinned signing key", _m0005_scale_out),
+    (6, "random inspections: conflicts of interest and draws", inspection_tables.create),
+    (7, "random inspections: inspectors' PIN hashes", inspection_tables.create_pins),
 ]
 
 

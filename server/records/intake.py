@@ -14,7 +14,9 @@ The rules, in the order they are judged for one envelope:
    409 ``record.revision_conflict`` carrying the server's envelope (hers to see);
 5. a revision > 1 needs its base on the server (409 ``record.base_missing``), the very
    base it was built on (its ``base_digest`` is the stored base's digest, else 409
-   ``record.base_mismatch`` with the server's version), and the same kind;
+   ``record.base_mismatch`` with the server's version), and the same kind; a random
+   inspection comes from the inspectors the draw assigned, as assigned
+   (``server.inspections.assignment_check``: 403 or 422);
 6. otherwise the revision row, the record head, its photo references and one
    ``record.accepted`` ledger entry are written in the caller's transaction.
 
@@ -47,6 +49,7 @@ from server.accounts.accounts import Actor
 from server.infra import clock
 from server.infra import tables as t
 from server.infra.http_errors import status_for
+from server.inspections import assignment_check
 from server.records import queries
 from xuncha_core import ledger_entries
 from xuncha_core.canonical import canonical_text
@@ -151,6 +154,8 @@ def store(conn: Connection, sub: Submission, *, received_at: str | None = None) 
             raise _revision_conflict(record, existing)
     if record.revision > 1:
         _check_base(conn, record, head)
+    if record.kind == "random_inspection":
+        assignment_check.check_assignment(conn, record)
     received_at = received_at or clock.timestamp()
     entry = ledger_entries.record_accepted(envelope=sub.envelope, envelope_text=sub.envelope_text, received_at=received_at)
     place = ledger.append(conn, entry)

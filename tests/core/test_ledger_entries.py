@@ -44,6 +44,12 @@ def _every_type() -> list[tuple[le.NewEntry, tuple[str, ...]]]:
         (le.enrollment_code_issued(username="xiang.j", by="zhou.hb", expires_at=AT, at=AT), ("xiang.j", "zhou.hb")),
         (le.reference_changed(topic="cleaner", key="c-lin-e-01", payload={"name": "向秀英"}, by="admin", at=AT),
          ("c-lin-e-01", "向秀英", "admin")),
+        (le.draw_committed(draw_id="2026-03-02-ab12cd34", commitment_body={"plan": {"title": "抽查"}}, at=AT), ()),
+        (le.draw_published(draw_id="2026-03-02-ab12cd34", file={"format": "xuncha-draw/1"}, at=AT), ()),
+        (le.conflict_changed(inspector="50011420190031", entity="92500114D4F6H8J24T", kind="relative",
+                             note="表弟经营该超市", by="zhou.hb", at=AT),
+         ("50011420190031", "92500114D4F6H8J24T", "relative", "表弟", "zhou.hb")),
+        (le.pin_changed(username="li.m", at=AT), ("li.m",)),
     ]
 
 

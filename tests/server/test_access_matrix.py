@@ -74,6 +74,21 @@ EXPECTED: dict[tuple[str, str], object] = {
     ("GET", "/api/v1/uploads/{sha256}"): FIELD,
     ("HEAD", "/api/v1/uploads/{sha256}"): FIELD,
     ("PATCH", "/api/v1/uploads/{sha256}"): FIELD,
+    # random inspections (issue 11): the office plans and draws, the read roles watch, anyone sees what is published
+    ("POST", "/api/v1/inspections/draws"): frozenset({"office_reviewer", "admin"}),
+    ("GET", "/api/v1/inspections/draws"): READ,
+    ("GET", "/api/v1/inspections/draws/{draw_id}"): READ,
+    ("POST", "/api/v1/inspections/draws/{draw_id}/commitment"): frozenset({"office_reviewer", "admin"}),
+    ("POST", "/api/v1/inspections/draws/{draw_id}/random-values"): frozenset({"office_reviewer", "admin"}),
+    ("GET", "/api/v1/inspections/publication"): READ,
+    ("GET", "/api/v1/inspections/directories/{kind}"): frozenset({"office_reviewer", "admin"}),
+    ("POST", "/api/v1/inspections/directories/{kind}"): frozenset({"office_reviewer", "admin"}),
+    ("PUT", "/api/v1/inspections/pin"): FIELD,  # one's own PIN hash, for one's colleagues' phones
+    ("GET", "/api/v1/public/draws"): PUBLIC,
+    ("GET", "/api/v1/public/draws/{draw_id}"): PUBLIC,
+    ("GET", "/public/"): PUBLIC,
+    ("GET", "/public/draws/{draw_id}"): PUBLIC,
+    ("GET", "/public/static/public.css"): PUBLIC,
 }
 # Calling these ends the caller's own session, so each call gets a device of its own.
 SELF_REVOKING = {("POST", "/api/v1/auth/sign-out")}
@@ -86,6 +101,8 @@ PATH_VALUES = {
     "record_id": "00000000-0000-4000-8000-000000000000",
     "device_id": "00000000-0000-4000-8000-000000000001",
     "year": "2031",
+    "kind": "conflicts",
+    "draw_id": "2026-03-02-00000000",
 }
 
 
@@ -134,10 +151,12 @@ def test_every_route_is_listed_in_the_access_table(tmp_path: Path) -> None:
     assert sorted(EXPECTED.keys() - actual) == [], "EXPECTED lists routes the app no longer has"
 
 
-def test_the_public_routes_are_exactly_ledger_health_enrollment_and_docs() -> None:
+def test_the_public_routes_are_exactly_ledger_health_enrollment_docs_and_the_public_page() -> None:
     public = sorted(path for (_m, path), who in EXPECTED.items() if who == PUBLIC)
     for path in public:
-        assert path.startswith(("/api/v1/ledger/", "/api/v1/public/", "/docs", "/redoc", "/openapi")) or path in (
+        assert path.startswith(
+            ("/api/v1/ledger/", "/api/v1/public/", "/public/", "/docs", "/redoc", "/openapi")
+        ) or path in (
             "/api/v1/health",
             "/api/v1/auth/enroll",
         ), path

@@ -12,6 +12,7 @@ from field_app.ui.models.check_form import CheckForm, month_of
 from field_app.ui.models.home import Todo, existing_check, todos, village_statuses
 from field_app.ui.models.live import KeyedRows
 from field_app.ui.models.state import cleaners_of, sheet_for, short_time, villages
+from field_app.ui.views import inspection_home
 from field_app.ui.views.widgets import confirm
 
 RECENT = 300
@@ -23,6 +24,9 @@ def build(ctx: Any) -> ft.View:
     change keeps its controls, so a tap on it is never lost."""
     tr = ctx.tr
     controls: list[ft.Control] = [*recovery_note(ctx)]
+    inspections = inspection_home.section(ctx)  # an officer's assigned inspections come first
+    if inspections is not None:
+        controls.append(inspections)
     for load, draw, target in (todo_section(ctx), summary_section(ctx), village_section(ctx), order_section(ctx)):
         ctx.live.section(load, draw, target=target).show(load())
         controls.append(target)

@@ -1,0 +1,128 @@
+"""Inspections recorded on the phone, on a real server (issue 11, part 4): PIN hashes reach the right
+phones and no others; a random_inspection record comes only from its assigned inspectors, as assigned.
+
+One demo town per backend for the module, as in test_inspection_draws.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from server.demo import town as demo
+from tests.support.app_server import AppServer, ManualClock
+from tests.support.databases import backends, fresh_database
+from tests.support.inspections import (
+    client,
+    enroll,
+    envelope,
+    inspection_content,
+    run_draw,
+    tasks_of,
+)
+from xuncha_core.inspections.pin import hash_pin
+
+OFFICERS = ("xiang.j", "tian.x", "peng.gq")
+
+
+@pytest.fixture(scope="module", params=backends())
+def town(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    tmp = tmp_path_factory.mktemp("town")
+    clock = ManualClock()
+    with fresh_database(request.param, tmp) as url, AppServer(tmp / "data", url, clock) as srv:
+        demo.fill(srv.app.state.engine, srv.settings, records=0, today=clock.now.date())
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def team_task(town: AppServer) -> dict[str, Any]:
+    """An inspection of a fresh draw whose two inspectors both have phones."""
+    file = run_draw(town, client(town, "zhou.hb"))
+    feed = client(town, "xiang.j").get("/api/v1/sync/changes", params={"after": 0}).json()["changes"]
+    teams = [t for t in tasks_of(feed, file["id"]) if all(m["username"] for m in t["inspectors"])]
+    assert teams, "the draw gives xiang.j an inspection with another officer who has a phone"
+    return teams[0]
+
+
+def feed_of(town: AppServer, username: str) -> list[dict[str, Any]]:
+    return client(town, username).get("/api/v1/sync/changes", params={"after": 0}).json()["changes"]
+
+
+def pins_in(feed: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {c["key"]: c["payload"]["pin_hash"] for c in feed if c["topic"] == "pin"}
+
+
+def test_a_pin_hash_reaches_the_colleagues_phones_only_and_a_retry_changes_nothing(
+    town: AppServer, team_task: dict[str, Any]
+) -> None:
+    partner = next(m["username"] for m in team_task["inspectors"] if m["username"] != "xiang.j")
+    stranger = next(o for o in OFFICERS if o not in {"xiang.j", partner})
+    pin_hash = hash_pin(partner, "275319")
+    phone = client(town, partner)
+    size = httpx.get(f"{town.url}/api/v1/ledger/checkpoint").json()["size"]
+    assert phone.put("/api/v1/inspections/pin", json={"pin_hash": pin_hash}).status_code == 200
+    assert httpx.get(f"{town.url}/api/v1/ledger/checkpoint").json()["size"] == size + 1  # pin.changed
+    assert phone.put("/api/v1/inspections/pin", json={"pin_hash": pin_hash}).status_code == 200
+    assert httpx.get(f"{town.url}/api/v1/ledger/checkpoint").json()["size"] == size + 1  # the retry wrote nothing
+
+    xiang = feed_of(town, "xiang.j")
+    assert pins_in(xiang)[partner] == pin_hash
+    assert len([c for c in xiang if c["topic"] == "pin" and c["key"] == partner]) == 1
+    assert partner not in pins_in(feed_of(town, "wang.cy"))  # a supervisor works with nobody here
+    shared = {m["username"] for t in tasks_of(feed_of(town, stranger)) for m in t["inspectors"]}
+    assert (partner in pins_in(feed_of(town, stranger))) == (partner in shared)
+    assert "275319" not in str(feed_of(town, "xiang.j"))
+
+
+@pytest.mark.parametrize(
+    ("who", "body", "status"),
+    [(None, {"pin_hash": {}}, 401), ("zhou.hb", {"pin_hash": {}}, 403),
+     ("xiang.j", {"pin_hash": {"kdf": "scrypt", "n": 2**24}}, 422), ("xiang.j", {"pin": "275319"}, 422)],
+)
+def test_only_field_staff_set_a_pin_and_only_a_well_formed_cheap_hash(
+    town: AppServer, who: str | None, body: dict[str, Any], status: int
+) -> None:
+    answer = client(town, who).put("/api/v1/inspections/pin", json=body)
+    assert answer.status_code == status, answer.text
+
+
+def stranger_confirms(task: dict[str, Any], stranger: str) -> dict[str, Any]:
+    """Valid on its face: the stranger listed as an inspector and confirming, but not the one assigned."""
+    stranger_id = "insp-" + stranger.replace(".", "-")
+    content = inspection_content(task, co_username=stranger, inspectors=["insp-xiang-j", stranger_id])
+    content["co_inspector"]["inspector_id"] = stranger_id
+    return content
+
+
+def test_an_inspection_is_accepted_only_from_its_inspectors_as_assigned(
+    town: AppServer, team_task: dict[str, Any]
+) -> None:
+    partner = next(m["username"] for m in team_task["inspectors"] if m["username"] != "xiang.j")
+    stranger = next(o for o in OFFICERS if o not in {"xiang.j", partner})
+    for username, content, status, code in [
+        (stranger, inspection_content(team_task, co_username=partner), 403, "inspection.not_assigned"),
+        ("xiang.j", inspection_content(team_task, co_username=stranger), 422, "record.invalid"),  # the core: not listed
+        ("xiang.j", stranger_confirms(team_task, stranger), 422, "inspection.not_as_assigned"),
+        ("xiang.j", inspection_content(team_task, co_username="xiang.j"), 422, "inspection.not_as_assigned"),
+        ("xiang.j", inspection_content(team_task, co_username=partner, matter_ids=["m-other"]), 422,
+         "inspection.not_as_assigned"),
+    ]:
+        phone = enroll(town, username)
+        answer = httpx.post(f"{town.url}/api/v1/records", timeout=30,
+                            headers={"Authorization": f"Bearer {phone['token']}"},
+                            json=envelope(content, author=username, device_id=phone["device_id"]))
+        assert (answer.status_code, answer.json()["error"]["code"]) == (status, code), answer.text
+        assert stranger not in answer.text or username == stranger  # says nothing about whose it is
+
+    phone = enroll(town, "xiang.j")
+    good = envelope(inspection_content(team_task, co_username=partner), author="xiang.j", device_id=phone["device_id"])
+    answer = httpx.post(f"{town.url}/api/v1/records", json=good, timeout=30,
+                        headers={"Authorization": f"Bearer {phone['token']}"})
+    assert answer.status_code == 201, answer.text
+    due = client(town, "zhou.hb").get("/api/v1/inspections/publication").json()["results"]
+    mine = [r for r in due if r["record_id"] == good["record_id"]]
+    assert mine and mine[0]["inspected_on"] == "2026-03-09" and mine[0]["status"] == "due"
+
