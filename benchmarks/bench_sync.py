@@ -1,6 +1,6 @@
 """Sync throughput and wire overhead against a raw upload of the same bytes, in one run.
 
-    python benchmarks/bench_sync.py [--records 1000] [--photo-kb 300]
+    python benchmarks/bench_sync.py [--records 1000] [--photo-kb 300] [--store folder|s3]
 
 1. N records, each with one ~300 KB JPEG, synced by the real engine to a real server
    (SQLite) through the loopback proxy, which counts the bytes on the wire.
@@ -33,6 +33,7 @@ from field_app.sync.engine import UPLOADS_AT_ONCE  # noqa: E402
 from field_app.sync.uploads import ChunkSizer, upload_photo  # noqa: E402
 from tests.support.faulty_proxy import FaultyProxy  # noqa: E402
 from tests.support.live_server import LiveServer  # noqa: E402
+from tests.support.object_store import SeaweedS3  # noqa: E402
 from tests.support.phone import Phone, sized_jpeg  # noqa: E402
 from xuncha_core.canonical import canonical_bytes  # noqa: E402
 
@@ -82,16 +83,21 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--records", type=int, default=1000)
     ap.add_argument("--photo-kb", type=int, default=300)
+    ap.add_argument("--store", choices=["folder", "s3"], default="folder", help="the servers' photo store (issue 12)")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-sync-"))
+    s3 = SeaweedS3(tmp / "s3").start() if args.store == "s3" else None
+
+    def store(name: str) -> dict[str, str]:
+        return s3.env(prefix=name) if s3 else {}
 
     print(f"generating {args.records} photos of about {args.photo_kb} KB …", flush=True)
     photos = [sized_jpeg(i, args.photo_kb * 1024) for i in range(args.records)]
     photo_bytes = sum(len(p) for p in photos)
 
-    server = LiveServer(tmp / "srv", f"sqlite:///{tmp / 'srv.sqlite3'}").start()
-    raw_server = LiveServer(tmp / "raw", f"sqlite:///{tmp / 'raw.sqlite3'}").start()
-    raw_server4 = LiveServer(tmp / "raw4", f"sqlite:///{tmp / 'raw4.sqlite3'}").start()
+    server = LiveServer(tmp / "srv", f"sqlite:///{tmp / 'srv.sqlite3'}", env=store("srv")).start()
+    raw_server = LiveServer(tmp / "raw", f"sqlite:///{tmp / 'raw.sqlite3'}", env=store("raw")).start()
+    raw_server4 = LiveServer(tmp / "raw4", f"sqlite:///{tmp / 'raw4.sqlite3'}", env=store("raw4")).start()
     sink = ThreadingHTTPServer(("127.0.0.1", 0), _Sink)
     threading.Thread(target=sink.serve_forever, daemon=True).start()
     try:
@@ -126,6 +132,7 @@ def main() -> None:
 
         mb = photo_bytes / 1e6
         print()
+        print(f"photos kept in: {'an S3 store (SeaweedFS on this machine)' if s3 else 'the local folder'}")
         print(f"load average (1, 5, 15 min) at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
         print(f"sync sends up to {UPLOADS_AT_ONCE} photos at once; the raw PUTs go one after another on one connection")
         print(f"records: {args.records}, photos: {args.records} × {photo_bytes / args.records / 1024:.0f} KB = {mb:.1f} MB, record JSON {record_bytes / 1e6:.2f} MB")
@@ -164,6 +171,8 @@ def main() -> None:
         server.stop()
         raw_server.stop()
         raw_server4.stop()
+        if s3:
+            s3.stop()
 
 
 if __name__ == "__main__":

@@ -31,6 +31,8 @@ FIELD = frozenset({"supervisor", "officer"})
 READ = frozenset({"office_reviewer", "legal_reviewer", "admin", "auditor"})
 SIGNED_IN = FIELD | READ
 PUBLIC = "public"
+# Only a scrape carrying XUNCHA_METRICS_TOKEN; everyone else, signed in or not, gets 404 (issue 12).
+SCRAPER = "scraper"
 
 # (method, path) -> PUBLIC, or the roles that get through. A pair (roles, row_roles) means
 # row_roles also get through to the route, where the row itself decides (their own records,
@@ -41,6 +43,7 @@ EXPECTED: dict[tuple[str, str], object] = {
     ("GET", "/docs/oauth2-redirect"): PUBLIC,
     ("GET", "/redoc"): PUBLIC,
     ("GET", "/api/v1/health"): PUBLIC,
+    ("GET", "/metrics"): SCRAPER,
     ("POST", "/api/v1/auth/enroll"): PUBLIC,
     ("GET", "/api/v1/ledger/checkpoint"): PUBLIC,
     ("GET", "/api/v1/ledger/entries/{index}"): PUBLIC,
@@ -173,6 +176,11 @@ def test_each_role_reaches_exactly_its_routes_and_the_public_needs_no_login(
     wrong: list[str] = []
     for (method, path), who in sorted(EXPECTED.items()):
         anonymous = call(sqlite_server, None, method, path)
+        if who == SCRAPER:
+            answers = {role: call(sqlite_server, m.token, method, path).status_code for role, m in town.items()}
+            if anonymous.status_code != 404 or set(answers.values()) != {404}:
+                wrong.append(f"{method} {path} -> {anonymous.status_code} anonymous, {answers}: only the scraper's")
+            continue
         if anonymous.status_code >= 500 or (who == PUBLIC) == (anonymous.status_code == 401):
             wrong.append(f"anonymous {method} {path} -> {anonymous.status_code}")
         if who == PUBLIC:
@@ -203,7 +211,7 @@ def test_a_revoked_device_is_refused_everywhere_saying_it_was_revoked(
     with town["admin"].client() as c:
         assert c.post(f"/api/v1/devices/{lost.device_id}/revoke", json={"reason": "手机丢失"}).status_code == 200
     for (method, path), who in sorted(EXPECTED.items()):
-        if who == PUBLIC:
+        if who in (PUBLIC, SCRAPER):
             continue
         r = call(sqlite_server, lost.token, method, path)
         assert r.status_code == 401, f"{method} {path}"
