@@ -87,13 +87,8 @@ def ranking_policy(conn: Connection) -> RankingPolicy:
 
 
 def ranking(conn: Connection, month: str) -> list[standings.VillageStanding]:
-    months = standings.months_up_to(month)
-    checks = [
-        standings.CheckScore(village, m, score)
-        for village, m, text in queries.approved_scores(conn, months)
-        if (score := standings.score_of(text)) is not None
-    ]
-    return standings.monthly_ranking(checks, month, ranking_policy(conn))
+    sums = queries.approved_score_sums(conn, standings.months_up_to(month))
+    return standings.monthly_ranking(standings.means_of_sums(sums), month, ranking_policy(conn))
 
 
 def assessment(conn: Connection, month: str) -> list[standings.AssessmentRow]:

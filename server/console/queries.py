@@ -12,10 +12,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import Connection, String, and_, cast, func, select
+from sqlalchemy import BigInteger, Connection, Numeric, String, and_, cast, func, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -121,14 +122,19 @@ def head_envelopes(conn: Connection, *, kind: str, months: Sequence[str], states
     return [(row.record_id, json.loads(row.envelope), row.review_state) for row in conn.execute(q)]
 
 
-def approved_scores(conn: Connection, months: Sequence[str]) -> list[tuple[str, str, str]]:
-    """(village, month, total score as text) of every approved remediation check in ``months``
-    (``records.score``: one index read, no envelope opened)."""
+def approved_score_sums(conn: Connection, months: Sequence[str]) -> dict[tuple[str, str], tuple[Decimal, int]]:
+    """(village, month) → (sum of scores, number of checks) over the approved remediation checks
+    in ``months``, added up by the database from ``records.score`` (one index read, no envelope
+    opened). Scores have at most two decimals, so they are summed exactly as whole hundredths."""
     r = t.records
-    q = select(r.c.village_id, r.c.month, r.c.score).where(
-        r.c.kind == "remediation_check", r.c.review_state == "approved", r.c.month.in_(list(months))
+    hundredths = cast(func.round(cast(r.c.score, Numeric(12, 2)) * 100), BigInteger)
+    q = (
+        select(r.c.village_id, r.c.month, func.sum(hundredths), func.count())
+        .where(r.c.kind == "remediation_check", r.c.review_state == "approved", r.c.month.in_(list(months)),
+               r.c.score.is_not(None), r.c.village_id.is_not(None))
+        .group_by(r.c.village_id, r.c.month)
     )
-    return [(row[0], row[1], row[2]) for row in conn.execute(q) if row[0] and row[2] is not None]
+    return {(row[0], row[1]): (Decimal(int(row[2])) / 100, int(row[3])) for row in conn.execute(q)}
 
 
 def approved_inspection_times(conn: Connection, months: Sequence[str]) -> list[tuple[str, str]]:

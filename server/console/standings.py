@@ -57,20 +57,28 @@ def months_up_to(month: str, count: int = TREND_MONTHS) -> list[str]:
     return out[::-1]
 
 
-def monthly_means(checks: Iterable[CheckScore]) -> dict[tuple[str, str], tuple[Decimal, int]]:
+Means = dict[tuple[str, str], tuple[Decimal, int]]
+
+
+def monthly_means(checks: Iterable[CheckScore]) -> Means:
     """(village, month) → (mean score to the hundredth, number of checks)."""
     sums: dict[tuple[str, str], tuple[Decimal, int]] = {}
     for c in checks:
         total, n = sums.get((c.village_id, c.month), (Decimal(0), 0))
         sums[(c.village_id, c.month)] = (total + c.score, n + 1)
-    return {k: ((total / n).quantize(HUNDREDTH, rounding=ROUND_HALF_UP), n) for k, (total, n) in sums.items()}
+    return means_of_sums(sums)
+
+
+def means_of_sums(sums: Mapping[tuple[str, str], tuple[Decimal, int]]) -> Means:
+    """(village, month) → (mean to the hundredth, checks), from each pair's exact sum and count."""
+    return {k: ((total / n).quantize(HUNDREDTH, rounding=ROUND_HALF_UP), n) for k, (total, n) in sums.items() if n}
 
 
 def monthly_ranking(
-    checks: Iterable[CheckScore], month: str, policy: RankingPolicy | None = None, *, trend_months: int = TREND_MONTHS
+    means: Means, month: str, policy: RankingPolicy | None = None, *, trend_months: int = TREND_MONTHS
 ) -> list[VillageStanding]:
-    """The list for ``month``: every village with an approved check that month, best first."""
-    means = monthly_means(checks)
+    """The list for ``month`` from each village's monthly means (``monthly_means``, or sums the
+    database added up): every village with an approved check that month, best first."""
     months = months_up_to(month, trend_months)
     this_month = {v: score for (v, m), (score, _n) in means.items() if m == month}
     out = []
@@ -89,6 +97,14 @@ def monthly_ranking(
             )
         )
     return out
+
+
+def stored_score(text: str | None) -> Decimal | None:
+    """``records.score`` as points: exact decimal text the server wrote itself (checked at intake)."""
+    try:
+        return Decimal(text) if text else None
+    except ArithmeticError:
+        return None
 
 
 _NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")

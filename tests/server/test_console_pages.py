@@ -275,3 +275,15 @@ def test_a_major_decision_is_signed_off_by_the_legal_reviewer_in_the_console_aft
     assert 'value="approve"' not in office.get(path).text
     assert post_form(legal, f"{path}/review", {"action": "approve", "revision": "1"}).status_code == 303
     assert "已通过" in legal.get(path).text
+
+
+def test_the_monthly_ranking_ranks_approved_checks_with_their_trend(town: Town) -> None:
+    _approve_all(town)
+    with town.admin.client() as c:
+        approved = [x for x in c.get("/api/v1/records", params={"month": MONTH, "review_state": "approved"}).json()["records"]
+                    if x["kind"] == "remediation_check"]
+    scores = {x["village_id"]: x["envelope"]["content"]["total_score"] for x in approved}
+    page = town.console("auditor").get(f"/console/ranking?month={MONTH}&format=csv").content.decode("utf-8-sig")
+    rows = [line.split(",") for line in page.strip().splitlines()[1:]]
+    assert [(r[0], r[2]) for r in rows] == [("1", f"{scores['v1']:.2f}"), ("2", f"{scores['v2']:.2f}")]
+    assert rows[1][4] == f"{scores['v2'] - 70:.2f}"  # v2 scored 70 in the month before

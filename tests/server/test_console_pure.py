@@ -23,7 +23,9 @@ def test_the_ranking_averages_a_months_checks_and_shows_the_change_since_the_las
         _c("puhua", "2025-03", "70"), _c("puhua", "2025-02", "75"),
         _c("lin-e", "2025-03", "95"),
     ]
-    ranked = standings.monthly_ranking(checks, "2025-03", RankingPolicy(red_top=1, black_bottom=1), trend_months=3)
+    ranked = standings.monthly_ranking(
+        standings.monthly_means(checks), "2025-03", RankingPolicy(red_top=1, black_bottom=1), trend_months=3
+    )
     assert [(r.village_id, r.position, r.standing) for r in ranked] == [
         ("lin-e", 1, "red"), ("shimen", 2, ""), ("puhua", 3, "black")
     ]

@@ -75,7 +75,7 @@ def ranking_page(request: Request, session: web.Reader, month: Month = None, for
     rows = [_ranked_row(r, names, lang, t) for r in ranked]
     if fmt := exports.wanted(format):
         headers = [t("ranking.position"), t("common.village"), t("ranking.score"), t("ranking.checks"), t("ranking.change"), ""]
-        cells = [[r["position"], r["village"], r["score"], r["checks"], r["change"], r["standing_text"]] for r in rows]
+        cells = [[r["position"], r["village"], r["score"], r["checks"], r["change_value"], r["standing_text"]] for r in rows]
         return exports.response(fmt, name=f"ranking-{chosen}", headers=headers, rows=cells)
     return web.render(request, "ranking.html", rows=rows, month=chosen, chart=_chart(rows, chosen, t), trend_months=6)
 
@@ -83,7 +83,7 @@ def ranking_page(request: Request, session: web.Reader, month: Month = None, for
 def _ranked_row(r: Any, names: wording.Names, lang: str, t: Any) -> dict[str, Any]:
     return {
         "position": r.position, "village": names.village(r.village_id, lang), "score": r.score, "checks": r.checks,
-        "change": "" if r.change is None else f"{r.change:+}", "standing": r.standing,
+        "change": "" if r.change is None else f"{r.change:+}", "change_value": r.change, "standing": r.standing,
         "standing_text": t(f"ranking.{r.standing}") if r.standing else "",
         "trend": charts.trend(r.trend, title=names.village(r.village_id, lang)),
     }
