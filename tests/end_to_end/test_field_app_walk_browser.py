@@ -4,7 +4,11 @@ headless Chromium at phone size against a real server filled with the demo town:
 - a check she submitted and the office sent back comes first on home with the office's
   reason; she opens it, sees the reason on top, fixes it and submits it again;
 - the record's details show its photos, which open full size, and the review history;
-- every screen in Chinese holds no stray English (ASCII words outside a short allow-list).
+- every screen in Chinese holds no stray English (ASCII words outside a short allow-list);
+- on a fresh phone (an empty data folder) her own records arrive with her sign-in: the demo's
+  sent-back check of 蒲花村 comes first on home with the office's reason, she fixes and
+  resubmits it; history shows her past months; details show the photos taken on her other
+  phone, which open full size.
 
 One server and one browser for the module; screenshots in test-artifacts/.
 """
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +36,9 @@ PHOTO = PHOTOS / "gps_DSCN0010.jpg"
 # on the language switch, and machine values (hashes, ledger numbers)
 ALLOWED = {"English", "KB", "MB", "km", "http", "https", "wang", "cy", "GPS"}
 HEX = re.compile(r"^[0-9a-f]{16,}$")
+TODO_TITLE = "被退回的检查，请修改后重新提交"
+DEMO_SENT_BACK = "蒲花村"  # the demo's sent-back check of hers that waits for her fix
+MONTH = re.compile(r"\b(20\d\d-[01]\d)\b")
 
 
 @pytest.fixture(scope="module")
@@ -138,6 +146,63 @@ def test_captain_fixes_a_sent_back_check_from_home_and_sees_its_photos_full_size
         page.get_by_text("退出登录？").wait_for()
         shot(page, "walk_08_sign_out_dialog")
         assert not stray_english(page), stray_english(page)
+        page.context.close()
+    finally:
+        app.stop()
+
+
+def texts_on_screen(page: Any) -> list[str]:
+    """The screen's texts, top to bottom, as the accessibility tree reads them out (its leaves)."""
+    return page.evaluate("""() => Array.from(document.querySelectorAll('flt-semantics'))
+        .filter(e => !e.querySelector('flt-semantics'))
+        .map(e => ((e.getAttribute('aria-label') || '') + ' ' + (e.innerText || '')).trim())
+        .filter(t => t)""")
+
+
+def test_on_a_fresh_phone_her_sent_back_check_comes_first_her_past_months_and_photos_arrive(
+    demo_server: LiveServer, browser: Any, tmp_path: Path
+) -> None:
+    app = FieldApp(tmp_path / "fresh-phone", server_url=demo_server.url).start()
+    try:
+        page = open_page(browser, app.url)
+        sign_in(page)
+
+        # home: the office's sent-back check first, with its reason, from her first sync
+        page.get_by_text(TODO_TITLE).wait_for(timeout=90_000)
+        page.get_by_text(f"{DEMO_SENT_BACK} · ", exact=False).first.wait_for()
+        shown = texts_on_screen(page)
+        todos = [t for t in shown if re.search(r" · 20\d\d-[01]\d", t)]
+        assert todos and todos[0].startswith(DEMO_SENT_BACK), todos
+        reasons = [t for t in shown if t.startswith("退回原因：")]
+        assert reasons and reasons[0] != "退回原因：—", reasons
+        reason = reasons[0].removeprefix("退回原因：")
+        shot(page, "fresh_01_home_sent_back_first")
+        assert not stray_english(page), stray_english(page)
+
+        # she opens it: the reason on top; she fixes and resubmits it
+        page.get_by_role("button", name="去修改").first.click()
+        page.get_by_text(f"办公室退回原因：{reason}").wait_for()
+        shot(page, "fresh_02_edit_shows_reason")
+        type_into(page, page.get_by_role("textbox", name="说明").first, "已按要求补拍全景照片")
+        page.get_by_role("button", name="提交", exact=True).click()
+        page.get_by_text(f"{DEMO_SENT_BACK} · ", exact=False).first.wait_for(state="hidden", timeout=60_000)
+
+        # history: her past months, from the server
+        page.get_by_role("button", name="历史记录").first.click()
+        page.get_by_role("button", name="详情").first.wait_for()
+        this_month = date.today().strftime("%Y-%m")
+        months = {m for t in texts_on_screen(page) for m in MONTH.findall(t) if m < this_month}
+        assert len(months) >= 3, months
+        shot(page, "fresh_03_history_past_months")
+
+        # details of a past check of hers: its photos, one opened full size
+        page.get_by_role("button", name="详情").nth(1).click()
+        page.get_by_text("审核记录").wait_for()
+        page.get_by_label("照片 1", exact=True).first.click()
+        page.get_by_label("放大", exact=True).wait_for(timeout=60_000)
+        page.get_by_label("放大", exact=True).click()
+        shot(page, "fresh_04_photo_full_size")
+        page.get_by_role("button", name="关闭").click()
         page.context.close()
     finally:
         app.stop()
