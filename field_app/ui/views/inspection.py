@@ -4,6 +4,7 @@ second inspector's PIN on this phone. Offline like every form: a draft until sub
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import flet as ft
@@ -62,6 +63,35 @@ def build(ctx: Any, task_id: str) -> ft.View:
             names.add("confirmation")  # a change after her PIN asks for it again
         refresh(*sorted(names))
 
+    camera, gallery, do_locate = _photo_actions(ctx, form, save, changed)
+    submit = _submitter(ctx, form, save, refresh)
+
+    def confirmation() -> ft.Control:
+        shown_confirmed[0] = form.confirmed_by is not None
+        return _confirmation(ctx, form, changed)
+
+    builders = {
+        "header": lambda: _header(ctx, form),
+        "matters": lambda: _matters(ctx, form, changed),
+        "result": lambda: _result(ctx, form, changed),
+        "findings": lambda: _findings(ctx, form, changed),
+        "recordings": lambda: _recordings(ctx, form, changed),
+        "evidence": lambda: _evidence(ctx, form, camera, gallery, do_locate),
+        "confirmation": confirmation,
+        "problems": lambda: ft.Column([theme.body("• " + tr.pick(p.message_zh, p.message), color=theme.DANGER)
+                                       for p in form.problems()], spacing=4),
+    }
+    for name, make in builders.items():
+        slots[name] = ft.Container(make())
+    submit_button = theme.primary_button(tr("inspection.submit"), submit, icon=ft.Icons.TASK_ALT)
+    body = ft.Column([*slots.values(), submit_button], spacing=12, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
+    return ctx.view(route, tr("inspection.title"), [body], back=True)
+
+
+
+def _photo_actions(ctx: Any, form: InspectionForm, save: Callable[[], None],
+                   changed: Callable[..., None]) -> tuple[Any, Any, Any]:
+    """The camera, gallery and location buttons' handlers."""
     async def add(data_list: list[bytes], *, from_camera: bool = False) -> None:
         for data in data_list:
             meta = await media.ingest(ctx, data, village=form.task.get("entity", {}).get("name", ""),
@@ -85,6 +115,13 @@ def build(ctx: Any, task_id: str) -> ft.View:
             form.set_location(location)
             changed("evidence")
 
+    return camera, gallery, do_locate
+
+
+def _submitter(ctx: Any, form: InspectionForm, save: Callable[[], None], refresh: Callable[..., None]) -> Any:
+    """The submit button's handler: durable in the outbox before it says so."""
+    tr, store = ctx.tr, ctx.store
+
     async def submit(_: Any) -> None:
         save()
         problems = form.problems()
@@ -102,26 +139,7 @@ def build(ctx: Any, task_id: str) -> ft.View:
             ctx.services.sync.sync_now()
         ctx.go("/")
 
-    def confirmation() -> ft.Control:
-        shown_confirmed[0] = form.confirmed_by is not None
-        return _confirmation(ctx, form, changed)
-
-    builders = {
-        "header": lambda: _header(ctx, form),
-        "matters": lambda: _matters(ctx, form, changed),
-        "result": lambda: _result(ctx, form, changed),
-        "findings": lambda: _findings(ctx, form, changed),
-        "recordings": lambda: _recordings(ctx, form, changed),
-        "evidence": lambda: _evidence(ctx, form, camera, gallery, do_locate),
-        "confirmation": confirmation,
-        "problems": lambda: ft.Column([theme.body("• " + tr.pick(p.message_zh, p.message), color=theme.DANGER)
-                                       for p in form.problems()], spacing=4),
-    }
-    for name, make in builders.items():
-        slots[name] = ft.Container(make())
-    submit_button = theme.primary_button(tr("inspection.submit"), submit, icon=ft.Icons.TASK_ALT)
-    body = ft.Column([*slots.values(), submit_button], spacing=12, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
-    return ctx.view(route, tr("inspection.title"), [body], back=True)
+    return submit
 
 
 def _header(ctx: Any, form: InspectionForm) -> ft.Control:
