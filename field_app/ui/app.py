@@ -106,7 +106,7 @@ class AppContext:
         self.live = LiveScreen()
         self.screens: list[Any] = []  # the view stack's screens (field_app.ui.screens)
         self.route = ""  # the route on screen
-        self.told: str | None = None  # the route just shown and told to the browser
+        self.told: list[str] = []  # routes shown and told to the browser, whose change is still to come
         self._following = SingleFlight()
         self._watched: tuple[Any, ...] | None = None
         self._last_status: dict[str, Any] | None = None
@@ -148,7 +148,7 @@ class AppContext:
         self.leave()
         self.show(route)
         if (self.page.route or "/") != route:
-            self.told = route  # its route change will find it shown
+            self.told.append(route)  # its route change will find it shown
             self.page.navigate(route)
 
     def show(self, route: str, *, rebuild: bool = False) -> None:
@@ -168,6 +168,7 @@ class AppContext:
         if lang in LANGUAGES:
             self.tr.lang = lang
             self.store.set_setting("language", lang)
+            theme.set_locale(self.page, lang)
             self.leave()  # the form on screen saves what was typed before it is built again
             self.refresh_status()
             self.show(self.route, rebuild=True)
@@ -327,6 +328,7 @@ def make_main(services: Services) -> Callable[[ft.Page], Awaitable[None]]:
         page.title = f"{CATALOGUE['app.title'][0]} {CATALOGUE['app.title'][1]}"
         theme.apply(page)
         ctx = AppContext(page, services)
+        theme.set_locale(page, ctx.tr.lang)
 
         def on_sync_change() -> None:
             page.run_task(ctx.follow_sync)
@@ -334,9 +336,10 @@ def make_main(services: Services) -> Callable[[ft.Page], Awaitable[None]]:
         services.listeners.append(on_sync_change)
 
         def route_change(_: Any = None) -> None:
-            route, told, ctx.told = page.route or "/", ctx.told, None
-            if route == ctx.route == told:
-                return  # ``go`` showed it already
+            route = page.route or "/"
+            if route in ctx.told:  # ``go`` showed it already (and maybe another one since: a quick second tap)
+                del ctx.told[: ctx.told.index(route) + 1]
+                return
             if route != ctx.route:  # the browser's back or forward, a typed address
                 ctx.leave()
             ctx.show(route)  # (the route on screen again: its lists are brought up to date)
