@@ -168,7 +168,6 @@ class AppContext:
         if lang in LANGUAGES:
             self.tr.lang = lang
             self.store.set_setting("language", lang)
-            theme.set_locale(self.page, lang)
             self.leave()  # the form on screen saves what was typed before it is built again
             self.refresh_status()
             self.show(self.route, rebuild=True)
@@ -328,7 +327,6 @@ def make_main(services: Services) -> Callable[[ft.Page], Awaitable[None]]:
         page.title = f"{CATALOGUE['app.title'][0]} {CATALOGUE['app.title'][1]}"
         theme.apply(page)
         ctx = AppContext(page, services)
-        theme.set_locale(page, ctx.tr.lang)
 
         def on_sync_change() -> None:
             page.run_task(ctx.follow_sync)

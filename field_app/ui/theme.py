@@ -38,15 +38,6 @@ STATE_COLORS = {
 PLATFORMS = ("android", "ios", "linux", "macos", "windows")
 
 
-LOCALES = {"zh": ft.Locale("zh", "CN"), "en": ft.Locale("en", "US")}
-
-
-def set_locale(page: ft.Page, lang: str) -> None:
-    """Flutter's own labels (date pickers, tooltips, text editing) in the chosen language."""
-    page.locale_configuration = ft.LocaleConfiguration(supported_locales=list(LOCALES.values()),
-                                                       current_locale=LOCALES.get(lang, LOCALES["zh"]))
-
-
 def apply(page: ft.Page) -> None:
     """Fonts, colours and sizes for the whole app."""
     page.fonts = {FONT_FAMILY: f"/fonts/{FONT_FILE}"}

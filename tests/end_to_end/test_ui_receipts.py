@@ -295,12 +295,3 @@ def test_a_sync_pass_never_touches_a_check_form_being_filled_in(sqlite_server: L
     assert sent and all(c is not page for c in sent), "the whole page was sent while she typed"
     assert all(id(c) not in before or isinstance(c, ft.ProgressBar) for c in sent), "the form was redrawn"
     assert phone.store.stats()["outbox"] == 0
-
-
-def test_flutters_own_labels_follow_the_chosen_language(sqlite_server: LiveServer, phone: Phone) -> None:
-    page, _ = following_app(sqlite_server, phone)
-    assert page.locale_configuration.current_locale == ft.Locale("zh", "CN")
-    [switch] = [c for c in page.views[0].appbar.actions if isinstance(c, ft.TextButton) and c.content == "English"]
-    switch.on_click(ft.Event("click", control=switch))
-    assert page.locale_configuration.current_locale == ft.Locale("en", "US")
-    assert "History" in [c.content for c in walk(page.views[0]) if isinstance(c, ft.OutlinedButton | ft.FilledButton)]
