@@ -46,7 +46,7 @@ MAJOR_RESULTS: frozenset[str] = frozenset(RESULT_CATEGORIES) - NOTHING_FOUND
 
 def is_major(kind: str, content: Mapping[str, Any], major_results: Collection[str] = MAJOR_RESULTS) -> bool:
     """Whether a record of ``kind`` with ``content`` is a major enforcement decision."""
-    return kind == "inspection_result" and content.get("result") in major_results
+    return kind in ("inspection_result", "random_inspection") and content.get("result") in major_results
 
 
 def next_state(*, state: str, action: str, role: str, major: bool) -> str:
