@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from server.accounts import accounts, throttle
-from server.infra.http_errors import status_for
+from server.infra.http_errors import headers_for, status_for
 from tests.support.app_server import AppServer, ManualClock
 from tests.support.databases import write
 from xuncha_core.errors import UnavailableError
@@ -164,7 +164,7 @@ def test_no_more_password_hashes_run_at_once_than_there_are_slots() -> None:
         with pytest.raises(UnavailableError) as busy, throttle.hash_slot(wait_seconds=0):
             pass
         assert status_for(busy.value) == 503 and busy.value.code == "auth.busy"
-        assert busy.value.headers == {"Retry-After": "5"}
+        assert headers_for(busy.value) == {"Retry-After": "5"}
     finally:
         release.set()
         for h in holders:
