@@ -44,12 +44,17 @@ def sign_out(store: Any, *, transport: httpx.BaseTransport | None = None) -> dic
     server_url, token = store.get_setting("server_url"), store.get_setting("device_token")
     left: dict[str, Any] = store.sign_out()
     if server_url and token:
-        api = ServerApi(build_client(server_url, token, transport=transport, timeout=10.0))
-        try:
-            api.sign_out()
-            left["server_signed_out"] = True
-        except (Offline, Refused, DeviceRevoked):
-            left["server_signed_out"] = False  # the token is gone from the phone either way
-        finally:
-            api.close()
+        left["server_signed_out"] = revoke(server_url, token, transport=transport)
     return left
+
+
+def revoke(server_url: str, token: str, *, transport: httpx.BaseTransport | None = None) -> bool:
+    """Tell the server to revoke a token the phone no longer holds; False if it cannot be reached."""
+    api = ServerApi(build_client(server_url, token, transport=transport, timeout=10.0))
+    try:
+        api.sign_out()
+        return True
+    except (Offline, Refused, DeviceRevoked):
+        return False  # the token is gone from the phone either way
+    finally:
+        api.close()

@@ -32,6 +32,7 @@ from typing import Any
 import flet as ft
 
 from field_app import clock
+from field_app.sync import session
 from field_app.ui import theme
 from field_app.ui.i18n import CATALOGUE, DEFAULT_LANGUAGE, LANGUAGES, Translator
 from field_app.ui.models.home import sent_summary
@@ -248,7 +249,10 @@ class AppContext:
         if self.services.sync is not None:
             self.services.sync.stop(timeout=2.0)
             self.services.sync = None
+        server_url, token = self.store.get_setting("server_url"), self.store.get_setting("device_token")
         self.store.sign_out()
+        if server_url and token:  # best effort, in the background: signing out works offline
+            self.run(partial(asyncio.to_thread, session.revoke, server_url, token))
         self.on_leave = None
         self.server_reachable = None
         self.refresh_status()

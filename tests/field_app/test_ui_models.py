@@ -106,3 +106,19 @@ def test_units_and_sources_are_in_the_language_shown() -> None:
     en = Translator("en")
     assert en.unit("处") == "spot" and Translator("zh").unit("处") == "处"
     assert "manual" not in Translator("zh")("source.manual")
+
+
+def test_an_estimated_deadline_says_so_and_a_moved_one_says_from_what() -> None:
+    """Issue 9: a deadline in a year whose schedule is not out is marked 预计, never refused; when the
+    schedule arrives and moves it, the form says from what to what."""
+    from field_app.ui.i18n import Translator
+    from field_app.ui.views.check import deadline_notes
+
+    tr = Translator("zh")
+    order = {"order_id": "o1", "deadline": "2027-01-08", "deadline_estimate": {"working_days": 5}}
+    texts = [n.value for n in deadline_notes(tr, order, [])]
+    assert len(texts) == 1 and "预计" in texts[0] and "5" in texts[0]
+    moved = [n.value for n in deadline_notes(tr, {"order_id": "o1", "deadline": "2027-01-11"},
+                                             [{"order_id": "o1", "was": "2027-01-08", "now": "2027-01-11"}])]
+    assert moved == ["节假日安排已收到，期限由 2027-01-08 改为 2027-01-11"]
+    assert deadline_notes(tr, {"order_id": "o2", "deadline": "2026-12-10"}, []) == []

@@ -46,7 +46,7 @@ def load_form(ctx: Any, record_id: str) -> tuple[CheckForm | None, dict[str, Any
     wanted = (content.get("sheet_id"), content.get("sheet_version"))
     if sheet is not None and (sheet.id, sheet.version) != wanted:
         sheet = next((s for s in (parse_sheet(p) for p in sheets.values()) if (s.id, s.version) == wanted), sheet)
-    return CheckForm(draft, sheet), ctx.store.get_record(record_id) or {}
+    return CheckForm(draft, sheet, ctx.store.work_calendar()), ctx.store.get_record(record_id) or {}
 
 
 class CheckScreen:
@@ -294,11 +294,12 @@ class CheckScreen:
                 self.typed()
             return handler
 
-        fields = [theme.field(tr(label), o[name], on_change=edit(name), on_blur=lambda _: self.flush())
+        fields: list[ft.Control] = [theme.field(tr(label), o[name], on_change=edit(name), on_blur=lambda _: self.flush())
                   for name, label in (("title", "check.make_order"), ("deadline", "check.order_deadline"),
                                       ("responsible", "check.order_responsible"))]
         withdraw = ft.TextButton(tr("check.remove_order"), on_click=self.do(lambda: form.remove_order(oid)),
                                  height=theme.TOUCH)
+        fields += deadline_notes(tr, o, form.draft.get("deadline_changes") or [])
         return ft.Container(ft.Column([theme.body(tr("check.orders"), bold=True, color=theme.WARN), *fields, withdraw],
                                       spacing=6), padding=8, bgcolor="#FFF4E5", border_radius=6)
 
@@ -354,3 +355,18 @@ class CheckScreen:
 
 def build(ctx: Any, record_id: str) -> ft.View:
     return CheckScreen(ctx, record_id).build()
+
+
+def deadline_notes(tr: Any, order: dict[str, Any], changes: list[dict[str, Any]]) -> list[ft.Control]:
+    """预计 on a deadline counted Monday to Friday (its year's schedule is not out yet), and a note
+    when the schedule arrived and moved it."""
+    notes: list[ft.Control] = []
+    estimate = order.get("deadline_estimate")
+    if isinstance(estimate, dict):
+        notes.append(theme.body(tr("check.deadline_estimate", days=estimate.get("working_days", "")),
+                                color=theme.WARN, size=14))
+    for change in changes:
+        if change.get("order_id") == order.get("order_id"):
+            notes.append(theme.body(tr("check.deadline_changed", was=change.get("was", ""), now=change.get("now", "")),
+                                    color=theme.MUTED, size=14))
+    return notes
