@@ -76,6 +76,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "kind.recheck": ("复查", "Re-check"),
     "kind.inspection_result": ("双随机检查结果", "Random inspection result"),
     "kind.routine_assessment": ("保洁员平时考核", "Cleaners' routine assessment"),
+    "kind.random_inspection": ("双随机抽查（现场记录）", "Random inspection (on-site record)"),
     "state.submitted": ("待审核", "Waiting for review"),
     "state.legal_review": ("待法制审核", "Waiting for legal review"),
     "state.approved": ("已通过", "Approved"),

@@ -116,3 +116,12 @@ def test_a_score_is_read_from_the_text_after_its_key_and_anything_else_is_no_sco
     assert standings.score_of("100}") == Decimal("100")
     assert standings.score_of("1e2,") == Decimal("100")
     assert standings.score_of('"x"') is None and standings.score_of("") is None and standings.score_of("2000,") is None
+
+
+def test_every_record_kind_has_a_name_in_both_languages() -> None:
+    """The review queue names every kind a phone can send; a new kind without its words made
+    the queue answer 500 (the random inspection's on-site record, when issues 10 and 11 met)."""
+    from server.console.catalogue import CATALOGUE
+    from xuncha_core.records import RECORD_KINDS
+
+    assert [k for k in RECORD_KINDS if f"kind.{k}" not in CATALOGUE] == []
