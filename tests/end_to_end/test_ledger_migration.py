@@ -124,7 +124,7 @@ def test_an_audit_bundle_of_a_migrated_ledger_carries_old_texts_and_new_contents
     server, town = legacy
     with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {town.tokens['zhou.hb']}"}) as c:
         r = c.post(f"/api/v1/records/{town.receipts[0]['record_id']}/reviews",
-                   json={"revision": 2, "action": "approve"})
+                   json={"revision": 2, "action": "comment", "reason": "迁移后复核：照片与记录一致"})
         assert r.status_code == 201, r.text
     for name, extra in (("full.zip", []), ("record.zip", ["--record", town.receipts[0]["record_id"]])):
         out = tmp_path / name
@@ -134,8 +134,8 @@ def test_an_audit_bundle_of_a_migrated_ledger_carries_old_texts_and_new_contents
             lines = [json.loads(x) for x in zf.read("entries.jsonl").decode().splitlines()]
         old = [x for x in lines if x["index"] < len(town.texts)]
         assert all(x["entry"] == town.texts[x["index"]] and "content" not in x for x in old)
-        [approval] = [x for x in lines if x["index"] >= len(town.texts)]
-        assert approval["content"]["action"] == "approve" and len(approval["salt"]) == 32
+        [comment] = [x for x in lines if x["index"] >= len(town.texts)]
+        assert comment["content"]["action"] == "comment" and len(comment["salt"]) == 32
         result = subprocess.run([sys.executable, "-m", "server", "audit", "verify", str(out)], cwd=ROOT,
                                 env={**server.env(), "XUNCHA_DATA_DIR": str(tmp_path / "none")},
                                 capture_output=True, text=True, timeout=120)
