@@ -217,7 +217,7 @@ def order_statuses(
         if not closes_order(r):
             continue
         key = (str(r.get("check_record_id")), str(r.get("order_id")))
-        when = (_day_of(r.get("rechecked_at")) or date.max, record_id)
+        when = (day_of(r.get("rechecked_at")) or date.max, record_id)
         if key not in closing or when < closing[key]:
             closing[key] = when
     statuses = []
@@ -254,7 +254,7 @@ def open_orders(
     return sorted(pending, key=lambda s: (s.deadline, s.village_id, s.order_id))
 
 
-def _day_of(value: Any) -> date | None:
+def day_of(value: Any) -> date | None:
     """The local date of an ISO time as recorded (the clock of the place where it was taken)."""
     if not isinstance(value, str):
         return None

@@ -157,15 +157,7 @@ class HistoryIndex:
 
     def put(self, month: str, record_id: str, summary: Summary | None, source: dict[str, Any]) -> None:
         """Store (or, with None, remove) one record's summary and the month version it reflects."""
-        shard = self._shard(month)
-        rows = shard.get(TABLE, ROWS, {})
-        if summary is None:
-            rows.pop(record_id, None)
-        else:
-            rows[record_id] = summary.row()
-        with shard.batch():
-            shard.put(TABLE, ROWS, rows)
-            shard.put(META, "source", source)
+        self.put_many(month, {record_id: summary}, source)
 
     def put_many(self, month: str, summaries: dict[str, Summary | None], source: dict[str, Any]) -> None:
         """``put`` for many records of one month, in one atomic write."""

@@ -21,7 +21,6 @@ on the draft as ``deadline_changes`` (``[{order_id, was, now}]``) for the form t
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
 from typing import Any
 
 from field_app.store.partition import Partition
@@ -91,7 +90,7 @@ def settle_draft_deadlines(p: Partition, calendar: WorkCalendar) -> list[str]:
         draft = p.work.get_draft(record_id)
         if draft is None:
             continue
-        check_day = _day(draft["content"].get("inspected_at"))
+        check_day = rectification.day_of(draft["content"].get("inspected_at"))
         if check_day is None:
             continue
         before = [dict(o) for o in draft["content"]["orders"]]
@@ -104,11 +103,3 @@ def settle_draft_deadlines(p: Partition, calendar: WorkCalendar) -> list[str]:
             changed.append(record_id)
     return changed
 
-
-def _day(value: Any) -> date | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).date()
-    except ValueError:
-        return None

@@ -81,6 +81,11 @@ def export(conn: Connection, *, kind: str, file_format: str) -> tuple[bytes, str
     return write_csv(header, rows), CSV_MIME
 
 
+def _stored(conn: Connection, topic: str, key: str, payload: dict[str, Any], actor: Actor) -> bool:
+    """Store one row of a directory; True when that changed what was stored (answered 201)."""
+    return changes.set_reference(conn, topic=topic, key=key, payload=payload, by=actor)[0] == 201
+
+
 def _entities(conn: Connection, table: Table, actor: Actor, at: str) -> int:
     villages = changes.current(conn, topic="village")
     by_name = {r["key"]: r["key"] for r in villages} | {r["payload"].get("name"): r["key"] for r in villages}
@@ -98,10 +103,7 @@ def _entities(conn: Connection, table: Table, actor: Actor, at: str) -> int:
             "risk_level": e.risk,
             "tags": list(e.tags),
         }
-        changed += (
-            changes.set_reference(conn, topic="entity", key=key, payload=payload, by=actor)[0]
-            == 201
-        )
+        changed += _stored(conn, "entity", key, payload, actor)
     return changed
 
 
@@ -119,10 +121,7 @@ def _inspectors(conn: Connection, table: Table, actor: Actor, at: str) -> int:
             "unit": i.unit,
             "active": i.active,
         }
-        changed += (
-            changes.set_reference(conn, topic="inspector", key=key, payload=payload, by=actor)[0]
-            == 201
-        )
+        changed += _stored(conn, "inspector", key, payload, actor)
     return changed
 
 

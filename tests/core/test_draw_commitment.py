@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -12,7 +13,7 @@ from tests.support import draws
 from xuncha_core.errors import ConflictError, ValidationError
 from xuncha_core.inspections.commitment import randomness_source
 from xuncha_core.inspections.directories import Conflict, Inspector
-from xuncha_core.inspections.draw import prepare, run_draw
+from xuncha_core.inspections.draw import Prepared, prepare, run_draw
 
 COMMITTED_AT = "2025-10-10T08:00:00Z"
 
@@ -85,48 +86,37 @@ def test_a_source_that_has_already_published_cannot_be_committed_to():
     assert caught.value.problems[0].code == "draw.source_not_future"
 
 
+def _draw(commitment: dict[str, Any], prepared: Prepared, value_sets: list[list[int]] = draws.VALUES) -> dict[str, Any]:
+    """The draw from ``commitment`` with these inputs and random values (no names needed)."""
+    return run_draw(
+        commitment=commitment,
+        prepared=prepared,
+        value_sets=value_sets,
+        draw_id="x",
+        drawn_at="2025-10-13T00:00:00Z",
+        entity_names={},
+    )
+
+
 def test_a_draw_refuses_inputs_other_than_the_committed_ones():
     committed = draws.prepared()
     commitment = committed.commit(draws.SOURCE, COMMITTED_AT)
     commitment["ledger_index"] = 3
     moved = prepare(draws.plan(), draws.entities(61), draws.inspectors(6), [])
     with pytest.raises(ConflictError):
-        run_draw(
-            commitment=commitment,
-            prepared=moved,
-            value_sets=draws.VALUES,
-            draw_id="x",
-            drawn_at="2025-10-13T00:00:00Z",
-            entity_names={},
-        )
+        _draw(commitment, moved)
 
 
 def test_a_draw_needs_its_commitment_in_the_ledger_and_every_named_value_set():
     p = draws.prepared()
     commitment = p.commit(draws.SOURCE, COMMITTED_AT)
     with pytest.raises(ConflictError):
-        run_draw(
-            commitment=commitment,
-            prepared=p,
-            value_sets=draws.VALUES,
-            draw_id="x",
-            drawn_at="2025-10-13T00:00:00Z",
-            entity_names={},
-        )
+        _draw(commitment, p)
     commitment["ledger_index"] = 3
     with pytest.raises(ValidationError):
-        run_draw(
-            commitment=commitment,
-            prepared=p,
-            value_sets=draws.VALUES[:1],
-            draw_id="x",
-            drawn_at="2025-10-13T00:00:00Z",
-            entity_names={},
-        )
+        _draw(commitment, p, draws.VALUES[:1])
 
 
 def test_the_kept_inputs_read_back_to_the_same_commitment():
-    from xuncha_core.inspections.draw import Prepared
-
     p = draws.prepared()
     assert digest_of(Prepared.from_dict(copy.deepcopy(p.as_dict()))) == digest_of(p)

@@ -24,7 +24,7 @@ from field_app.sync.transport import ServerApi, build_client
 from field_app.ui.models.inspection_form import InspectionForm, assigned_inspections, new_pin_hash
 from field_app.ui.views.inspection_pin import send_pin_hash
 from server.demo import town as demo
-from tests.support.app_server import AppServer, ManualClock, free_port
+from tests.support.app_server import AppServer, free_port
 from tests.support.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -35,8 +35,7 @@ from tests.support.browser import (
     shot,
     type_into,
 )
-from tests.support.databases import fresh_database
-from tests.support.inspections import client, enroll, run_draw, tasks_of
+from tests.support.inspections import client, demo_town, enroll, run_draw, tasks_of
 from tests.support.phone import small_jpeg
 from tests.support.waits import wait_until
 from xuncha_core.inspections.verify import verify
@@ -78,9 +77,7 @@ class OfficerPhone:
 
 @pytest.fixture(scope="module")
 def town(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
-    tmp = tmp_path_factory.mktemp("e2e-inspection")
-    with fresh_database("sqlite", tmp) as url, AppServer(tmp / "data", url, ManualClock()) as srv:
-        demo.fill(srv.app.state.engine, srv.settings, records=0, today=srv.clock.now.date())
+    with demo_town("sqlite", tmp_path_factory.mktemp("e2e-inspection")) as srv:
         yield srv
 
 

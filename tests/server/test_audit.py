@@ -86,6 +86,18 @@ def _verify(bundle: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _failed_verifies(server: LiveServer, tmp_path: Path, record_id: str) -> list[subprocess.CompletedProcess[str]]:
+    """Export the full bundle and ``record_id``'s, verify each and check that both fail: their answers."""
+    results = []
+    for name, extra in (("full.zip", []), ("record.zip", ["--record", record_id])):
+        out = tmp_path / name
+        assert _audit(server, "export", "--out", str(out), *extra).returncode == 0
+        result = _verify(out)
+        assert result.returncode == 1, result.stdout
+        results.append(result)
+    return results
+
+
 def _sql(server: LiveServer, *statements: str, params: list[dict] | None = None) -> None:
     eng = sa.create_engine(server.database_url)
     try:
@@ -176,11 +188,7 @@ def test_one_changed_byte_in_a_stored_entry_fails_verify_and_names_the_entry(
     _drop_append_only_triggers(server)
     changed = _one_hex_digit_changed(_stored(server, "entry", town.b_index), '"digest":"')
     _sql(server, "UPDATE ledger_entries SET entry = :e WHERE idx = :i", params=[{"e": changed, "i": town.b_index}])
-    for name, extra in (("full.zip", []), ("record.zip", ["--record", town.record_b])):
-        out = tmp_path / name
-        assert _audit(server, "export", "--out", str(out), *extra).returncode == 0
-        result = _verify(out)
-        assert result.returncode == 1, result.stdout
+    for result in _failed_verifies(server, tmp_path, town.record_b):
         assert f"FAIL  entry {town.b_index}: its text hashes to leaf" in result.stdout
         assert "NOT VERIFIED" in result.stdout
 
@@ -190,11 +198,7 @@ def test_one_changed_byte_in_a_kept_content_fails_verify_and_names_the_entry(ser
     _drop_append_only_triggers(server)
     changed = _one_byte_changed(_stored(server, "content", town.b_index))
     _sql(server, "UPDATE ledger_contents SET content = :c WHERE idx = :i", params=[{"c": changed, "i": town.b_index}])
-    for name, extra in (("full.zip", []), ("record.zip", ["--record", town.record_b])):
-        out = tmp_path / name
-        assert _audit(server, "export", "--out", str(out), *extra).returncode == 0
-        result = _verify(out)
-        assert result.returncode == 1, result.stdout
+    for result in _failed_verifies(server, tmp_path, town.record_b):
         [failure] = _failures(result)  # that entry, and nothing else
         assert failure.startswith(f"FAIL  entry {town.b_index}: its content does not match the digest it commits to")
         assert "was altered" in failure
@@ -218,11 +222,7 @@ def test_a_changed_salt_fails_verify_and_names_the_entry(server: LiveServer, tmp
     salt = _stored(server, "salt", town.review_index)
     _sql(server, "UPDATE ledger_contents SET salt = :s WHERE idx = :i",
          params=[{"s": _one_hex_digit_changed(salt, ""), "i": town.review_index}])
-    for name, extra in (("full.zip", []), ("record.zip", ["--record", town.record_a])):
-        out = tmp_path / name
-        assert _audit(server, "export", "--out", str(out), *extra).returncode == 0
-        result = _verify(out)
-        assert result.returncode == 1, result.stdout
+    for result in _failed_verifies(server, tmp_path, town.record_a):
         [failure] = _failures(result)
         assert failure.startswith(f"FAIL  entry {town.review_index}: its content does not match the digest")
 
@@ -236,11 +236,7 @@ def test_one_changed_byte_in_a_photo_file_fails_verify_and_names_the_photo(
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0x01
     path.write_bytes(bytes(data))
-    for name, extra in (("full.zip", []), ("record.zip", ["--record", town.record_a])):
-        out = tmp_path / name
-        assert _audit(server, "export", "--out", str(out), *extra).returncode == 0
-        result = _verify(out)
-        assert result.returncode == 1, result.stdout
+    for result in _failed_verifies(server, tmp_path, town.record_a):
         assert f"FAIL  photo {victim}: its bytes hash to" in result.stdout
         assert town.photos[0] not in "".join(x for x in result.stdout.splitlines() if x.startswith("FAIL"))
 

@@ -19,31 +19,17 @@ from pathlib import Path
 import httpx
 import pytest
 
-from server.demo import town as demo
 from tests.support.app_server import AppServer, ManualClock
-from tests.support.databases import backends, fresh_database
+from tests.support.databases import backends
+from tests.support.inspections import PLAN, VALUES, client, demo_town
 from xuncha_core.inspections.verify import verify
 
 ROOT = Path(__file__).resolve().parents[2]
-PLAN = {
-    "title": "2026年第一季度邻鄂镇双随机抽查",
-    "matters": ["m-env-01", "m-fire-01"],
-    "strata": [
-        {"id": "high", "name": "高风险", "filter": {"risks": ["high"]}, "percent": "100"},
-        {"id": "others", "name": "其他", "count": 4},
-    ],
-    "inspectors_per_entity": 2,
-    "deadline": "2026-03-31",
-}
-VALUES = [[2, 7, 11, 19, 26, 30], [9]]
 
 
 @pytest.fixture(scope="module", params=backends())
 def town(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
-    tmp = tmp_path_factory.mktemp("town")
-    clock = ManualClock()
-    with fresh_database(request.param, tmp) as url, AppServer(tmp / "data", url, clock) as srv:
-        demo.fill(srv.app.state.engine, srv.settings, records=0, today=clock.now.date())
+    with demo_town(request.param, tmp_path_factory.mktemp("town")) as srv:
         yield srv
 
 
@@ -58,14 +44,6 @@ def source(clock: ManualClock, days_ahead: int = 2) -> dict:
     return {"description": f"中国福利彩票双色球 {day} 开奖号码：红球一组、蓝球一组", "published_on": day, "value_sets": 2}
 
 
-def client(srv: AppServer, username: str | None = None) -> httpx.Client:
-    headers = {}
-    if username:
-        r = httpx.post(f"{srv.url}/api/v1/auth/enroll", timeout=30, json={
-            "username": username, "password": demo.DEMO_PASSWORD, "device_name": "test", "kind": "phone"})
-        r.raise_for_status()
-        headers["Authorization"] = f"Bearer {r.json()['token']}"
-    return httpx.Client(base_url=srv.url, headers=headers, timeout=30)
 
 
 def test_a_draw_is_planned_committed_drawn_published_and_verifiable(town: AppServer, clock: ManualClock, tmp_path: Path):

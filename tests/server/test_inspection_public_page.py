@@ -13,9 +13,9 @@ import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from server.demo import town as demo
-from tests.support.app_server import AppServer, ManualClock
+from tests.support.app_server import AppServer
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, PHONE
-from tests.support.databases import fresh_database
+from tests.support.inspections import demo_town
 from xuncha_core.inspections.verify import verify
 
 PLAN = {
@@ -34,9 +34,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def town(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
-    tmp = tmp_path_factory.mktemp("public")
-    with fresh_database("sqlite", tmp) as url, AppServer(tmp / "data", url, ManualClock()) as srv:
-        demo.fill(srv.app.state.engine, srv.settings, records=0, today=srv.clock.now.date())
+    with demo_town("sqlite", tmp_path_factory.mktemp("public")) as srv:
         yield srv
 
 

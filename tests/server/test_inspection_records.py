@@ -12,11 +12,11 @@ from typing import Any
 import httpx
 import pytest
 
-from server.demo import town as demo
-from tests.support.app_server import AppServer, ManualClock
-from tests.support.databases import backends, fresh_database
+from tests.support.app_server import AppServer
+from tests.support.databases import backends
 from tests.support.inspections import (
     client,
+    demo_town,
     enroll,
     envelope,
     inspection_content,
@@ -30,10 +30,7 @@ OFFICERS = ("xiang.j", "tian.x", "peng.gq")
 
 @pytest.fixture(scope="module", params=backends())
 def town(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
-    tmp = tmp_path_factory.mktemp("town")
-    clock = ManualClock()
-    with fresh_database(request.param, tmp) as url, AppServer(tmp / "data", url, clock) as srv:
-        demo.fill(srv.app.state.engine, srv.settings, records=0, today=clock.now.date())
+    with demo_town(request.param, tmp_path_factory.mktemp("town")) as srv:
         yield srv
 
 

@@ -20,7 +20,7 @@ from fastapi.routing import iter_route_contexts
 
 from server.infra.settings import Settings
 from tests.support.live_server import LiveServer
-from tests.support.records import Member, member, remediation_content
+from tests.support.records import Member, member, remediation_content, reviewed_record
 from xuncha_core import ledger_entries
 from xuncha_core.merkle import leaf_hash
 
@@ -158,15 +158,7 @@ def test_a_records_public_entry_holds_its_envelope_digest_and_not_its_content(se
 def test_accounts_devices_reviews_and_reference_data_publish_no_names_or_reasons(server: LiveServer) -> None:
     server.add_user("xiang.j", "officer", display_name="向军", cert_no="50011420190031")
     boss = member(server, "boss.admin", "admin")
-    zhou = member(server, "zhou.hb", "office_reviewer", admin=boss)
-    wang = member(server, "wang.cy", "supervisor", admin=boss)
-    env = wang.envelope()
-    with wang.client() as c:
-        assert c.post("/api/v1/records", json=env).status_code == 201
-    with zhou.client() as c:
-        r = c.post(f"/api/v1/records/{env['record_id']}/reviews",
-                   json={"revision": 1, "action": "send_back", "reason": "照片看不清，请补拍垃圾桶"})
-        assert r.status_code == 201, r.text
+    wang = reviewed_record(server, boss, "照片看不清，请补拍垃圾桶", author="wang.cy", reviewer="zhou.hb")
     with boss.client() as c:
         assert c.post("/api/v1/auth/enrollment-codes", json={"username": "xiang.j"}).status_code == 201
         assert c.put("/api/v1/reference/cleaner/c-01", json={"name": "向秀英", "village_id": "lin-e"}).status_code == 201

@@ -30,6 +30,15 @@ def _field_token(server: LiveServer, name: str = "wang", role: str = "supervisor
     return server.enroll(name)["token"]
 
 
+def _send_chunk(c: httpx.Client, digest: str, i: int) -> httpx.Response:
+    """PATCH the phone photo's chunk number ``i`` (``CHUNK`` bytes) at its own offset."""
+    return c.patch(
+        f"/api/v1/uploads/{digest}",
+        content=PHONE_PHOTO[i * CHUNK : (i + 1) * CHUNK],
+        headers={"Upload-Offset": str(i * CHUNK)},
+    )
+
+
 def _photo_entries(server: LiveServer, digest: str) -> list[dict]:
     with httpx.Client(base_url=server.url) as c:
         size = c.get("/api/v1/ledger/checkpoint").json()["size"]
@@ -94,11 +103,7 @@ def test_upload_cut_mid_chunk_resumes_from_the_servers_offset_resending_at_most_
     with server.client(token) as c:
         c.post("/api/v1/uploads", json={"sha256": digest, "length": len(PHONE_PHOTO)})
         for i in range(3):
-            r = c.patch(
-                f"/api/v1/uploads/{digest}",
-                content=PHONE_PHOTO[i * CHUNK : (i + 1) * CHUNK],
-                headers={"Upload-Offset": str(i * CHUNK)},
-            )
+            r = _send_chunk(c, digest, i)
             assert r.status_code == 200 and r.json()["offset"] == (i + 1) * CHUNK
         # The fourth chunk: the line drops after 40 KB of its 64 KB.
         cut_patch(server.url, token, digest, 3 * CHUNK, PHONE_PHOTO[3 * CHUNK : 4 * CHUNK], 40 * 1024)
@@ -118,10 +123,8 @@ def test_chunk_at_the_wrong_offset_is_refused_with_the_servers_offset(server: Li
     digest = sha(PHONE_PHOTO)
     with server.client(token) as c:
         c.post("/api/v1/uploads", json={"sha256": digest, "length": len(PHONE_PHOTO)})
-        c.patch(f"/api/v1/uploads/{digest}", content=PHONE_PHOTO[:CHUNK], headers={"Upload-Offset": "0"})
-        ahead = c.patch(
-            f"/api/v1/uploads/{digest}", content=PHONE_PHOTO[2 * CHUNK : 3 * CHUNK], headers={"Upload-Offset": str(2 * CHUNK)}
-        )
+        _send_chunk(c, digest, 0)
+        ahead = _send_chunk(c, digest, 2)
         no_header = c.patch(f"/api/v1/uploads/{digest}", content=PHONE_PHOTO[CHUNK : 2 * CHUNK])
         head = c.head(f"/api/v1/uploads/{digest}")
     assert ahead.status_code == 409
@@ -190,11 +193,7 @@ def test_server_killed_mid_upload_resumes_after_restart_and_keeps_the_right_phot
         c.post("/api/v1/uploads", json={"sha256": digest, "length": len(PHONE_PHOTO)})
         acknowledged = 0
         for i in range(4):
-            r = c.patch(
-                f"/api/v1/uploads/{digest}",
-                content=PHONE_PHOTO[i * CHUNK : (i + 1) * CHUNK],
-                headers={"Upload-Offset": str(i * CHUNK)},
-            )
+            r = _send_chunk(c, digest, i)
             acknowledged = r.json()["offset"]
     # The fifth chunk is on its way when the server dies.
     sender = threading.Thread(

@@ -15,7 +15,7 @@ import httpx
 
 from server.reference.feed import MAX_KEY, REFERENCE_TOPICS
 from tests.support.live_server import LiveServer
-from tests.support.records import Member, member
+from tests.support.records import member, reviewed_record
 from xuncha_core.canonical import canonical_bytes
 from xuncha_core.json_limits import MAX_DEPTH, MAX_DOCUMENT_BYTES, MAX_KEY_CHARS
 
@@ -86,21 +86,6 @@ def pull_everything(c: httpx.Client) -> list[dict[str, Any]]:
         after = body["next"]
         if not body["more"]:
             return changes
-
-
-def reviewed_record(server: LiveServer, boss: Member, reason: str) -> Member:
-    wang = member(server, "wang", "supervisor", admin=boss)
-    reviewer = member(server, "zhou", "office_reviewer", admin=boss)
-    env = wang.envelope()
-    with wang.client() as c:
-        assert c.post("/api/v1/records", json=env).status_code == 201
-    with reviewer.client() as c:
-        r = c.post(
-            f"/api/v1/records/{env['record_id']}/reviews",
-            json={"revision": 1, "action": "send_back", "reason": reason},
-        )
-        assert r.status_code == 201, r.text[:300]
-    return wang
 
 
 def test_every_accepted_reference_shape_comes_back_whole_through_the_feed(server: LiveServer) -> None:

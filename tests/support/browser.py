@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -20,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.live_server import ROOT, free_port
+from tests.support.live_server import ROOT, free_port, kill_process, stop_process
 from tests.support.waits import wait_until
 
 CHROMIUM = "/usr/bin/chromium"
@@ -91,17 +90,10 @@ class FieldApp:
 
     def kill(self) -> None:
         """SIGKILL: what a dead battery or the phone's task killer does."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(timeout=10)
+        kill_process(self.proc)
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        stop_process(self.proc)
 
 
 @contextmanager

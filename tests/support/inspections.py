@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+from server.demo import town as demo
 from server.demo.town import DEMO_PASSWORD
 from tests.support.app_server import AppServer, ManualClock
+from tests.support.databases import fresh_database
 
 PLAN = {
     "title": "2026年第一季度邻鄂镇双随机抽查",
@@ -22,6 +27,14 @@ PLAN = {
     "deadline": "2026-03-31",
 }
 VALUES = [[2, 7, 11, 19, 26, 30], [9]]
+
+
+@contextmanager
+def demo_town(backend: str, tmp: Path) -> Iterator[AppServer]:
+    """The demo town without records, served on ``backend`` with a clock the test moves by hand."""
+    with fresh_database(backend, tmp) as url, AppServer(tmp / "data", url, ManualClock()) as srv:
+        demo.fill(srv.app.state.engine, srv.settings, records=0, today=srv.clock.now.date())
+        yield srv
 
 
 def enroll(srv: AppServer, username: str) -> dict[str, Any]:

@@ -22,6 +22,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def kill_process(proc: subprocess.Popen[bytes] | None) -> None:
+    """SIGKILL a child that still runs and wait for it: no shutdown handlers, no flush."""
+    if proc and proc.poll() is None:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+def stop_process(proc: subprocess.Popen[bytes] | None) -> None:
+    """Ask a child that still runs to stop (SIGTERM); SIGKILL it if it has not within 10 s."""
+    if proc and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            kill_process(proc)
+
+
 class LiveServer:
     def __init__(
         self,
@@ -97,17 +114,10 @@ class LiveServer:
 
     def kill(self) -> None:
         """SIGKILL: no shutdown handlers, no flush; what a power cut or OOM kill looks like."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(timeout=10)
+        kill_process(self.proc)
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        stop_process(self.proc)
 
     def add_user(self, username: str, role: str, password: str = "password-123", **kw: str) -> None:
         args = ["user", "add", username, "--role", role]

@@ -111,6 +111,25 @@ def member(server: LiveServer, username: str, role: str, *, admin: Member | None
     return Member(username, role, enrolled["device_id"], enrolled["token"], server)
 
 
+def reviewed_record(
+    server: LiveServer, boss: Member, reason: str, *, author: str = "wang", reviewer: str = "zhou"
+) -> Member:
+    """A supervisor ``author`` sends a record that the office's ``reviewer`` sends back for ``reason``
+    (both users created by ``boss``); answers the author."""
+    wang = member(server, author, "supervisor", admin=boss)
+    zhou = member(server, reviewer, "office_reviewer", admin=boss)
+    env = wang.envelope()
+    with wang.client() as c:
+        assert c.post("/api/v1/records", json=env).status_code == 201
+    with zhou.client() as c:
+        r = c.post(
+            f"/api/v1/records/{env['record_id']}/reviews",
+            json={"revision": 1, "action": "send_back", "reason": reason},
+        )
+        assert r.status_code == 201, r.text[:300]
+    return wang
+
+
 ROLES = ("supervisor", "officer", "office_reviewer", "legal_reviewer", "admin", "auditor")
 
 
