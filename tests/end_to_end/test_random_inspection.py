@@ -219,7 +219,9 @@ def test_the_officer_records_the_inspection_on_the_phone_screens_with_the_second
                 shot(page, "inspection_02_no_recording")
                 raise
             pin_box = page.get_by_role("textbox", name=f"{partner_member['name']} 的个人密码")
-            type_into(page, pin_box, PIN)
+            pin_box.click()  # Flutter moves the keyboard to a field when it has made its editing element
+            page.wait_for_function("document.activeElement && document.activeElement.type === 'password'")
+            page.keyboard.type(PIN, delay=20)
             page.get_by_role("button", name="确认", exact=True).click()
             try:
                 page.get_by_text("已确认在场", exact=False).wait_for()
