@@ -225,10 +225,9 @@ def test_several_workers_on_one_port_share_the_record_and_add_up_their_metrics(
         )  # fmt: skip
     server = LiveServer(tmp_path / "data", database_url, port=port)
     try:
-        deadline = time.monotonic() + 60
         pids: set[str] = set()
         with httpx.Client(base_url=server.url, timeout=5) as c:
-            while len(pids) < 2 and time.monotonic() < deadline:  # until both workers have answered
+            while len(pids) < 2:  # until both workers have answered (the suite's timeout bounds a hang)
                 try:
                     c.get("/api/v1/health")
                 except httpx.HTTPError:
