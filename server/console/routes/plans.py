@@ -104,9 +104,10 @@ def _plan_page(request: Request, session: Session, draw_id: str, *, notice: str 
         dirs = load(conn)
         villages = _villages(conn, lang)
         file = draws.published_file(conn, draw_id) if d["state"] == "published" else None
+        author = queries.user_names(conn).get(d["created_by"], d["created_by"])
     strata = {s["id"]: s["name"] for s in d["plan"]["strata"]}
     return web.render(
-        request, "plan.html", status=status, d=d, notice=notice, errors=errors or [], may_act=_may_act(session),
+        request, "plan.html", status=status, d=d, author=author, notice=notice, errors=errors or [], may_act=_may_act(session),
         matters=[(code, dirs.matters[code].name if code in dirs.matters else code) for code in d["plan"]["matters"]],
         villages=villages, risks={k: v[0 if lang == "zh" else 1] for k, v in RISK_LEVELS.items()}, strata=strata,
         source=source or {"description": "", "published_on": "", "value_sets": 2}, values_text=values_text,
