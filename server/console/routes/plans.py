@@ -104,7 +104,7 @@ def _plan_page(request: Request, session: Session, draw_id: str, *, notice: str 
         dirs = load(conn)
         villages = _villages(conn, lang)
         file = draws.published_file(conn, draw_id) if d["state"] == "published" else None
-        author = queries.user_names(conn).get(d["created_by"], d["created_by"])
+        author = queries.user_names(conn).get(d["created_by"]) or d["created_by"]
     strata = {s["id"]: s["name"] for s in d["plan"]["strata"]}
     return web.render(
         request, "plan.html", status=status, d=d, author=author, notice=notice, errors=errors or [], may_act=_may_act(session),
