@@ -9,6 +9,7 @@ rankings, reports and administration (issue 10).
     standings.py    the red and black list with trend, the cleaners' assessment (pure)
     overview.py     the dashboard's figures (pure)
     revision_diff.py, wording.py, receipts.py, charts.py, qr.py, exports.py
+    plan_form.py    the plan, commitment and draw forms, read into the API's own bodies
     routes/         one thin module per area, over the services the API uses
     templates/, static/   Jinja2 templates extending base.html; CSS (with print), a little JS
 
@@ -26,7 +27,9 @@ from server.console import web
 from server.console.routes import (
     actions,
     dashboard,
+    directories,
     people,
+    plans,
     record,
     records,
     reference,
@@ -38,7 +41,7 @@ STATIC = Path(__file__).parent / "static"
 
 
 def install(app: FastAPI) -> None:
-    for module in (signin, dashboard, records, record, actions, reports, people, reference):
+    for module in (signin, dashboard, records, record, actions, reports, people, reference, plans, directories):
         app.include_router(module.router)
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
     web.install_error_pages(app)

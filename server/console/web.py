@@ -60,6 +60,8 @@ NAV = (
     ("/console/users", "nav.users", CONSOLE_ROLES),
     ("/console/devices", "nav.devices", DEVICE_READERS),
     ("/console/reference", "nav.reference", CONSOLE_ROLES),
+    ("/console/plans", "nav.plans", CONSOLE_ROLES),
+    ("/console/directories", "nav.directories", ISSUERS),
 )
 
 

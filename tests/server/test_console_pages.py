@@ -19,8 +19,10 @@ from openpyxl import load_workbook
 
 from tests.support.console import post_form, post_sign_in, session_token, signed_in
 from tests.support.databases import backends, fresh_database
+from tests.support.draws import credit_code
 from tests.support.live_server import LiveServer
 from tests.support.records import Member, member, remediation_content
+from xuncha_core.inspections.directory_files import write_csv
 
 PAYLOAD = "<script>alert('x')</script><img src=x onerror=alert(1)>\"'&"
 RAW = ("<script>alert", "<img src=x")
@@ -39,7 +41,24 @@ class Town:
             c.put("/api/v1/reference/village/v1", json={"name": "石门村" + PAYLOAD, "name_en": PAYLOAD}).raise_for_status()
             c.put("/api/v1/reference/village/v2", json={"name": "蒲花村"}).raise_for_status()
             c.put("/api/v1/reference/cleaner/c1", json={"name": PAYLOAD, "village_id": "v1", "active": True}).raise_for_status()
+            self.draw_id = self.plan(c)
         self.records = [self.check("v1", 99.5), self.check("v2", 80), self.check("v2", 70, month="2026-10")]
+
+    def plan(self, c: httpx.Client) -> str:
+        """A random-inspection plan, committed, whose matter, entity and texts hold the payload."""
+        for kind, header, row in (("matters", ["事项编号", "事项名称", "法律依据"], ["m-1", PAYLOAD, PAYLOAD]),
+                                  ("entities", ["名称", "统一社会信用代码", "类型", "地址", "所在村", "风险等级"],
+                                   [PAYLOAD, credit_code(1), PAYLOAD, PAYLOAD, "v1", "high"])):
+            c.post(f"/api/v1/inspections/directories/{kind}", content=write_csv(header, [row]),
+                   headers={"Content-Type": "text/csv"}).raise_for_status()
+        draw = c.post("/api/v1/inspections/draws", json={
+            "title": PAYLOAD, "matters": ["m-1"], "inspectors_per_entity": 2, "deadline": "2099-12-31",
+            "strata": [{"id": "a", "name": PAYLOAD, "filter": {"types": [PAYLOAD]}, "count": 1}]})
+        draw.raise_for_status()
+        draw_id: str = draw.json()["id"]
+        c.post(f"/api/v1/inspections/draws/{draw_id}/commitment", json={"randomness": {
+            "description": PAYLOAD, "published_on": "2099-01-01", "value_sets": 1}}).raise_for_status()
+        return draw_id
 
     def check(self, village: str, score: float, month: str = MONTH) -> str:
         supervisor: Member = self.members["supervisor"]
@@ -92,6 +111,8 @@ def test_every_free_text_field_comes_out_escaped_on_every_page(town: Town) -> No
         f"/console/ranking?month={MONTH}", f"/console/assessment?month={MONTH}", f"/console/report?month={MONTH}",
         "/console/users", "/console/devices", "/console/reference", "/console/reference/village/v1",
         "/console/reference/cleaner/c1", *(f"/console/records/{rid}" for rid in town.records),
+        "/console/plans", "/console/plans/new", f"/console/plans/{town.draw_id}",
+        "/console/directories?kind=entities", "/console/directories?kind=matters",
     ]
     shown = 0
     for path in pages:
@@ -128,6 +149,7 @@ def test_field_roles_are_told_to_use_the_phone_and_get_no_session(town: Town) ->
 
 # route: roles that may use it (GET pages; POST forms get a form that fails after the gate)
 READERS = ("office_reviewer", "legal_reviewer", "admin", "auditor")
+OFFICE = ("office_reviewer", "admin")  # who plans and draws, as the API's OfficeActor
 MATRIX: list[tuple[str, str, dict[str, str], tuple[str, ...]]] = [
     ("GET", "/console/", {}, READERS),
     ("GET", "/console/records", {}, READERS),
@@ -149,6 +171,16 @@ MATRIX: list[tuple[str, str, dict[str, str], tuple[str, ...]]] = [
     ("POST", "/console/devices/no-such-device/revoke", {}, ("admin",)),
     ("POST", "/console/reference/cleaner", {"key": "c-matrix", "name": "测试"}, ("admin",)),
     ("POST", "/console/reference/village/no-such/delete", {}, ("admin",)),
+    ("GET", "/console/plans", {}, READERS),
+    ("GET", "/console/plans?format=xlsx", {}, READERS),
+    ("GET", "/console/plans/new", {}, OFFICE),
+    ("GET", "/console/plans/{did}", {}, READERS),
+    ("POST", "/console/plans", {"title": "测试"}, OFFICE),
+    ("POST", "/console/plans/{did}/commitment", {"description": "测试"}, OFFICE),
+    ("POST", "/console/plans/{did}/draw", {"random_values": "x"}, OFFICE),
+    ("GET", "/console/directories", {}, OFFICE),
+    ("GET", "/console/directories?kind=conflicts&format=csv", {}, OFFICE),
+    ("POST", "/console/directories/matters/import", {}, OFFICE),
     ("GET", "/console/photos/" + "0" * 64, {}, READERS),
     ("POST", "/console/sign-out", {}, READERS),  # last: it ends each client's session
 ]
@@ -168,14 +200,15 @@ def test_the_role_matrix_lists_every_console_route(tmp_path: Path) -> None:
     for route in iter_route_contexts(app.routes):
         if route.path.startswith("/console"):
             found |= {(m, route.path) for m in (route.methods or {"MOUNT"}) if m != "HEAD"}
-    listed = {(m, p.split("?")[0].replace("{rid}", "{record_id}")) for m, p, _, _ in MATRIX}
+    listed = {(m, p.split("?")[0].replace("{rid}", "{record_id}").replace("{did}", "{draw_id}")) for m, p, _, _ in MATRIX}
     listed = {(m, "/console/photos/{sha256}" if p.startswith("/console/photos/") else p) for m, p in listed}
     generic = {("GET", "/console/reference/{topic}/{key}"), ("POST", "/console/reference/{topic}"),
                ("POST", "/console/reference/{topic}/{key}/delete"), ("POST", "/console/users/{username}/code"),
-               ("POST", "/console/devices/{device_id}/revoke")}
+               ("POST", "/console/devices/{device_id}/revoke"), ("POST", "/console/directories/{kind}/import")}
     concrete = {("GET", "/console/reference/village/v1"), ("GET", "/console/reference/calendar/2027"),
                 ("POST", "/console/reference/cleaner"), ("POST", "/console/reference/village/no-such/delete"),
-                ("POST", "/console/users/u_supervisor/code"), ("POST", "/console/devices/no-such-device/revoke")}
+                ("POST", "/console/users/u_supervisor/code"), ("POST", "/console/devices/no-such-device/revoke"),
+                ("POST", "/console/directories/matters/import")}
     assert found - OPEN == (listed - concrete) | generic
     app.state.engine.dispose()
 
@@ -185,7 +218,7 @@ def test_each_office_role_sees_and_does_only_what_it_may_on_every_console_route(
     anonymous = httpx.Client(base_url=town.server.url, timeout=30, follow_redirects=False)
     rid = town.records[0]
     for method, template, data, allowed in MATRIX:
-        path = template.format(rid=rid)
+        path = template.format(rid=rid, did=town.draw_id)
         for role, client in clients.items():
             r = client.get(path) if method == "GET" else post_form(client, path, data)
             if role in allowed:
