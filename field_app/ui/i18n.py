@@ -101,6 +101,9 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "check.month": ("月份", "Month"),
     "check.reason": ("办公室退回原因：{reason}", "Sent back by the office: {reason}"),
     "check.month_taken": ("{month} 这个村已有检查，已打开那一份", "This village already has a check for {month}: opened it"),
+    "check.month_move_taken": ("这个村 {month} 已有检查，这一份不能改到这个月；请打开那一份修改",
+                               "This village already has a check for {month}: this one cannot be moved there; "
+                               "edit that one instead"),
     "check.pick_village": ("请选择村/社区", "Pick a village"),
     "check.no_sheet": ("没有评分表，请先同步", "No scoring sheet: sync first"),
     "check.total": ("总分 {total}", "Total {total}"),

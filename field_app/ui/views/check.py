@@ -148,7 +148,12 @@ class CheckScreen:
         form, tr, ctx = self.f, self.tr, self.ctx
 
         def month_changed(e: Any) -> None:
-            form.content["month"] = e.control.value or form.content["month"]
+            month = e.control.value or form.content["month"]
+            if form.move_to_month(month, self.store.history(month=month, kind="remediation_check")) is not None:
+                e.control.value = form.content["month"]  # the picker shows the month it stays in
+                ctx.message(tr("check.month_move_taken", month=month), error=True)
+                ctx.update(e.control)
+                return
             self.changed()
 
         async def do_locate(_: Any) -> None:
