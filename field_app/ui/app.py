@@ -106,6 +106,7 @@ class AppContext:
         # the sections of the top screen that follow sync (render gives each screen a new one)
         self.live = LiveScreen()
         self.screens: list[Any] = []  # the view stack's screens (field_app.ui.screens)
+        self.shelf: dict[str, Any] = {}  # home and history once built, shown again as they were left
         self.route = ""  # the route on screen
         self.told: list[str] = []  # routes shown and told to the browser, whose change is still to come
         self._following = SingleFlight()

@@ -1,14 +1,22 @@
-"""The view stack follows the route, building only the screens that are new.
+"""The screen stack follows the route, building only the screens that are new.
 
 A route names a stack of screens (home under a check, home and history under a
 record's details). Going from one route to another keeps the screens the two stacks
 share, as they are: going back from a check to home shows the home that was already
-there (no store read, no control rebuilt, nothing sent but the removed view), and
-its lists are then brought up to date in place, off the UI thread, only where their
-data changed. Only the screens on top that differ are built.
+built (no store read, no control rebuilt), and its lists are then brought up to date in
+place, off the UI thread, only where their data changed. Only the screens on top that
+differ are built.
 
 Forms (a check, a re-check) and a record's details are built each time they are
-opened; home and history may be kept under another screen.
+opened; home and history, once built, are kept (``ctx.shelf``, until the language or
+the user changes) and shown again as they were left, their lists brought up to date.
+
+The page shows every screen in one view, the stage: a screen change swaps its bar and
+body. Flutter's navigator never takes a page off the top (that costs the page's exit
+transition: measured, about 300 ms more before the screen below can be read, even with
+page transitions turned off in the theme). While a screen other than home is shown an
+empty view lies under the stage, so that the phone's back button pops (``on_view_pop``)
+instead of closing the app.
 """
 
 from __future__ import annotations
@@ -21,16 +29,19 @@ from typing import Any
 
 import flet as ft
 
+from field_app.ui import theme
 from field_app.ui.models.live import LiveScreen
 
-KEPT = ("home", "history")  # screens that stay as they are under another one
+KEPT = ("home", "history")  # screens kept as they are, under another one and on the shelf
+STAGE, UNDER = "stage", "under"  # the view that shows the screen, the empty one under it
 
 
 @dataclass
 class Screen:
     key: str  # what it shows: "home", "history", "check:<id>", ...
-    view: ft.View
+    view: ft.View  # its bar and controls, shown on the stage
     live: LiveScreen  # its sections that follow sync (only the top screen's are read)
+    body: ft.Column | None = None  # its controls on the stage (made the first time it is shown)
 
 
 @dataclass(frozen=True)
@@ -91,26 +102,46 @@ def render(ctx: Any, route: str, *, rebuild: bool = False) -> bool:
     same = kept(old, wanted)
     if same == len(old) == len(wanted) and not rebuild:
         return False
-    screens = old[:same]
+    if rebuild or not ctx.signed_in:  # another language, another user: nothing kept is shown again
+        ctx.shelf.clear()
+    screens, built = old[:same], []
     for p in wanted[same:]:
-        ctx.live = LiveScreen()  # the sections the new screen registers
-        screens.append(Screen(p.key, p.build(), ctx.live))
+        screen = ctx.shelf.get(p.key)  # home or history as it was left: its lists are brought up to date below
+        if screen is None:
+            ctx.live = LiveScreen()  # the sections the new screen registers
+            screen = Screen(p.key, p.build(), ctx.live)
+            built.append(screen)
+            if p.key in KEPT:
+                ctx.shelf[p.key] = screen
+        screens.append(screen)
     ctx.screens = screens
     ctx.live = screens[-1].live
     ctx._watched = None
-    if len(screens) == 1 and ctx.signed_in:  # home: no form is being edited
+    if len(screens) == 1 and ctx.signed_in and ctx.store.get_setting("editing"):  # home: no form is being edited
         ctx.store.set_setting("editing", None)
-    views = [s.view for s in screens]
-    if same and len(page.views) >= same and all(a is b for a, b in zip(page.views[:same], views[:same], strict=False)):
-        del page.views[same:]
-        page.views.extend(views[same:])
-    else:
-        page.views.clear()
-        page.views.extend(views)
+    show_on_stage(page, screens[-1], below=len(screens) > 1)
     page.update()
-    if same == len(screens):  # a kept screen is on top again: its lists may be stale
+    if all(screens[-1] is not b for b in built):  # a kept screen is on top again: its lists may be stale
         ctx.run(partial(refresh, ctx, screens[-1].live))
     return True
+
+
+def show_on_stage(page: Any, screen: Screen, *, below: bool) -> None:
+    """Put ``screen`` on the page's one view (its bar, its body, its route); ``below``: an
+    empty view under it, for the back button."""
+    stage = next((v for v in page.views if v.data == STAGE), None)
+    if stage is None:
+        stage = ft.View(data=STAGE, padding=12, bgcolor=theme.PAPER)
+    if screen.body is None:
+        view = screen.view
+        # a scroll of its own: a screen opens at its top, not where the last one was left
+        screen.body = ft.Column([c for c in view.controls if isinstance(c, ft.Control)], scroll=ft.ScrollMode.AUTO,
+                                expand=True, spacing=view.spacing, horizontal_alignment=view.horizontal_alignment)
+    stage.route, stage.appbar, stage.controls = screen.view.route, screen.view.appbar, [screen.body]
+    wanted = [*([next((v for v in page.views if v.data == UNDER), None) or ft.View(route="/", data=UNDER)]
+                if below else []), stage]
+    if [id(v) for v in page.views] != [id(v) for v in wanted]:
+        page.views[:] = wanted
 
 
 async def refresh(ctx: Any, live: LiveScreen) -> None:

@@ -45,6 +45,20 @@ def test_a_second_new_check_for_the_same_village_and_month_finds_the_first() -> 
     assert existing_check(records, "a", "2026-11") is None
 
 
+def test_a_check_cannot_be_moved_to_a_month_that_already_has_a_check_of_its_village() -> None:
+    """Issue 9 (the traps): the month picker must not make a second check of a village and month,
+    the way a second 新建检查 does not."""
+    form = CheckForm.start(village_id="a", month="2026-12", sheet=sample_sheet(), recorder="王", cleaner_ids=[])
+    records = [check("nov", "synced", "a", month="2026-11"), check("b-oct", "draft", "b", month="2026-10"),
+               check(form.record_id, "draft", "a")]
+    taken = form.move_to_month("2026-11", records)
+    assert taken is not None and taken["record_id"] == "nov"
+    assert form.content["month"] == "2026-12"  # not moved
+    assert form.move_to_month("2026-12", records) is None  # its own month: itself is no clash
+    assert form.move_to_month("2026-10", records) is None and form.content["month"] == "2026-10"
+    assert "{month}" in CATALOGUE["check.month_move_taken"][0] and "{month}" in CATALOGUE["check.month_move_taken"][1]
+
+
 def test_the_month_is_picked_from_real_months_this_month_first() -> None:
     months = month_choices(date(2027, 1, 15), back=2)
     assert months == ["2027-01", "2026-12", "2026-11"]

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import copy
 import uuid
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
 from field_app import clock
+from field_app.ui.models.home import existing_check
 from xuncha_core.assessment import CleanerRating, assess_cleaner
 from xuncha_core.content import content_photos, validate_content
 from xuncha_core.errors import Problem
@@ -146,6 +148,15 @@ class CheckForm(_DraftForm):
         return datetime.fromisoformat(self.content["inspected_at"]).date()
 
     # -- changing ------------------------------------------------------------------------
+    def move_to_month(self, month: str, records: Iterable[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+        """Move the check to ``month``, unless ``records`` (hers, of that month) hold another check
+        of its village: one check of a village a month, as 新建检查 keeps it. Then that check is
+        returned and the month stays as it was."""
+        taken = existing_check(records, self.content["village_id"], month, other_than=self.record_id)
+        if taken is None:
+            self.content["month"] = month
+        return taken
+
     def set_location(self, location: dict[str, Any] | None) -> None:
         """The check's location; deductions without their own take it too."""
         self.content["location"] = location

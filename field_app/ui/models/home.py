@@ -5,7 +5,7 @@
 - ``village_statuses``: this month's check of each village in its exact state
   (草稿 / 待发送 / 已发送 / 已通过 / 被退回 / 已驳回, or not started);
 - ``existing_check``: the check of a village and month she already has, so a second
-  新建检查 opens it instead of starting a second draft;
+  新建检查 opens it instead of starting a second draft (and a check is not moved onto it);
 - ``sent_summary``: what the sync pass that just ended sent.
 """
 
@@ -82,9 +82,11 @@ def village_statuses(
     return out
 
 
-def existing_check(records: Iterable[Mapping[str, Any]], village_id: str, month: str) -> Mapping[str, Any] | None:
-    """Her check of this village and month if she has one (a draft first), else None."""
-    mine = [r for r in records if r.get("kind") == "remediation_check"
+def existing_check(records: Iterable[Mapping[str, Any]], village_id: str, month: str, *,
+                   other_than: str | None = None) -> Mapping[str, Any] | None:
+    """Her check of this village and month if she has one (a draft first), else None;
+    ``other_than``: a record that does not count (the check being moved)."""
+    mine = [r for r in records if r.get("kind") == "remediation_check" and r.get("record_id") != other_than
             and (r.get("content") or {}).get("village_id") == village_id
             and (r.get("content") or {}).get("month") == month]
     drafts = [r for r in mine if r.get("state") == "draft"]

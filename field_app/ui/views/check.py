@@ -64,6 +64,7 @@ class CheckScreen:
         self.total = ft.Text("", size=26, weight=ft.FontWeight.BOLD, color=theme.PRIMARY)
         self.problems = ft.Column(spacing=4)
         self.body = ft.Column(spacing=12)
+        self.rating: set[str] = set()  # the cleaners whose number fields are open
         self.route = f"/check/{record_id}"
 
     @property
@@ -87,7 +88,7 @@ class CheckScreen:
             if self.debounce.due():
                 self.save()
                 self.refresh_summary()
-                self.ctx.page.update()
+                self.ctx.update(self.total, self.problems, self.saved_at)  # not the page: she is typing
 
         self.ctx.run(later)
 
@@ -148,7 +149,12 @@ class CheckScreen:
         form, tr, ctx = self.f, self.tr, self.ctx
 
         def month_changed(e: Any) -> None:
-            form.content["month"] = e.control.value or form.content["month"]
+            month = e.control.value or form.content["month"]
+            if form.move_to_month(month, self.store.history(month=month, kind="remediation_check")) is not None:
+                e.control.value = form.content["month"]  # the picker shows the month it stays in
+                ctx.message(tr("check.month_move_taken", month=month), error=True)
+                ctx.update(e.control)
+                return
             self.changed()
 
         async def do_locate(_: Any) -> None:
@@ -308,14 +314,26 @@ class CheckScreen:
         rows: list[ft.Control] = [theme.title(tr("check.cleaners"))]
         for r in form.content["cleaner_ratings"]:
             cid = r["cleaner_id"]
-            rows.append(theme.body(tr("check.cleaner_score", name=self.cleaner_names.get(cid, cid), score=r["score"]),
-                                   bold=True))
+            opened = cid in self.rating
+            rows.append(ft.Row([
+                ft.Container(theme.body(tr("check.cleaner_score", name=self.cleaner_names.get(cid, cid),
+                                           score=r["score"]), bold=True), expand=True),
+                theme.button(tr("check.rate_done" if opened else "check.rate"), self.toggle_rating(cid))],
+                vertical_alignment=ft.CrossAxisAlignment.CENTER))
+            if not opened:  # four number fields a cleaner: built when she rates that one
+                continue
             for f in RATING_FIELDS:
                 rows.append(number_field(self.ctx, tr(RATING_LABELS[f]), r[f], self.rate(cid, f),
                                          step=RATING_STEPS.get(f, 1)))
         if len(rows) == 1:
             rows.append(theme.body(tr("common.none"), color=theme.MUTED))
         return theme.card(*rows)
+
+    def toggle_rating(self, cleaner_id: str) -> Callable[[Any], None]:
+        def handler(_: Any) -> None:
+            self.rating ^= {cleaner_id}
+            self.redraw()
+        return handler
 
     def rate(self, cleaner_id: str, field: str) -> Callable[[int], None]:
         def set_value(value: int) -> None:

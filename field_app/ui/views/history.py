@@ -13,7 +13,7 @@ from field_app.ui.models.live import KeyedRows
 from field_app.ui.models.state import history_rows, villages
 from field_app.ui.views import record
 
-PAGE = 50  # the newest records; filters narrow the search on the phone's whole history
+PAGE = 20  # the newest records first, 20 more a tap (a short list draws at once); filters search them all
 
 
 def row(ctx: Any, r: dict[str, Any], choose: Any) -> ft.Control:
@@ -60,6 +60,8 @@ class HistoryScreen:
         self.filters: dict[str, Any] = {"village_id": None, "month": None, "text": ""}
         self.listing = ft.Column(spacing=8)
         self.generation = 0
+        self.shown = PAGE
+        self.more = theme.button(self.tr("history.more"), self.show_more, icon=ft.Icons.EXPAND_MORE)
         self.rows = KeyedRows(lambda r: row(ctx, r, self.choose))
         self.empty = theme.body(self.tr("history.empty"), color=theme.MUTED)
         # the list follows sync in place: "sending" while the pass pushes, "synced" with its ledger index after
@@ -69,19 +71,26 @@ class HistoryScreen:
         await record.resolve(self.ctx, record_id, choice)
         await self.redraw()
 
-    def load(self) -> tuple[int, list[dict[str, Any]]]:
-        """(the query's generation, its rows): blocking, off the UI thread."""
-        mine, month = self.generation, self.filters["month"]
-        records = self.ctx.store.history(village_id=self.filters["village_id"], month=month, limit=PAGE)
-        return mine, history_rows(records, village_names=self.names, village_id=self.filters["village_id"], month=month,
-                                  text=self.filters["text"], sync_status=self.ctx.services.sync_status())
+    def load(self) -> tuple[int, list[dict[str, Any]], bool]:
+        """(the query's generation, its rows, whether there are more): blocking, off the UI thread."""
+        mine, month, shown = self.generation, self.filters["month"], self.shown
+        records = self.ctx.store.history(village_id=self.filters["village_id"], month=month,
+                                         text=self.filters["text"] or None, limit=shown + 1)
+        rows = history_rows(records[:shown], village_names=self.names, village_id=self.filters["village_id"],
+                            month=month, text=self.filters["text"], sync_status=self.ctx.services.sync_status())
+        return mine, rows, len(records) > shown
 
-    def draw(self, model: tuple[int, list[dict[str, Any]]]) -> bool:
-        mine, found = model
+    def draw(self, model: tuple[int, list[dict[str, Any]], bool]) -> bool:
+        mine, found, more = model
         if mine != self.generation:
             return False
-        self.listing.controls = self.rows.controls((r["record_id"], r) for r in found) or [self.empty]
+        self.listing.controls = [*(self.rows.controls((r["record_id"], r) for r in found) or [self.empty]),
+                                 *([self.more] if more else [])]
         return True
+
+    async def show_more(self, _: Any) -> None:
+        self.shown += PAGE
+        await self.redraw()
 
     async def redraw(self) -> None:
         self.generation += 1
