@@ -73,23 +73,14 @@ def test_the_dashboard_counts_states_orders_publications_and_warns_of_next_years
     figures = overview.overview(
         {"submitted": 4, "sent_back": 2, "approved": 9, "legal_review": 1},
         [order("open"), order("overdue"), order("overdue"), order("closed")],
-        ["due", "overdue", "later", "unknown"],
+        ["due", "overdue", "published", "published_late", "due"],
         today=date(2026, 12, 1),
         known_years=CHINA.years,
     )
     assert (figures.submitted, figures.sent_back, figures.legal_review) == (4, 2, 1)
     assert (figures.orders_open, figures.orders_overdue) == (3, 2)
-    assert (figures.publication_due, figures.publication_overdue, figures.publication_unknown) == (1, 1, 1)
+    assert (figures.publication_due, figures.publication_overdue) == (2, 1)  # published results are not counted
     assert figures.calendar_missing == 2027
-
-
-def test_publication_is_due_within_five_working_days_of_its_twenty_working_day_deadline() -> None:
-    deadline = overview.publication_deadline(date(2025, 9, 1), CHINA)
-    assert deadline == date(2025, 9, 28)  # the 20th working day is Sunday 28 September, worked (调休)
-    assert overview.publication_standing(deadline, date(2025, 9, 2), CHINA) == "later"
-    assert overview.publication_standing(deadline, date(2025, 9, 23), CHINA) == "due"
-    assert overview.publication_standing(deadline, date(2025, 9, 30), CHINA) == "overdue"
-    assert overview.publication_deadline(date(2026, 12, 20), CHINA) is None
 
 
 def test_every_key_a_template_names_is_in_the_catalogue_and_templates_hold_no_chinese_text() -> None:
