@@ -75,6 +75,22 @@ def next_state(*, state: str, action: str, role: str, major: bool) -> str:
     return SENT_BACK if action == "send_back" else REJECTED
 
 
+# What a decision leaves a record in, when nothing else says: a major decision the office
+# approved waits for the legal reviewer, which only the server knows and says in
+# ``review_state`` (``state_after``).
+DECIDED = {"approve": APPROVED, "send_back": SENT_BACK, "reject": REJECTED}
+
+
+def state_after(review: Mapping[str, Any]) -> str | None:
+    """The state a review decision left its record in: the ``review_state`` the server sent
+    with it (``legal_review`` after the office approved a major decision), else what its
+    action decides; None for a comment or anything unknown, which changes no state."""
+    if review.get("action") not in DECIDED:
+        return None
+    said = review.get("review_state")
+    return said if said in (LEGAL_REVIEW, *DECIDED.values()) else DECIDED[review["action"]]
+
+
 def waiting_role(state: str) -> str | None:
     """Whose decision a record in ``state`` waits for (None: nobody's)."""
     return {SUBMITTED: OFFICE, LEGAL_REVIEW: LEGAL}.get(state)
