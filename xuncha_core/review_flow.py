@@ -42,11 +42,14 @@ ACTIONS = (*DECISIONS, COMMENT)
 OFFICE, LEGAL = "office_reviewer", "legal_reviewer"
 REVIEWER_ROLES = (OFFICE, LEGAL)
 MAJOR_RESULTS: frozenset[str] = frozenset(RESULT_CATEGORIES) - NOTHING_FOUND
+# The kinds that carry an enforcement decision: results the office enters, and inspections
+# recorded on site by two officers' phones.
+DECISION_KINDS = ("inspection_result", "random_inspection")
 
 
 def is_major(kind: str, content: Mapping[str, Any], major_results: Collection[str] = MAJOR_RESULTS) -> bool:
     """Whether a record of ``kind`` with ``content`` is a major enforcement decision."""
-    return kind in ("inspection_result", "random_inspection") and content.get("result") in major_results
+    return kind in DECISION_KINDS and content.get("result") in major_results
 
 
 def next_state(*, state: str, action: str, role: str, major: bool) -> str:
