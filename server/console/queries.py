@@ -8,7 +8,7 @@ re-checks behind the rectification orders, and the names that turn ids into word
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -76,10 +76,10 @@ def queue_page(conn: Connection, f: QueueFilters, page: int) -> tuple[list[Any],
     return list(rows), total
 
 
-def queue_all(conn: Connection, f: QueueFilters, *, batch: int = 2000) -> Iterator[Any]:
-    """Every record head the filters match, in the page's order (for an export): one query,
-    read ``batch`` rows at a time (pages by offset sorted the whole match again for each)."""
-    yield from conn.execution_options(yield_per=batch).execute(_ordered(_filtered(f), f.sort))
+def queue_all(conn: Connection, f: QueueFilters) -> list[Any]:
+    """Every record head the filters match, in the page's order (for an export): one query
+    (pages by offset sorted the whole match again for each; the export holds every row anyway)."""
+    return list(conn.execute(_ordered(_filtered(f), f.sort)).all())
 
 
 def state_counts(conn: Connection) -> dict[str, int]:
