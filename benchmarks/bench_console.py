@@ -1,6 +1,6 @@
 """The office console with 100,000 records, through a real uvicorn server, on SQLite and PostgreSQL.
 
-    python benchmarks/bench_console.py [--records 100000] [--backend sqlite|postgres|both] [--requests 60]
+    python benchmarks/bench_console.py [--records 100000] [--backend sqlite|postgres|both] [--requests 60] [--keep]
 
 Fills a fresh database through the real intake code (``intake.prepare`` / ``store_batch``:
 every record has its ledger entry), spread over 36 months and six villages, then sets most
@@ -14,6 +14,12 @@ of them approved. Then, signed in as an office reviewer, it times with one clien
 
 and prints each p95 in milliseconds and as a ratio to the health p95 of the same run.
 Goal (issue 10): each p95 under 150 ms.
+
+Filling takes minutes (PostgreSQL on a busy machine: a quarter of an hour). With ``--keep``
+the filled databases are kept (a SQLite file in the system's temporary folder, a PostgreSQL
+database ``xuncha_bench_console_<records>``) and the next run with ``--keep`` measures them
+again without filling; a database that does not hold exactly ``--records`` records is filled
+afresh. Nothing a run measures changes the records.
 """
 
 from __future__ import annotations
@@ -21,10 +27,13 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +49,7 @@ from server.infra.migrations import migrate  # noqa: E402
 from server.infra.writer import write  # noqa: E402
 from server.records import intake  # noqa: E402
 from tests.support.console import signed_in  # noqa: E402
-from tests.support.databases import fresh_database  # noqa: E402
+from tests.support.databases import fresh_database, pg_admin_url  # noqa: E402
 from tests.support.live_server import LiveServer  # noqa: E402
 
 VILLAGES = ("lin-e", "shimen", "puhua", "shawan", "qinggang", "liyuan")
@@ -96,6 +105,62 @@ def fill(url: str, records: int) -> float:
     return time.perf_counter() - start
 
 
+KEPT = Path(tempfile.gettempdir()) / "xuncha-bench-console"
+
+
+def _holds(url: str, records: int) -> bool:
+    """Whether the database at ``url`` exists and holds exactly ``records`` records."""
+    from sqlalchemy import func, select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(t.records)).scalar_one()) == records
+    except SQLAlchemyError:
+        return False
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def database(backend: str, records: int, tmp: Path, *, keep: bool) -> Iterator[tuple[str, Path, bool]]:
+    """(url, the server's data folder, already filled): a fresh database dropped afterwards,
+    or with ``keep`` the kept one with its data folder (which holds the ledger's signing key)."""
+    if not keep:
+        with fresh_database(backend, tmp) as url:
+            os.makedirs(tmp / "data", exist_ok=True)
+            if backend == "sqlite":
+                url = f"sqlite:///{tmp}/data/xuncha.sqlite3"
+            yield url, tmp / "data", False
+        return
+    data = KEPT / f"{backend}-{records}"
+    if backend == "sqlite":
+        url = f"sqlite:///{data / 'xuncha.sqlite3'}"
+        filled = data.exists() and _holds(url, records)
+        if not filled:
+            shutil.rmtree(data, ignore_errors=True)
+        data.mkdir(parents=True, exist_ok=True)
+        yield url, data, filled
+        return
+    from sqlalchemy import create_engine, text
+
+    name = f"xuncha_bench_console_{records}"
+    url = f"{pg_admin_url().rsplit('/', 1)[0]}/{name}"
+    admin = create_engine(pg_admin_url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first() is not None
+        filled = exists and data.exists() and _holds(url, records)
+        if not filled:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    if not filled:
+        shutil.rmtree(data, ignore_errors=True)
+    data.mkdir(parents=True, exist_ok=True)
+    yield url, data, filled
+
+
 def p95(samples: list[float]) -> float:
     ordered = sorted(samples)
     return ordered[max(0, int(len(ordered) * 0.95) - 1)]
@@ -143,15 +208,16 @@ def main() -> None:
     p.add_argument("--records", type=int, default=100_000)
     p.add_argument("--backend", default="sqlite", choices=["sqlite", "postgres", "both"])
     p.add_argument("--requests", type=int, default=60)
+    p.add_argument("--keep", action="store_true", help="keep the filled databases and reuse them next time")
     args = p.parse_args()
     for backend in (["sqlite", "postgres"] if args.backend == "both" else [args.backend]):
-        with tempfile.TemporaryDirectory() as tmp, fresh_database(backend, Path(tmp)) as url:
-            if backend == "sqlite":
-                url = f"sqlite:///{tmp}/data/xuncha.sqlite3"
-                os.makedirs(f"{tmp}/data", exist_ok=True)
-            seconds = fill(url, args.records)
-            print(f"{backend}: {args.records:,} records filled in {seconds:.0f} s")
-            figures = measure(url, Path(tmp) / "data", args.requests)
+        with tempfile.TemporaryDirectory() as tmp, database(backend, args.records, Path(tmp), keep=args.keep) as (url, data, filled):
+            if filled:
+                print(f"{backend}: {args.records:,} records kept from an earlier run")
+            else:
+                seconds = fill(url, args.records)
+                print(f"{backend}: {args.records:,} records filled in {seconds:.0f} s")
+            figures = measure(url, data, args.requests)
             health = figures["health"]
             print(f"  {'measure':<18}{'p95 ms':>10}{'x health':>10}")
             for name in ("health", "queue", "queue_all", "detail", "ranking", "export_per_1000"):

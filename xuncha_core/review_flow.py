@@ -42,11 +42,14 @@ ACTIONS = (*DECISIONS, COMMENT)
 OFFICE, LEGAL = "office_reviewer", "legal_reviewer"
 REVIEWER_ROLES = (OFFICE, LEGAL)
 MAJOR_RESULTS: frozenset[str] = frozenset(RESULT_CATEGORIES) - NOTHING_FOUND
+# The kinds that carry an enforcement decision: results the office enters, and inspections
+# recorded on site by two officers' phones.
+DECISION_KINDS = ("inspection_result", "random_inspection")
 
 
 def is_major(kind: str, content: Mapping[str, Any], major_results: Collection[str] = MAJOR_RESULTS) -> bool:
     """Whether a record of ``kind`` with ``content`` is a major enforcement decision."""
-    return kind in ("inspection_result", "random_inspection") and content.get("result") in major_results
+    return kind in DECISION_KINDS and content.get("result") in major_results
 
 
 def next_state(*, state: str, action: str, role: str, major: bool) -> str:
@@ -73,6 +76,22 @@ def next_state(*, state: str, action: str, role: str, major: bool) -> str:
     if action == "approve":
         return LEGAL_REVIEW if role == OFFICE and major else APPROVED
     return SENT_BACK if action == "send_back" else REJECTED
+
+
+# What a decision leaves a record in, when nothing else says: a major decision the office
+# approved waits for the legal reviewer, which only the server knows and says in
+# ``review_state`` (``state_after``).
+DECIDED = {"approve": APPROVED, "send_back": SENT_BACK, "reject": REJECTED}
+
+
+def state_after(review: Mapping[str, Any]) -> str | None:
+    """The state a review decision left its record in: the ``review_state`` the server sent
+    with it (``legal_review`` after the office approved a major decision), else what its
+    action decides; None for a comment or anything unknown, which changes no state."""
+    if review.get("action") not in DECIDED:
+        return None
+    said = review.get("review_state")
+    return said if said in (LEGAL_REVIEW, *DECIDED.values()) else DECIDED[review["action"]]
 
 
 def waiting_role(state: str) -> str | None:

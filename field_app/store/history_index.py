@@ -24,12 +24,13 @@ import re
 from typing import Any, NamedTuple
 
 from field_app.store.store_file import Shelf, StoreFile
+from xuncha_core.review_flow import DECIDED, state_after
 
 FOLDER = "history_index"
 TABLE = "summary"
 ROWS = "records"
 META = "_meta"
-REVIEW_STATES = {"approve": "approved", "send_back": "sent_back", "reject": "rejected"}
+REVIEW_STATES = DECIDED  # the decisions a phone keeps
 
 _MACHINE_VALUE = re.compile(r"[!-~]*[0-9._:/+#@=-][!-~]*|[0-9a-fA-F]{32,}")
 
@@ -63,10 +64,12 @@ class Summary(NamedTuple):
 
 
 def entry_state(entry: dict[str, Any]) -> str:
-    """synced, or the review decision on the latest accepted revision."""
+    """synced, or the state the latest decision on the latest accepted revision left it in:
+    approved, sent_back, rejected, or legal_review (the office approved a major decision and
+    the legal reviewer has yet to sign it off)."""
     for review in reversed(entry.get("reviews") or []):
-        if review.get("revision") == entry["revision"]:
-            return REVIEW_STATES.get(review.get("action"), "synced")
+        if review.get("revision") == entry["revision"] and (state := state_after(review)):
+            return state
     return "synced"
 
 

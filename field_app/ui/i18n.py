@@ -263,6 +263,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "state.sent_back": ("被退回", "Sent back"),
     "state.conflict": ("冲突", "Conflict"),
     "state.error": ("被拒收", "Refused"),
+    "state.legal_review": ("法制审核中", "Awaiting legal review"),
     "state.approved": ("已通过", "Approved"),
     "state.rejected": ("已驳回", "Rejected"),
     # record kinds

@@ -27,6 +27,7 @@ STATE_COLORS = {
     "waiting": "#1A4FA0",
     "sending": "#1A4FA0",
     "synced": PRIMARY,
+    "legal_review": WARN,
     "approved": PRIMARY,
     "sent_back": DANGER,
     "rejected": DANGER,

@@ -2,9 +2,9 @@
 
 The same columns and rows the page shows, every filtered row (not only the page on
 screen), headers in the reader's language. CSV is UTF-8 with a byte-order mark, so that
-Excel on a Chinese Windows opens it as UTF-8; XLSX is written by openpyxl in write-only
-mode (rows streamed, not held as cell objects). A cell that starts like a formula is
-written as text, so a note such as ``=HYPERLINK(…)`` never runs in the office's Excel.
+Excel on a Chinese Windows opens it as UTF-8; XLSX is written by ``workbook`` (every text
+cell an inline string, never a formula). A CSV cell that starts like a formula is quoted,
+so a note such as ``=HYPERLINK(…)`` never runs in the office's Excel.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi.responses import Response
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+
+from server.console import workbook
 
 FORMATS = ("csv", "xlsx")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -53,25 +53,7 @@ def csv_bytes(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
 
 
 def xlsx_bytes(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str) -> bytes:
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title=_sheet_title(title))
-    sheet.append(list(headers))
-    for row in rows:
-        sheet.append([_xlsx_cell(sheet, v) for v in row])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def _xlsx_cell(sheet: Any, value: Any) -> Any:
-    v = cell_value(value)
-    if isinstance(v, Decimal):
-        return float(v)
-    if isinstance(v, str) and v.startswith("'"):
-        cell = WriteOnlyCell(sheet, value=v[1:])
-        cell.data_type = "s"  # text: never evaluated as a formula
-        return cell
-    return v
+    return workbook.xlsx(headers, rows, title=_sheet_title(title))
 
 
 def _sheet_title(title: str) -> str:

@@ -12,8 +12,9 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from server.console import overview, queries, standings
+from server.console import queries, standings
 from server.console.wording import Names
+from server.inspections import publication
 from xuncha_core import workday_settings
 from xuncha_core.errors import XunchaError
 from xuncha_core.rectification import OrderStatus, order_statuses
@@ -101,19 +102,8 @@ def assessment(conn: Connection, month: str) -> list[standings.AssessmentRow]:
     return standings.assessment_table(rated)
 
 
-def publications(conn: Connection, *, on: date, work: WorkCalendar) -> list[tuple[str, date | None, str]]:
-    """(record_id, deadline, standing) of every approved inspection result not yet published.
-
-    Nothing is published by the server yet, so every approved result counts until the
-    publication feature records which are.
-    """
-    months = standings.months_up_to(on.strftime("%Y-%m"), 3)
-    out = []
-    for record_id, inspected_at in queries.approved_inspection_times(conn, months):
-        try:
-            produced = today(datetime.fromisoformat(inspected_at.replace("Z", "+00:00")))
-        except ValueError:
-            continue
-        deadline = overview.publication_deadline(produced, work)
-        out.append((record_id, deadline, overview.publication_standing(deadline, on, work)))
-    return out
+def publication_statuses(conn: Connection, *, on: date, work: WorkCalendar) -> list[str]:
+    """Each inspection result's publication status on ``on``: ``due`` or ``overdue`` while it is
+    not published yet (awaiting the office or the legal reviewer, or sent back), ``published`` or
+    ``published_late`` once approved, since approving a result puts it on the public page."""
+    return [item["status"] for item in publication.office_view(conn, today=on, calendar=work)]

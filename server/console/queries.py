@@ -3,25 +3,20 @@
 The review queue (filters, sorting, pages, and every filtered row for an export), the
 counts the dashboard shows, the scores and ratings behind the rankings, the checks and
 re-checks behind the rectification orders, and the names that turn ids into words.
-A value inside a stored envelope is read in SQL (``json_text``) where a page needs one
-field of many records, so a month's ranking does not parse thousands of envelopes.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import BigInteger, Connection, Numeric, String, and_, cast, func, select
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import BigInteger, Connection, Numeric, and_, cast, func, select
 
 from server.infra import tables as t
-from server.infra.db import is_sqlite
 from server.reference import feed
 
 PAGE_SIZE = 50
@@ -53,13 +48,6 @@ class QueueFilters:
         return urlencode(pairs)
 
 
-def json_text(conn: Connection, column: Any, *path: str) -> ColumnElement[Any]:
-    """The text of one value inside a JSON text column, in either dialect."""
-    if is_sqlite(conn):
-        return func.json_extract(column, "$." + ".".join(path))
-    return func.jsonb_extract_path_text(cast(column, JSONB), *path)
-
-
 def _filtered(f: QueueFilters) -> Any:
     r = t.records
     q = select(r)
@@ -88,15 +76,10 @@ def queue_page(conn: Connection, f: QueueFilters, page: int) -> tuple[list[Any],
     return list(rows), total
 
 
-def queue_all(conn: Connection, f: QueueFilters, *, batch: int = 2000) -> Iterator[Any]:
-    """Every record head the filters match, in the page's order (for an export)."""
-    offset = 0
-    while True:
-        rows = conn.execute(_ordered(_filtered(f), f.sort).limit(batch).offset(offset)).all()
-        yield from rows
-        if len(rows) < batch:
-            return
-        offset += batch
+def queue_all(conn: Connection, f: QueueFilters) -> list[Any]:
+    """Every record head the filters match, in the page's order (for an export): one query
+    (pages by offset sorted the whole match again for each; the export holds every row anyway)."""
+    return list(conn.execute(_ordered(_filtered(f), f.sort)).all())
 
 
 def state_counts(conn: Connection) -> dict[str, int]:
@@ -135,20 +118,6 @@ def approved_score_sums(conn: Connection, months: Sequence[str]) -> dict[tuple[s
         .group_by(r.c.village_id, r.c.month)
     )
     return {(row[0], row[1]): (Decimal(int(row[2])) / 100, int(row[3])) for row in conn.execute(q)}
-
-
-def approved_inspection_times(conn: Connection, months: Sequence[str]) -> list[tuple[str, str]]:
-    """(record_id, inspected_at) of the approved inspection results whose record falls in ``months``."""
-    r, rv = t.records, t.record_revisions
-    at = json_text(conn, rv.c.envelope, "content", "inspected_at")
-    q = (
-        select(r.c.record_id, cast(at, String))
-        .join(rv, and_(rv.c.record_id == r.c.record_id, rv.c.revision == r.c.head_revision))
-        .where(r.c.kind == "inspection_result", r.c.review_state == "approved")
-    )
-    if months:
-        q = q.where(r.c.updated_at >= f"{min(months)}-01")
-    return [(row[0], row[1]) for row in conn.execute(q) if row[1]]
 
 
 # -- names ------------------------------------------------------------------------------

@@ -78,7 +78,7 @@ def when(value: Any) -> str:
         return value
     if moment.tzinfo is None:
         return value
-    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+    return moment.astimezone(BEIJING).isoformat(sep=" ", timespec="minutes")[:16]
 
 
 def describe(kind: str, content: Mapping[str, Any], names: Names, lang: str) -> list[Row]:

@@ -20,6 +20,7 @@ from server.infra import tables as t
 from server.inspections.directory_store import load
 from xuncha_core.inspection_results import RESULT_CATEGORIES
 from xuncha_core.inspections.publication import publication_due
+from xuncha_core.workdays import CHINA, WorkCalendar
 
 # Results entered by the office, and inspections recorded on site by two officers' phone.
 RESULT_KINDS = ("inspection_result", "random_inspection")
@@ -58,12 +59,13 @@ def _results(conn: Connection) -> list[dict[str, Any]]:
     return out
 
 
-def office_view(conn: Connection, *, today: date) -> list[dict[str, Any]]:
-    """Every result not rejected, with its publication due date and status, soonest due first."""
+def office_view(conn: Connection, *, today: date, calendar: WorkCalendar = CHINA) -> list[dict[str, Any]]:
+    """Every result not rejected, with its publication due date and status, soonest due first
+    (due dates counted with ``calendar``: pass the one with the years the office added)."""
     out = []
     for item in _results(conn):
         inspected = date.fromisoformat(inspected_at(item["content"])[:10])
-        due = publication_due(inspected)
+        due = publication_due(inspected, calendar)
         published = date.fromisoformat(item["approved_at"][:10]) if item["approved_at"] else None
         out.append(
             {

@@ -25,15 +25,12 @@ from sqlalchemy import BigInteger, Connection, bindparam, func, select, tuple_, 
 
 from server.infra import tables as t
 from server.records.queries import receipt_of, review_dict
-from xuncha_core import rectification
+from xuncha_core import rectification, review_flow
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 WINDOW_DAYS = 366
 
-# What each decision asks for; a major decision the office approved still waits for the legal
-# reviewer, which the record's own review_state says.
-_DECIDED = {"approve": "approved", "send_back": "sent_back", "reject": "rejected"}
 
 
 def own_records(conn: Connection, *, username: str, after: int, limit: int, today: date) -> dict[str, Any]:
@@ -71,7 +68,7 @@ def _records(conn: Connection, ids: list[str], *, username: str, today: date) ->
     revisions = {row.record_id: row for row in conn.execute(select(rv).where(tuple_(rv.c.record_id, rv.c.revision).in_(keys)))}
     reviews: dict[str, list[dict[str, Any]]] = {}
     for row in conn.execute(select(t.reviews).where(t.reviews.c.record_id.in_(ids)).order_by(t.reviews.c.id)):
-        reviews.setdefault(row.record_id, []).append({**review_dict(row), "review_state": _DECIDED.get(row.action)})
+        reviews.setdefault(row.record_id, []).append(review_dict(row))
     cutoff = today - timedelta(days=WINDOW_DAYS)
     out = []
     rechecks: list[tuple[str, dict[str, Any]]] | None = None
@@ -92,8 +89,31 @@ def _records(conn: Connection, ids: list[str], *, username: str, today: date) ->
             "review_state": head.review_state,
             "envelope": envelope,
             "receipt": dict(receipt_of(revision, [], replayed=False)),
-            "reviews": reviews.get(rid, []),
+            "reviews": with_states(reviews.get(rid, []), head),
         })  # fmt: skip
+    return out
+
+
+def with_states(reviews: list[dict[str, Any]], head: Any) -> list[dict[str, Any]]:
+    """Each review with the ``review_state`` it left the record in (None for a comment): the
+    record's own state for the last decision on its head revision; ``legal_review`` for an
+    approval that another decision on the same revision followed (only the office's approval
+    of a major decision is ever followed); else what the action decides. Issue 10: the phone
+    showed a major decision approved before the legal reviewer had signed it off."""
+    decisions = [r for r in reviews if r["action"] in review_flow.DECIDED]
+    out = []
+    for review in reviews:
+        state = None
+        if review in decisions:
+            later = decisions[decisions.index(review) + 1:]
+            followed = any(x["revision"] == review["revision"] for x in later)
+            if review["revision"] == head.head_revision and not followed:
+                state = head.review_state
+            elif review["action"] == "approve" and followed:
+                state = review_flow.LEGAL_REVIEW
+            else:
+                state = review_flow.DECIDED[review["action"]]
+        out.append({**review, "review_state": state})
     return out
 
 

@@ -106,7 +106,7 @@ def _checked_reason(action: str, reason: str | None) -> str | None:
 
 def _major(conn: Connection, head: Any) -> bool:
     """Whether the record is a major enforcement decision (``review_flow.is_major``), from its head."""
-    if head.kind != "inspection_result":
+    if head.kind not in review_flow.DECISION_KINDS:
         return False
     rv = t.record_revisions
     envelope = conn.execute(

@@ -57,3 +57,12 @@ def test_only_inspection_results_that_found_something_are_major() -> None:
     assert rf.is_major("inspection_result", {"result": "refused_inspection"})
     assert not rf.is_major("inspection_result", {"result": "no_problem"})
     assert not rf.is_major("remediation_check", {"result": "refused_inspection"})
+
+
+def test_a_decision_leaves_the_state_the_server_said_else_what_its_action_decides() -> None:
+    assert rf.state_after({"action": "approve", "review_state": "legal_review"}) == "legal_review"
+    assert rf.state_after({"action": "approve", "review_state": "approved"}) == "approved"
+    assert rf.state_after({"action": "approve"}) == "approved"  # an older server says no state
+    assert rf.state_after({"action": "send_back", "review_state": None}) == "sent_back"
+    assert rf.state_after({"action": "reject", "review_state": "nonsense"}) == "rejected"
+    assert rf.state_after({"action": "comment", "review_state": "approved"}) is None

@@ -4,6 +4,7 @@ typed numbers, each photo's evidence, and server errors in the phone's own words
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 from field_app.sync.errors import Refused
 from field_app.ui.i18n import CATALOGUE, Translator
@@ -136,3 +137,37 @@ def test_an_estimated_deadline_says_so_and_a_moved_one_says_from_what() -> None:
                                              [{"order_id": "o1", "was": "2027-01-08", "now": "2027-01-11"}])]
     assert moved == ["节假日安排已收到，期限由 2027-01-08 改为 2027-01-11"]
     assert deadline_notes(tr, {"order_id": "o2", "deadline": "2026-12-10"}, []) == []
+
+
+def test_a_major_decision_awaiting_the_legal_reviewer_shows_its_own_state_not_approved(tmp_path: Path) -> None:
+    """Issue 10: the office approved an inspection that found something; until the legal reviewer
+    signs it off (法制审核) her phone says so on home, history and details, in both languages."""
+    from field_app.store import LocalStore
+    from field_app.ui.models.home import HOME_STATES
+    from field_app.ui.models.state import history_rows
+    from tests.support.store_writer import envelope
+
+    rid = "44444444-4444-4444-8444-444444444444"
+    store = LocalStore(tmp_path / "store")
+    store.submit({**envelope(rid, 1, {"task_id": "d1/91350100M000100Y43", "result": "problem_pending"}),
+                  "kind": "random_inspection"})
+    store.record_receipt(rid, 1, {"record_id": rid, "revision": 1, "digest": "d" * 64, "ledger_index": 7,
+                                  "received_at": "2026-11-03T02:00:00+00:00", "leaf_hash": "e" * 64, "photos_missing": []})
+
+    def decided(seq: int, state: str) -> None:
+        store.apply_changes([{"seq": seq, "topic": "review", "key": rid, "deleted": False, "payload": {
+            "record_id": rid, "revision": 1, "action": "approve", "reason": None, "review_state": state}}], seq)
+
+    decided(1, "legal_review")
+    assert store.get_record(rid)["state"] == "legal_review"
+    assert [r["state"] for r in history_rows(store.history(), village_names={})] == ["legal_review"]
+    store.close()
+    store = LocalStore(tmp_path / "store")  # the history index keeps it too
+    assert [r["state"] for r in history_rows(store.history(), village_names={})] == ["legal_review"]
+    assert "legal_review" in HOME_STATES
+    assert (Translator("zh")("state.legal_review"), Translator("en")("state.legal_review")) == (
+        "法制审核中", "Awaiting legal review")
+    assert all(all(CATALOGUE[f"state.{s}"]) for s in HOME_STATES)
+    decided(2, "approved")  # the legal reviewer signed it off
+    assert store.get_record(rid)["state"] == "approved"
+    store.close()

@@ -3,7 +3,7 @@ diffs and the dashboard's figures (issue 10)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from server.console import overview, revision_diff, standings
@@ -73,23 +73,14 @@ def test_the_dashboard_counts_states_orders_publications_and_warns_of_next_years
     figures = overview.overview(
         {"submitted": 4, "sent_back": 2, "approved": 9, "legal_review": 1},
         [order("open"), order("overdue"), order("overdue"), order("closed")],
-        ["due", "overdue", "later", "unknown"],
+        ["due", "overdue", "published", "published_late", "due"],
         today=date(2026, 12, 1),
         known_years=CHINA.years,
     )
     assert (figures.submitted, figures.sent_back, figures.legal_review) == (4, 2, 1)
     assert (figures.orders_open, figures.orders_overdue) == (3, 2)
-    assert (figures.publication_due, figures.publication_overdue, figures.publication_unknown) == (1, 1, 1)
+    assert (figures.publication_due, figures.publication_overdue) == (2, 1)  # published results are not counted
     assert figures.calendar_missing == 2027
-
-
-def test_publication_is_due_within_five_working_days_of_its_twenty_working_day_deadline() -> None:
-    deadline = overview.publication_deadline(date(2025, 9, 1), CHINA)
-    assert deadline == date(2025, 9, 28)  # the 20th working day is Sunday 28 September, worked (调休)
-    assert overview.publication_standing(deadline, date(2025, 9, 2), CHINA) == "later"
-    assert overview.publication_standing(deadline, date(2025, 9, 23), CHINA) == "due"
-    assert overview.publication_standing(deadline, date(2025, 9, 30), CHINA) == "overdue"
-    assert overview.publication_deadline(date(2026, 12, 20), CHINA) is None
 
 
 def test_every_key_a_template_names_is_in_the_catalogue_and_templates_hold_no_chinese_text() -> None:
@@ -125,3 +116,28 @@ def test_every_record_kind_has_a_name_in_both_languages() -> None:
     from xuncha_core.records import RECORD_KINDS
 
     assert [k for k in RECORD_KINDS if f"kind.{k}" not in CATALOGUE] == []
+
+
+def test_an_xlsx_export_opens_with_openpyxl_every_value_as_written_and_no_formula() -> None:
+    import io
+    from datetime import date
+
+    from openpyxl import load_workbook
+
+    from server.console import exports, workbook
+
+    rows = [
+        ["石门村 <b>&amp;", 3, Decimal("99.50"), date(2026, 12, 2), True, None, "=HYPERLINK(\"http://x\")"],
+        ["  前后有空格 ", 0, 1.5, float("nan"), False, "", "控制\x01字符\x1f"],
+    ]
+    data = exports.xlsx_bytes(["名称", "n", "分数", "日期", "是", "空", "备注"], rows, title="records-2026-12")
+    book = load_workbook(io.BytesIO(data))
+    sheet = book.active
+    assert sheet.title == "records-2026-12"
+    got = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert got[0] == ["名称", "n", "分数", "日期", "是", "空", "备注"]
+    assert got[1][:5] == ["石门村 <b>&amp;", 3, 99.5, datetime(2026, 12, 2), "✓"] and got[1][6] == '=HYPERLINK("http://x")'
+    assert sheet["G2"].data_type == "s"  # text, never a formula
+    assert got[2][0] == "  前后有空格 " and got[2][1:3] == [0, 1.5] and got[2][3] == "nan" and got[2][6] == "控制字符"
+    assert [c.value for c in sheet[3]][4:6] == [None, None]
+    assert [workbook.column_letter(i) for i in (0, 25, 26, 701, 702)] == ["A", "Z", "AA", "ZZ", "AAA"]

@@ -123,3 +123,20 @@ def test_an_inspection_is_accepted_only_from_its_inspectors_as_assigned(
     mine = [r for r in due if r["record_id"] == good["record_id"]]
     assert mine and mine[0]["inspected_on"] == "2026-03-09" and mine[0]["status"] == "due"
 
+
+def test_an_inspection_on_site_that_found_a_problem_waits_for_legal_review_after_the_office(
+    town: AppServer, team_task: dict[str, Any]
+) -> None:
+    """Issue 10: a major decision takes effect only with the legal reviewer's sign-off; a
+    random_inspection recorded on the phones skipped it (only inspection_result was judged major)."""
+    partner = next(m["username"] for m in team_task["inspectors"] if m["username"] != "xiang.j")
+    phone = enroll(town, "xiang.j")
+    found = envelope(inspection_content(team_task, co_username=partner, result="problem_pending",
+                                        findings="堆放垃圾未清运"), author="xiang.j", device_id=phone["device_id"])
+    answer = httpx.post(f"{town.url}/api/v1/records", json=found, timeout=30,
+                        headers={"Authorization": f"Bearer {phone['token']}"})
+    assert answer.status_code in (200, 201), answer.text
+    rid = found["record_id"]
+    decided = client(town, "zhou.hb").post(f"/api/v1/records/{rid}/reviews", json={"revision": 1, "action": "approve"})
+    assert decided.status_code == 201 and decided.json()["review_state"] == "legal_review", decided.text
+

@@ -87,3 +87,22 @@ def test_a_comment_is_kept_on_record_and_changes_nothing(server: LiveServer) -> 
     with legal.client() as c:
         record = c.get(f"/api/v1/records/{major['record_id']}").json()
     assert record["reviews"][-1]["action"] == "comment" and record["review_state"] == "submitted"
+
+
+def test_issue_10_her_phone_hears_a_major_decision_awaits_legal_review_not_that_it_was_approved(server: LiveServer) -> None:
+    officer = member(server, "xiang", "officer")
+    office = member(server, "zhou", "office_reviewer")
+    legal = member(server, "li", "legal_reviewer")
+    major = _inspection(officer, "problem_pending")
+
+    def own() -> tuple[str, list[str | None]]:
+        with officer.client() as c:
+            [record] = c.get("/api/v1/sync/own-records", params={"after": 0}).json()["records"]
+        return record["review_state"], [r["review_state"] for r in record["reviews"]]
+
+    assert _review(office, major, "approve").status_code == 201
+    assert own() == ("legal_review", ["legal_review"])
+    assert _review(legal, major, "comment", "请补充当事人陈述").status_code == 201
+    assert own() == ("legal_review", ["legal_review", None])
+    assert _review(legal, major, "approve").status_code == 201
+    assert own() == ("approved", ["legal_review", None, "approved"])

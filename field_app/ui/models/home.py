@@ -3,7 +3,7 @@
 - ``todos``: the records the office sent back to her, newest first, with the reason: the
   first thing on home, each with a 去修改 button;
 - ``village_statuses``: this month's check of each village in its exact state
-  (草稿 / 待发送 / 已发送 / 已通过 / 被退回 / 已驳回, or not started);
+  (草稿 / 待发送 / 已发送 / 法制审核中 / 已通过 / 被退回 / 已驳回, or not started);
 - ``existing_check``: the check of a village and month she already has, so a second
   新建检查 opens it instead of starting a second draft (and a check is not moved onto it);
 - ``sent_summary``: what the sync pass that just ended sent.
@@ -17,7 +17,8 @@ from typing import Any
 
 SENT_BACK = "sent_back"
 # a state the record has on the phone -> the state shown (a pass pushing shows "sending")
-HOME_STATES = ("draft", "waiting", "sending", "synced", "approved", "sent_back", "rejected", "error", "conflict")
+HOME_STATES = ("draft", "waiting", "sending", "synced", "legal_review", "approved", "sent_back", "rejected", "error",
+               "conflict")
 
 
 @dataclass(frozen=True)

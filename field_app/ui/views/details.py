@@ -10,9 +10,8 @@ import flet as ft
 from field_app.ui import theme
 from field_app.ui.models.state import cleaners_of
 from field_app.ui.views import media
+from xuncha_core.review_flow import state_after
 from xuncha_core.scoring import ScoringSheet, parse_sheet
-
-REVIEW_STATES = {"approve": "approved", "send_back": "sent_back", "reject": "rejected"}
 
 
 def sheet_of(ctx: Any, content: dict[str, Any]) -> ScoringSheet | None:
@@ -107,7 +106,7 @@ def reviews(ctx: Any, view: dict[str, Any]) -> ft.Control:
     tr = ctx.tr
     lines: list[ft.Control] = [theme.title(tr("record.reviews"))]
     for r in view.get("reviews") or []:
-        action = tr(f"state.{REVIEW_STATES.get(r.get('action'), 'synced')}")
+        action = tr(f"state.{state_after(r) or 'synced'}")
         key = "record.review_reason" if r.get("reason") else "record.review"
         lines.append(theme.body(tr(key, revision=r.get("revision"), action=action, reason=r.get("reason") or ""),
                                 color=theme.DANGER if r.get("action") in ("send_back", "reject") else theme.INK))

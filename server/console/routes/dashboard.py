@@ -27,11 +27,11 @@ def dashboard(request: Request, session: web.Reader) -> Response:
         counts = queries.state_counts(conn)
         orders, _ = facts.orders(conn, on=on)
         work = facts.calendar(conn)
-        pubs = facts.publications(conn, on=on, work=work)
+        publication = facts.publication_statuses(conn, on=on, work=work)
         devices = queries.devices(conn)
         waiting = queries.records_per_author_waiting(conn)
         names = facts.names(conn)
-    figures = overview.overview(counts, orders, [s for _, _, s in pubs], today=on, known_years=work.years)
+    figures = overview.overview(counts, orders, publication, today=on, known_years=work.years)
     chart = charts.bars(
         [charts.Bar(catalogue.text(f"state.{s}", lang), counts.get(s, 0)) for s in STATES],
         title=catalogue.text("dash.chart", lang),
