@@ -169,7 +169,7 @@ def _record_figures(engine: Engine, now: datetime) -> list[str]:
         uploads, upload_bytes = conn.execute(
             select(func.count(), func.coalesce(func.sum(t.uploads.c.length), 0))
         ).one()
-        seen = _last_seen(conn)
+        seen = last_heard(conn)
     out = [
         "# HELP xuncha_ledger_entries Entries in the ledger (the RFC 9162 tree size).",
         "# TYPE xuncha_ledger_entries gauge",
@@ -202,7 +202,7 @@ def _record_figures(engine: Engine, now: datetime) -> list[str]:
     return out
 
 
-def _last_seen(conn: Connection) -> dict[str, str]:
+def last_heard(conn: Connection) -> dict[str, str]:
     """When each active device was last heard from: its last signed-in request, or for a device
     not seen since that was noted, the last record it sent (by the index on the device)."""
     d, rev = t.devices.c, t.record_revisions.c
