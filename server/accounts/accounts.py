@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -56,6 +56,8 @@ class Actor:
     display_name: str
     role: str
     device_id: str
+    # when the device was last noted as seen, as the sign-in lookup found it (not part of who it is)
+    last_seen_at: str | None = field(default=None, compare=False, repr=False)
 
     def public(self) -> dict[str, Any]:
         return {
@@ -252,6 +254,7 @@ _DEVICE_BY_TOKEN = (
         t.devices.c.id,
         t.devices.c.revoked_at,
         t.devices.c.revoked_reason,
+        t.devices.c.last_seen_at,
         t.users.c.id.label("user_id"),
         t.users.c.username,
         t.users.c.display_name,
@@ -291,6 +294,7 @@ def authenticate(conn: Connection, token: str | None) -> Actor:
         display_name=row.display_name,
         role=row.role,
         device_id=row.id,
+        last_seen_at=row.last_seen_at,
     )
 
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import BigInteger, Connection, Numeric, and_, cast, func, select
+from sqlalchemy import BigInteger, Connection, Numeric, and_, case, cast, func, select
 
 from server.infra import tables as t
 from server.reference import feed
@@ -151,10 +151,13 @@ def kept_photos(conn: Connection, hashes: Sequence[str]) -> set[str]:
 
 
 def devices(conn: Connection) -> list[Any]:
-    """Every device with its user and health (when last heard from, app version, outbox)."""
+    """Every device with its user and health (when last heard from, by a feed pull or any other
+    signed-in request; app version; outbox)."""
     d, u, h = t.devices, t.users, t.device_health
+    pulled, seen = h.c.last_seen_at, d.c.last_seen_at
+    heard = case((pulled.is_(None), seen), (seen.is_(None), pulled), (pulled > seen, pulled), else_=seen)
     q = (
-        select(d, u.c.username, u.c.display_name, h.c.last_seen_at.label("heard_at"), h.c.app_version, h.c.outbox)
+        select(d, u.c.username, u.c.display_name, heard.label("heard_at"), h.c.app_version, h.c.outbox)
         .join(u, u.c.id == d.c.user_id)
         .outerjoin(h, h.c.device_id == d.c.id)
         .order_by(d.c.revoked_at.is_not(None), d.c.created_at.desc())

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -122,21 +123,45 @@ def _copy_photo(blobs: PhotoBlobs, sha256: str, size: int, folder: Path) -> bool
     final = folder / sha256[:2] / sha256
     if final.is_file() and final.stat().st_size == size:
         return False
-    digest = hashlib.sha256()
-    parts: list[bytes] = []
-    for chunk in blobs.chunks(sha256):
-        digest.update(chunk)
-        parts.append(chunk)
-    if digest.hexdigest() != sha256:
-        raise IntegrityError(
-            code="backup.photo_damaged",
-            message=f"Photo {sha256} in {blobs.describe()} does not match its hash; restore it from an earlier backup, then back up again.",
-            message_zh=f"照片 {sha256} 与其哈希值不符，请先从较早的备份恢复该照片，再重新备份。",
-            detail={"sha256": sha256},
-        )
     durable.private_folder(final.parent)
-    durable.replace_file(final, b"".join(parts))
+    durable.replace_file(final, io.BufferedReader(_CheckedStream(blobs, sha256), 1 << 20))  # never whole in memory
     return True
+
+
+class _CheckedStream(io.RawIOBase):
+    """A kept photo's bytes as a stream, read block by block, that raises at its end unless
+    they hash to its name (the copy being written is then dropped, never put in place)."""
+
+    def __init__(self, blobs: PhotoBlobs, sha256: str) -> None:
+        self.blobs, self.sha256 = blobs, sha256
+        self.blocks = blobs.chunks(sha256)
+        self.digest = hashlib.sha256()
+        self.pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self.pending:
+            block = next(self.blocks, None)
+            if block is None:
+                self._check()
+                return 0
+            self.digest.update(block)
+            self.pending = block
+        n = min(len(buffer), len(self.pending))
+        buffer[:n] = self.pending[:n]
+        self.pending = self.pending[n:]
+        return n
+
+    def _check(self) -> None:
+        if self.digest.hexdigest() != self.sha256:
+            raise IntegrityError(
+                code="backup.photo_damaged",
+                message=f"Photo {self.sha256} in {self.blobs.describe()} does not match its hash; restore it from an earlier backup, then back up again.",
+                message_zh=f"照片 {self.sha256} 与其哈希值不符，请先从较早的备份恢复该照片，再重新备份。",
+                detail={"sha256": self.sha256},
+            )
 
 
 def take_backup(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from functools import partial
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -11,12 +14,15 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
-from server.accounts import accounts
+from server.accounts import accounts, health
 from server.accounts.accounts import Actor
+from server.infra.clock import utc_now
 from server.infra.db import is_sqlite, read
 from server.infra.settings import Settings
-from server.infra.writer import GroupWriter
+from server.infra.writer import GroupWriter, writer_for
 from xuncha_core.errors import ForbiddenError
+
+log = logging.getLogger("xuncha.accounts")
 
 
 # The getters are async because they do no I/O: FastAPI runs a sync dependency in a
@@ -65,13 +71,27 @@ async def current_actor(request: Request, engine: EngineDep) -> Actor:
 
 
 async def actor_of(request: HTTPConnection, engine: Engine) -> Actor:
-    """The actor behind the request's device token, or AuthError (401) saying why not."""
+    """The actor behind the request's device token, or AuthError (401) saying why not.
+
+    The device is noted as seen now when it was last noted more than a minute ago, so a
+    phone's requests cost one write a minute at most, whatever they ask.
+    """
     token = _bearer(request)
     if is_sqlite(engine):
         # A SQLite WAL read never waits for a writer and takes ~0.1 ms: cheaper here, on
         # the event loop, than the thread-pool hop, which cost several times the lookup.
-        return _authenticate(engine, token)
-    return await run_in_threadpool(_authenticate, engine, token)
+        actor = _authenticate(engine, token)
+    else:
+        actor = await run_in_threadpool(_authenticate, engine, token)
+    app = request.scope.get("app")
+    now = getattr(app.state, "clock", utc_now)() if app is not None else utc_now()
+    if health.seen_due(actor.last_seen_at, now):
+        try:
+            # Handed to the one writer straight from the event loop: no thread-pool hop.
+            await asyncio.wrap_future(writer_for(engine).submit(partial(health.note_seen, device_id=actor.device_id, at=now)))
+        except Exception:  # the request goes on: when a device was last seen is not worth refusing it
+            log.warning("could not note device %s as seen", actor.device_id, exc_info=True)
+    return actor
 
 
 def _authenticate(engine: Engine, token: str | None) -> Actor:

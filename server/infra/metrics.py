@@ -9,7 +9,8 @@ Two kinds of figures:
   go back.
 - The record, read from the database at scrape time, so the same whichever process or
   machine answers: ledger size, records, revisions (intake), photos, open uploads, and how
-  long ago each active device last synced (``device`` is the device's random id: no name).
+  long ago each active device was last heard from (``device`` is the device's random id: no
+  name).
 
 Access: a scrape must carry ``Authorization: Bearer $XUNCHA_METRICS_TOKEN``; with no token
 set, ``/metrics`` answers 404. Nothing personal is in it, but the counts are the office's.
@@ -30,7 +31,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import PlainTextResponse, Response
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select
 from starlette.concurrency import run_in_threadpool
 
 from server.infra import tables as t
@@ -168,14 +169,7 @@ def _record_figures(engine: Engine, now: datetime) -> list[str]:
         uploads, upload_bytes = conn.execute(
             select(func.count(), func.coalesce(func.sum(t.uploads.c.length), 0))
         ).one()
-        rev = t.record_revisions.c
-        seen = conn.execute(
-            select(rev.device_id, func.max(rev.received_at))
-            .where(
-                rev.device_id.in_(select(t.devices.c.id).where(t.devices.c.revoked_at.is_(None)))
-            )
-            .group_by(rev.device_id)
-        ).all()
+        seen = last_heard(conn)
     out = [
         "# HELP xuncha_ledger_entries Entries in the ledger (the RFC 9162 tree size).",
         "# TYPE xuncha_ledger_entries gauge",
@@ -196,16 +190,33 @@ def _record_figures(engine: Engine, now: datetime) -> list[str]:
         _line("xuncha_uploads_open", uploads),
         "# TYPE xuncha_upload_bytes_open gauge",
         _line("xuncha_upload_bytes_open", upload_bytes),
-        "# HELP xuncha_device_sync_lag_seconds Seconds since each active device's last record reached the server.",
+        "# HELP xuncha_device_sync_lag_seconds Seconds since each active device was last heard from.",
         "# TYPE xuncha_device_sync_lag_seconds gauge",
     ]
-    for device_id, last_seen in seen:
+    for device_id, last_seen in seen.items():
         try:
             lag = max(0.0, (now - datetime.fromisoformat(last_seen)).total_seconds())
         except ValueError:
             continue
         out.append(_line("xuncha_device_sync_lag_seconds", round(lag, 3), device=device_id))
     return out
+
+
+def last_heard(conn: Connection) -> dict[str, str]:
+    """When each active device was last heard from: its last signed-in request, or for a device
+    not seen since that was noted, the last record it sent (by the index on the device)."""
+    d, rev = t.devices.c, t.record_revisions.c
+    noted = conn.execute(select(d.id, d.last_seen_at).where(d.revoked_at.is_(None))).all()
+    seen = {row.id: row.last_seen_at for row in noted if row.last_seen_at}
+    unseen = [row.id for row in noted if not row.last_seen_at]
+    for start in range(0, len(unseen), 500):
+        rows = conn.execute(
+            select(rev.device_id, func.max(rev.received_at))
+            .where(rev.device_id.in_(unseen[start : start + 500]))
+            .group_by(rev.device_id)
+        )
+        seen.update({device_id: at for device_id, at in rows if at})
+    return seen
 
 
 def _request_figures(counters: RequestCounters) -> list[str]:

@@ -164,6 +164,14 @@ def _m0005_scale_out(conn: Connection) -> None:
     t.ledger_signing_key.create(conn)
 
 
+def _m0008_revisions_by_device(conn: Connection) -> None:
+    """The sync lag per device (``/metrics``) finds a device's last record by the device, not by
+    reading every revision. Plain SQL, as in migration 4."""
+    conn.exec_driver_sql(
+        "CREATE INDEX IF NOT EXISTS ix_record_revisions_device ON record_revisions (device_id, received_at)"
+    )
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "initial schema with append-only ledger", _m0001_initial),
     (2, "ledger entries commit to contents kept beside the ledger", _m0002_ledger_contents),
@@ -172,6 +180,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (5, "scale-out: upload chunks in an object store, the pinned signing key", _m0005_scale_out),
     (6, "random inspections: conflicts of interest and draws", inspection_tables.create),
     (7, "random inspections: inspectors' PIN hashes", inspection_tables.create_pins),
+    (8, "sync lag: record revisions indexed by device", _m0008_revisions_by_device),
 ]
 
 

@@ -162,15 +162,16 @@ def _restore_photos(blobs: PhotoBlobs, folder: Path, meta: dict[str, Any]) -> in
         return len(wanted)
     count = 0
     for path in sorted((folder / "photos").glob("*/*")):
-        data = path.read_bytes()
-        if hashlib.sha256(data).hexdigest() != path.name:
+        with open(path, "rb") as f:  # read in blocks: a photo is never held whole in memory
+            actual = hashlib.file_digest(f, "sha256").hexdigest()
+        if actual != path.name:
             raise _fail(
                 "restore.photo_damaged",
                 f"The backup's copy of photo {path.name} is damaged. Use another backup.",
                 "备份中的照片副本已损坏，请换用其他备份。",
                 sha256=path.name,
             )
-        blobs.put(path.name, data)
+        blobs.put(path.name, path)  # streamed from the file (an object store checks the hash again)
         count += 1
     return count
 

@@ -1,6 +1,7 @@
 """Photos: which are missing, whole uploads, resumable uploads, and reading a kept photo.
 
-Bodies are streamed to disk, never read whole into memory. When a request is
+Bodies are streamed to disk, or, with photos in an object store, held in memory up to the
+photo limit (the server's own disk is not used). When a request is
 refused before its body is read, the body is drained first (up to a bound) so the
 phone reads the error instead of a reset connection.
 """
@@ -101,33 +102,62 @@ async def put_photo(
     except XunchaError:
         await _drain(request, settings)
         raise
-    durable.private_folder(settings.uploads_dir)
-    tmp = settings.uploads_dir / f"put-{uuid.uuid4().hex}.tmp"
+    tmp: Path | None = None
     try:
-        size = 0
-        with durable.new_private_file(tmp) as out:
-            try:
-                async for chunk in request.stream():
-                    size += len(chunk)
-                    if size > settings.max_photo_bytes:
-                        await _drain(request, settings)
-                        raise photo_checks.too_large(size, settings.max_photo_bytes)
-                    out.write(chunk)
-            except ClientDisconnect:
-                return response_for(client_gone())
+        if settings.photos_in_object_store:
+            source: bytes | Path | None = await _body_in_memory(request, settings)
+        else:
+            tmp = settings.uploads_dir / f"put-{uuid.uuid4().hex}.tmp"
+            source = await _body_on_disk(request, settings, tmp)
+        if source is None:
+            return response_for(client_gone())
         receipt = await run_in_threadpool(
             photo_store.keep_photo,
             engine,
             settings=settings,
-            source=tmp,
+            source=source,
             expected_sha256=sha,
             uploaded_by=actor.username,
         )
     finally:
-        tmp.unlink(missing_ok=True)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
     # A resumable upload of the same photo, overtaken by this whole one, is done with too.
     await run_in_threadpool(upload_upkeep.forget, engine, settings, sha)
     return JSONResponse(access.photo_receipt_for(actor, receipt.as_dict()), 200 if receipt.replayed else 201)
+
+
+async def _body_in_memory(request: Request, settings: Settings) -> bytes | None:
+    """The whole body, held in memory (never more than the photo limit); None if the phone left.
+
+    For an object store: the server's own disk is not used, so any process can take a photo."""
+    body = bytearray()
+    try:
+        async for chunk in request.stream():
+            if len(body) + len(chunk) > settings.max_photo_bytes:
+                await _drain(request, settings)
+                raise photo_checks.too_large(len(body) + len(chunk), settings.max_photo_bytes)
+            body += chunk
+    except ClientDisconnect:
+        return None
+    return bytes(body)
+
+
+async def _body_on_disk(request: Request, settings: Settings, tmp: Path) -> Path | None:
+    """The whole body, streamed to ``tmp`` (never more than the photo limit); None if the phone left."""
+    durable.private_folder(settings.uploads_dir)
+    size = 0
+    with durable.new_private_file(tmp) as out:
+        try:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > settings.max_photo_bytes:
+                    await _drain(request, settings)
+                    raise photo_checks.too_large(size, settings.max_photo_bytes)
+                out.write(chunk)
+        except ClientDisconnect:
+            return None
+    return tmp
 
 
 @router.post("/uploads", status_code=201)

@@ -149,3 +149,34 @@ def test_a_damaged_backup_is_refused_and_leaves_the_database_empty(
             assert conn.execute(select(t.users)).first() is None
     finally:
         target.dispose()
+
+
+def test_a_damaged_photo_is_refused_by_backup_and_by_restore_and_never_copied(
+    engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    """Photos are streamed through both (never held whole), and each copy is hash-checked:
+    a damaged photo in the store stops the backup, a damaged copy in a backup stops the restore."""
+    settings = Settings(data_dir=tmp_path / "data", database_url=database_url)
+    live = LocalFolderBlobs(tmp_path / "live")
+    kept = _keep_photos(engine, settings, live)
+    key = Ed25519PrivateKey.generate()
+    take_backup(engine, live, out=tmp_path / "good", signing_key=key)
+    damaged = live.path(kept[0])
+    original = damaged.read_bytes()
+    damaged.write_bytes(original[:-1] + bytes([original[-1] ^ 1]))
+    with pytest.raises(Exception) as refused_backup:
+        take_backup(engine, live, out=tmp_path / "bad", signing_key=key)
+    assert getattr(refused_backup.value, "code", "") == "backup.photo_damaged"
+    assert not (tmp_path / "bad" / "photos" / kept[0][:2] / kept[0]).exists()
+    assert not [p for p in (tmp_path / "bad" / "photos").rglob("*") if p.is_file() and kept[0] in p.name]
+
+    copy = tmp_path / "good" / "photos" / kept[0][:2] / kept[0]
+    copy.write_bytes(original[:-1] + bytes([original[-1] ^ 1]))
+    target = make_engine(f"sqlite:///{tmp_path / 'target.sqlite3'}")
+    try:
+        with pytest.raises(Exception) as refused_restore:
+            restore_backup(target, LocalFolderBlobs(tmp_path / "target"), folder=tmp_path / "good")
+        assert getattr(refused_restore.value, "code", "") == "restore.photo_damaged"
+        assert not LocalFolderBlobs(tmp_path / "target").has(kept[0])
+    finally:
+        target.dispose()

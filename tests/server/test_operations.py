@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -20,6 +21,7 @@ import httpx
 import pytest
 
 from tests.conftest import PHOTOS, ROOT
+from tests.support.console import signed_in
 from tests.support.databases import backends, fresh_database
 from tests.support.live_server import LiveServer, free_port
 from tests.support.object_store import SeaweedS3, s3_server  # noqa: F401 - fixture
@@ -184,6 +186,26 @@ def test_metrics_answer_only_a_scrape_with_the_token_and_name_no_one(
     assert "wang" not in text and wang.token not in text
 
 
+def test_a_phone_that_only_signs_in_is_seen_on_the_dashboard_and_in_the_sync_lag(
+    office: LiveServer,
+) -> None:
+    """Issue 12: every signed-in request notes when its device was last seen, not only record
+    posts (the sync lag) or feed pulls (the dashboard)."""
+    wang = member(office, "wang", "supervisor")
+    office.add_user("zhou", "office_reviewer")
+    with wang.client() as c:
+        assert c.get("/api/v1/auth/me").status_code == 200
+    assert office.scalar("SELECT last_seen_at FROM devices WHERE id = :d", {"d": wang.device_id})
+    with httpx.Client(base_url=office.url) as scraper:
+        text = scraper.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}).text
+    assert f'xuncha_device_sync_lag_seconds{{device="{wang.device_id}"}}' in text
+    console = signed_in(office.url, "zhou")
+    page = console.get("/console/").text
+    console.close()
+    row = re.search(r"<tr><td>test phone</td><td>[^<]*</td><td>([^<]*)</td>", page)
+    assert row and row.group(1) and row.group(1) != "未知", page[page.find("test phone") - 100 :][:400]
+
+
 def test_each_request_is_one_json_log_line_without_secrets(town_office: LiveServer) -> None:
     office = town_office
     wang = member(office, "wang", "supervisor")
@@ -267,3 +289,15 @@ def test_a_process_with_another_signing_key_refuses_to_start(
     assert (
         second.cli("key", "new", "--out", str(tmp_path / "district.pem")).returncode != 0
     )  # never replaced
+
+
+def test_a_device_is_noted_as_seen_at_most_once_a_minute() -> None:
+    """Issue 12: noting when a device was last seen costs one write a minute, not one a request."""
+    from datetime import UTC, datetime, timedelta
+
+    from server.accounts.health import seen_due
+
+    now = datetime(2025, 5, 14, 1, 30, tzinfo=UTC)
+    assert seen_due(None, now)
+    assert not seen_due((now - timedelta(seconds=59)).isoformat(), now)
+    assert seen_due((now - timedelta(seconds=60)).isoformat(), now)

@@ -132,3 +132,30 @@ def test_the_sweep_deletes_only_stray_upload_chunks_past_their_grace(
     )
     assert later.deleted_chunks == [key]
     assert s3_blobs.object_size(key) is None
+
+
+def test_a_whole_photo_put_goes_to_the_object_store_without_the_servers_own_disk(
+    tmp_path: Path, s3_env: dict[str, str]  # noqa: F811
+) -> None:
+    """Issue 12: with photos in an object store, a PUT is held in memory up to the photo limit,
+    never staged on the server's disk (a process may have none to spare)."""
+    from tests.support.live_server import LiveServer
+
+    srv = LiveServer(tmp_path / "data", f"sqlite:///{tmp_path / 'xuncha.sqlite3'}", env=s3_env).start()
+    try:
+        srv.add_user("wang", "supervisor")
+        token = srv.enroll("wang")["token"]
+        uploads = tmp_path / "data" / "uploads"
+        uploads.rmdir()
+        uploads.write_bytes(b"not a folder: nothing may be staged here")
+        with srv.client(token) as c:
+            kept = c.put(f"/api/v1/photos/{DIGEST}", content=PHOTO)
+            again = c.put(f"/api/v1/photos/{DIGEST}", content=PHOTO)
+            cut = PHOTO[: len(PHOTO) // 2]
+            truncated = c.put(f"/api/v1/photos/{hashlib.sha256(cut).hexdigest()}", content=cut)
+            back = c.get(f"/api/v1/photos/{DIGEST}")
+    finally:
+        srv.stop()
+    assert (kept.status_code, again.status_code) == (201, 200), kept.text
+    assert truncated.status_code == 422 and truncated.json()["error"]["code"] == "photo.truncated"
+    assert back.content == PHOTO
