@@ -23,6 +23,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from server.infra import tables as t
 from server.infra.db import is_sqlite
 from server.reference import feed
+from server.reference.shapes import Item
 
 PAGE_SIZE = 50
 SORTS: dict[str, tuple[str, bool]] = {
@@ -154,7 +155,7 @@ def approved_inspection_times(conn: Connection, months: Sequence[str]) -> list[t
 # -- names ------------------------------------------------------------------------------
 
 
-def reference(conn: Connection, topic: str) -> list[dict[str, Any]]:
+def reference(conn: Connection, topic: str) -> list[Item]:
     return feed.current(conn, topic=topic)
 
 
