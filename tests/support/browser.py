@@ -124,6 +124,17 @@ def open_page(browser, url: str, *, geolocation: dict[str, float] | None = None)
     return page
 
 
+@contextmanager
+def phone_page(browser, data_dir: Path, server_url: str) -> Iterator[object]:
+    """The field app started on ``data_dir`` against ``server_url``, open in a phone-sized page;
+    the app is stopped when the block ends."""
+    app = FieldApp(data_dir, server_url=server_url).start()
+    try:
+        yield open_page(browser, app.url)
+    finally:
+        app.stop()
+
+
 def enable_semantics(page) -> None:
     page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=60_000)
     page.evaluate("document.querySelector('flt-semantics-placeholder').click()")
