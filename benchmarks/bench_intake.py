@@ -17,8 +17,6 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
 
 import httpx
@@ -26,6 +24,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.clients import timed_clients  # noqa: E402
 from tests.support.live_server import LiveServer  # noqa: E402
 from tests.support.records import Member, member  # noqa: E402
 
@@ -60,16 +59,7 @@ def run(author: Member, *, clients: int, total: int, batch: int) -> float:
                     errors.append(r.text[:300])
                     return
 
-    threads = [threading.Thread(target=work) for _ in range(clients)]
-    start = time.perf_counter()
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    elapsed = time.perf_counter() - start
-    if errors:
-        raise SystemExit(f"refused: {errors[0]}")
-    return per_client * clients / elapsed
+    return per_client * clients / timed_clients([work] * clients, errors)
 
 
 def main() -> None:

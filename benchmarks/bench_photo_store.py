@@ -13,16 +13,16 @@ across a network adds its round trip to each photo, which more connections hide.
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.clients import timed_clients  # noqa: E402
 from tests.support.databases import fresh_database  # noqa: E402
 from tests.support.live_server import LiveServer  # noqa: E402
 from tests.support.object_store import SeaweedS3  # noqa: E402
@@ -41,16 +41,7 @@ def put_all(server: LiveServer, token: str, photos: list[bytes], clients: int) -
                 if r.status_code != 201:
                     failures.append(r.text[:200])
 
-    threads = [threading.Thread(target=send, args=(s,)) for s in shares]
-    started = time.perf_counter()
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    elapsed = time.perf_counter() - started
-    if failures:
-        raise SystemExit(f"refused: {failures[0]}")
-    return elapsed
+    return timed_clients([functools.partial(send, s) for s in shares], failures)
 
 
 def main() -> None:

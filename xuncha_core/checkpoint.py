@@ -23,7 +23,7 @@ import base64
 import binascii
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -69,6 +69,17 @@ def key_id(public_key: bytes) -> str:
     return hashlib.sha256(public_key).digest()[:8].hex()
 
 
+class CheckpointJson(TypedDict):
+    """A checkpoint as JSON: hashes in lowercase hex, the signature and public key in base64."""
+
+    size: int
+    root: str
+    timestamp: str
+    key_id: str
+    signature: str
+    public_key: str
+
+
 @dataclass(frozen=True)
 class Checkpoint:
     size: int
@@ -78,7 +89,7 @@ class Checkpoint:
     signature: bytes
     public_key: bytes  # raw 32 bytes
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> CheckpointJson:
         return {
             "size": self.size,
             "root": self.root.hex(),

@@ -14,27 +14,19 @@ network: call them with ``asyncio.to_thread``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Unpack
 
 import httpx
 
 from field_app.sync.errors import DeviceRevoked, Offline, Refused
-from field_app.sync.transport import ServerApi, build_client, enroll
+from field_app.sync.transport import Enrollment, ServerApi, build_client, enroll
 
 
 def sign_in(
-    store: Any,
-    server_url: str,
-    *,
-    username: str | None = None,
-    password: str | None = None,
-    enrollment_code: str | None = None,
-    device_name: str = "phone",
-    transport: httpx.BaseTransport | None = None,
+    store: Any, server_url: str, *, transport: httpx.BaseTransport | None = None, **how: Unpack[Enrollment]
 ) -> dict[str, Any]:
     """Enroll and sign in; answers the server's user object. Raises what ``enroll`` raises."""
-    result = enroll(server_url, username=username, password=password, enrollment_code=enrollment_code,
-                    device_name=device_name, transport=transport)  # fmt: skip
+    result = enroll(server_url, transport=transport, **how)
     store.sign_in(server_url=server_url, user=result["user"], device_id=result["device_id"], device_token=result["token"])
     return dict(result["user"])
 

@@ -14,7 +14,7 @@ import itertools
 from collections.abc import Callable, Iterator
 from datetime import UTC
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import httpx
 
@@ -211,24 +211,27 @@ def _sliced(
         on_bytes(len(piece))
 
 
+class Enrollment(TypedDict, total=False):
+    """How a phone enrolls: ``username`` and ``password``, or an office ``enrollment_code``."""
+
+    username: str | None
+    password: str | None
+    enrollment_code: str | None
+    device_name: str
+
+
 def enroll(
-    server_url: str,
-    *,
-    username: str | None = None,
-    password: str | None = None,
-    enrollment_code: str | None = None,
-    device_name: str = "phone",
-    transport: httpx.BaseTransport | None = None,
+    server_url: str, *, transport: httpx.BaseTransport | None = None, **how: Unpack[Enrollment]
 ) -> dict[str, Any]:
     """Enroll this phone with a password or an office enrollment code: ``{device_id, token, user}``.
 
     Raises ``Refused`` (wrong password, used code: ``.code``, ``.message``, ``.message_zh``),
     ``DeviceRevoked`` on 401, ``Offline`` when the server cannot be reached."""
-    body: dict[str, Any] = {"device_name": device_name, "kind": "phone"}
-    if enrollment_code:
+    body: dict[str, Any] = {"device_name": how.get("device_name", "phone"), "kind": "phone"}
+    if enrollment_code := how.get("enrollment_code"):
         body["enrollment_code"] = enrollment_code.strip()
     else:
-        body.update(username=username, password=password)
+        body.update(username=how.get("username"), password=how.get("password"))
     api = ServerApi(build_client(server_url, None, transport=transport))
     try:
         return api.enroll(body)

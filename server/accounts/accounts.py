@@ -25,6 +25,7 @@ from server import ledger
 from server.accounts.access import FIELD_ROLES as FIELD_ROLES
 from server.accounts.access import READ_ALL_ROLES as READ_ALL_ROLES
 from server.accounts.access import code_target
+from server.accounts.shapes import Caller, Device, Enrolled, EnrollmentCode, User
 from server.infra import clock
 from server.infra import tables as t
 from server.infra.db import inserted_id
@@ -59,7 +60,7 @@ class Actor:
     # when the device was last noted as seen, as the sign-in lookup found it (not part of who it is)
     last_seen_at: str | None = field(default=None, compare=False, repr=False)
 
-    def public(self) -> dict[str, Any]:
+    def public(self) -> Caller:
         return {
             "user_id": self.user_id,
             "username": self.username,
@@ -126,7 +127,7 @@ def create_user(
     return int(user_id)
 
 
-def _issue_device(conn: Connection, *, user: Any, device_name: str, kind: str, via: str) -> dict[str, Any]:
+def _issue_device(conn: Connection, *, user: Any, device_name: str, kind: str, via: str) -> Enrolled:
     if kind not in DEVICE_KINDS:
         raise ValidationError("device.bad_kind", f"device kind must be one of {', '.join(DEVICE_KINDS)}", "设备类型不正确")
     device_id = str(uuid.uuid4())
@@ -161,7 +162,7 @@ def _issue_device(conn: Connection, *, user: Any, device_name: str, kind: str, v
 
 def enroll_with_password(
     conn: Connection, *, username: str, password: str, device_name: str, kind: str = "phone"
-) -> dict[str, Any]:
+) -> Enrolled:
     user = password_user(conn, username)
     if not password_matches(user, password):
         raise bad_credentials()
@@ -191,12 +192,12 @@ def bad_credentials() -> XunchaError:
     )
 
 
-def issue_device(conn: Connection, *, user: Any, device_name: str, kind: str, via: str) -> dict[str, Any]:
+def issue_device(conn: Connection, *, user: Any, device_name: str, kind: str, via: str) -> Enrolled:
     """Enroll a device for ``user`` (already judged) and answer its token."""
     return _issue_device(conn, user=user, device_name=device_name, kind=kind, via=via)
 
 
-def issue_enrollment_code(conn: Connection, *, username: str, issued_by: Actor | None) -> dict[str, Any]:
+def issue_enrollment_code(conn: Connection, *, username: str, issued_by: Actor | None) -> EnrollmentCode:
     """A one-time code for ``username``, if ``issued_by`` may issue it (``access.code_target``);
     ``issued_by`` None is the server's CLI, run by whoever runs the server."""
     user = code_target(conn, issuer=issued_by, username=username)
@@ -225,7 +226,7 @@ def issue_enrollment_code(conn: Connection, *, username: str, issued_by: Actor |
     return {"code": code, "username": username, "expires_at": clock.timestamp(expires)}
 
 
-def enroll_with_code(conn: Connection, *, code: str, device_name: str, kind: str = "phone") -> dict[str, Any]:
+def enroll_with_code(conn: Connection, *, code: str, device_name: str, kind: str = "phone") -> Enrolled:
     code = code.strip()
     row = conn.execute(
         select(t.enrollment_codes).where(t.enrollment_codes.c.code_hash == _token_hash(code))
@@ -316,7 +317,7 @@ def revoke_device(conn: Connection, *, device_id: str, reason: str, by: Actor | 
     )
 
 
-def list_users(conn: Connection) -> list[dict[str, Any]]:
+def list_users(conn: Connection) -> list[User]:
     rows = conn.execute(select(t.users).order_by(t.users.c.id)).all()
     return [
         {
@@ -332,7 +333,7 @@ def list_users(conn: Connection) -> list[dict[str, Any]]:
     ]
 
 
-def list_devices(conn: Connection, *, username: str | None = None) -> list[dict[str, Any]]:
+def list_devices(conn: Connection, *, username: str | None = None) -> list[Device]:
     q = select(t.devices, t.users.c.username).join(t.users, t.users.c.id == t.devices.c.user_id)
     if username:
         q = q.where(t.users.c.username == username)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, Field
 
-from server.accounts import accounts, sign_in
+from server.accounts import accounts, shapes, sign_in
 from server.infra.db import read
 from server.infra.deps import (
     ActorDep,
@@ -18,7 +18,7 @@ from server.infra.deps import (
     ReaderActor,
     require_roles,
 )
-from server.infra.schemas import error_responses
+from server.infra.schemas import error_responses, list_of, model_of
 from server.infra.writer import write
 from xuncha_core.errors import ValidationError
 
@@ -54,8 +54,8 @@ class UserCreate(BaseModel):
     unit: str | None = Field(default=None, max_length=100, pattern=NO_NUL)
 
 
-@router.post("/auth/enroll", status_code=201)
-def enroll(req: EnrollRequest, request: Request, engine: EngineDep, clock: ClockDep) -> dict[str, Any]:
+@router.post("/auth/enroll", status_code=201, response_model=model_of(shapes.Enrolled))
+def enroll(req: EnrollRequest, request: Request, engine: EngineDep, clock: ClockDep) -> shapes.Enrolled:
     """Enroll this device; answers a device token to send as ``Authorization: Bearer``.
 
     Repeated failures back off per account and per address: 429 ``auth.throttled``
@@ -83,13 +83,13 @@ def enroll(req: EnrollRequest, request: Request, engine: EngineDep, clock: Clock
     )
 
 
-@router.get("/auth/me")
-def me(actor: ActorDep) -> dict[str, Any]:
+@router.get("/auth/me", response_model=model_of(shapes.Caller))
+def me(actor: ActorDep) -> shapes.Caller:
     return actor.public()
 
 
-@router.post("/auth/enrollment-codes", status_code=201)
-def new_enrollment_code(req: CodeRequest, actor: OfficeActor, engine: EngineDep) -> dict[str, Any]:
+@router.post("/auth/enrollment-codes", status_code=201, response_model=model_of(shapes.EnrollmentCode))
+def new_enrollment_code(req: CodeRequest, actor: OfficeActor, engine: EngineDep) -> shapes.EnrollmentCode:
     """A one-time code for ``username``. The route lets office reviewers and admins through;
     for whom each may issue is decided by the row (``access.code_target``): an office reviewer
     for supervisors and officers, an admin for anyone, nobody for their own account
@@ -97,37 +97,37 @@ def new_enrollment_code(req: CodeRequest, actor: OfficeActor, engine: EngineDep)
     return write(engine, lambda conn: accounts.issue_enrollment_code(conn, username=req.username, issued_by=actor))
 
 
-@router.post("/devices/{device_id}/revoke")
-def revoke(device_id: Annotated[str, Path(max_length=64, pattern=NO_NUL)], req: RevokeRequest, actor: AdminActor, engine: EngineDep) -> dict[str, Any]:
+@router.post("/devices/{device_id}/revoke", response_model=model_of(shapes.DeviceRevoked))
+def revoke(
+    device_id: Annotated[str, Path(max_length=64, pattern=NO_NUL)], req: RevokeRequest, actor: AdminActor, engine: EngineDep
+) -> shapes.DeviceRevoked:
     write(engine, lambda conn: accounts.revoke_device(conn, device_id=device_id, reason=req.reason or "revoked", by=actor))
     return {"device_id": device_id, "revoked": True}
 
 
-@router.post("/auth/sign-out")
-def sign_out(actor: ActorDep, engine: EngineDep) -> dict[str, Any]:
+@router.post("/auth/sign-out", response_model=model_of(shapes.DeviceRevoked))
+def sign_out(actor: ActorDep, engine: EngineDep) -> shapes.DeviceRevoked:
     """Revoke the calling device's own token."""
     write(engine, lambda conn: accounts.revoke_device(conn, device_id=actor.device_id, reason="signed out", by=actor))
     return {"device_id": actor.device_id, "revoked": True}
 
 
-@router.get("/devices")
+@router.get("/devices", response_model=list_of(shapes.Device))
 def devices(
     _actor: Annotated[accounts.Actor, Depends(require_roles("admin", "auditor"))], engine: EngineDep
-) -> list[dict[str, Any]]:
+) -> list[shapes.Device]:
     with read(engine) as conn:
         return accounts.list_devices(conn)
 
 
-@router.get("/users")
-def users(
-    _actor: ReaderActor, engine: EngineDep
-) -> list[dict[str, Any]]:
+@router.get("/users", response_model=list_of(shapes.User))
+def users(_actor: ReaderActor, engine: EngineDep) -> list[shapes.User]:
     with read(engine) as conn:
         return accounts.list_users(conn)
 
 
-@router.post("/users", status_code=201)
-def create_user(req: UserCreate, actor: AdminActor, engine: EngineDep) -> dict[str, Any]:
+@router.post("/users", status_code=201, response_model=model_of(shapes.UserCreated))
+def create_user(req: UserCreate, actor: AdminActor, engine: EngineDep) -> shapes.UserCreated:
     user_id = write(
         engine,
         lambda conn: accounts.create_user(

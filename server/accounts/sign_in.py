@@ -11,11 +11,11 @@ the same functions with ``kind="browser"``.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Connection, Engine
 
 from server.accounts import accounts, throttle
+from server.accounts.shapes import Enrolled
 from server.infra.db import read
 from server.infra.writer import write
 from xuncha_core.errors import XunchaError
@@ -23,7 +23,7 @@ from xuncha_core.errors import XunchaError
 
 def with_password(
     engine: Engine, *, username: str, password: str, device_name: str, kind: str, address: str | None, now: datetime
-) -> dict[str, Any]:
+) -> Enrolled:
     """Enroll a device by password; AuthError (401) for a wrong guess, 429 while throttled."""
     account = throttle.account_key(username)
     keys = [account, throttle.address_key(address)]
@@ -33,7 +33,7 @@ def with_password(
     with throttle.hash_slot():
         right = accounts.password_matches(user, password)
 
-    def settle(conn: Connection) -> dict[str, Any] | None:
+    def settle(conn: Connection) -> Enrolled | None:
         if not right:
             throttle.failed(conn, keys, now=now)
             return None
@@ -52,7 +52,7 @@ def with_password(
 
 def with_code(
     engine: Engine, *, code: str, device_name: str, kind: str, address: str | None, now: datetime
-) -> dict[str, Any]:
+) -> Enrolled:
     """Enroll a device by a one-time code; AuthError (401) for a wrong code, 429 while throttled.
 
     A code names no account until it matches, so only its address is throttled.

@@ -18,6 +18,7 @@ from sqlalchemy import BigInteger, Connection, Numeric, and_, case, cast, func, 
 
 from server.infra import tables as t
 from server.reference import feed
+from server.reference.shapes import Item
 
 PAGE_SIZE = 50
 SORTS: dict[str, tuple[str, bool]] = {
@@ -123,7 +124,7 @@ def approved_score_sums(conn: Connection, months: Sequence[str]) -> dict[tuple[s
 # -- names ------------------------------------------------------------------------------
 
 
-def reference(conn: Connection, topic: str) -> list[dict[str, Any]]:
+def reference(conn: Connection, topic: str) -> list[Item]:
     return feed.current(conn, topic=topic)
 
 

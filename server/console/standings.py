@@ -21,7 +21,7 @@ from xuncha_core.assessment import (
     assess_cleaner,
 )
 from xuncha_core.points import as_points
-from xuncha_core.scoring import RankingPolicy, rank_villages
+from xuncha_core.scoring import RankedVillage, RankingPolicy, rank_villages
 
 HUNDREDTH = Decimal("0.01")
 TREND_MONTHS = 6
@@ -37,11 +37,9 @@ class CheckScore:
 
 
 @dataclass(frozen=True)
-class VillageStanding:
-    position: int
-    village_id: str
-    score: Decimal
-    standing: str  # "red", "black" or ""
+class VillageStanding(RankedVillage):
+    """A village's place on the month's list, with its checks and how its score moved."""
+
     checks: int
     change: Decimal | None  # against the previous month with a score; None if there is none
     trend: tuple[Decimal | None, ...]  # the trend months, oldest first, None where unchecked

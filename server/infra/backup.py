@@ -43,6 +43,7 @@ from server.infra import tables as t
 from server.ledger import signing
 from server.photos.blobs import PhotoBlobs
 from xuncha_core import durable
+from xuncha_core.checkpoint import CheckpointJson
 from xuncha_core.errors import IntegrityError
 
 FORMAT = "xuncha-backup/v1"
@@ -54,7 +55,7 @@ SKIPPED_TABLES = frozenset({"uploads", "upload_parts", "upload_receiving", "sche
 @dataclass(frozen=True)
 class BackupSummary:
     folder: Path
-    checkpoint: dict[str, Any]
+    checkpoint: CheckpointJson
     rows: dict[str, int]
     photos: int
     photos_copied: int

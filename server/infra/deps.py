@@ -9,7 +9,7 @@ from datetime import datetime
 from functools import partial
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
@@ -47,6 +47,8 @@ EngineDep = Annotated[Engine, Depends(get_engine)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 GroupWriterDep = Annotated[GroupWriter, Depends(get_group_writer)]
 ClockDep = Annotated[Callable[[], datetime], Depends(get_clock)]
+# A pull's cursor: the ``next`` of the page before (0 for the first page).
+PullCursor = Annotated[int, Query(ge=0, le=2**53)]
 
 
 def _bearer(request: HTTPConnection) -> str | None:

@@ -10,6 +10,8 @@ The shapes the phone and the server exchange are ``TypedDict``s in the core
 from __future__ import annotations
 
 import functools
+import operator
+import types
 import typing
 from typing import Any, NotRequired, get_args, get_origin, get_type_hints, is_typeddict
 
@@ -36,12 +38,19 @@ def model_of(shape: type) -> type[BaseModel]:
     return model
 
 
+def list_of(shape: type) -> Any:
+    """``response_model`` for a route that answers a JSON array of ``shape``."""
+    return list[model_of(shape)]  # type: ignore[misc]
+
+
 def _model_types(hint: Any) -> Any:
     if is_typeddict(hint):
         return model_of(hint)
     origin, args = get_origin(hint), get_args(hint)
     if origin in (list, typing.List):  # noqa: UP006
         return list[_model_types(args[0])]  # type: ignore[misc]
+    if origin in (typing.Union, types.UnionType):  # a shape or null
+        return functools.reduce(operator.or_, map(_model_types, args))
     return hint
 
 

@@ -16,19 +16,14 @@ from datetime import date, datetime
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
-from xuncha_core.errors import Problem, TooLargeError, ValidationError
-from xuncha_core.inspections.directory_files import MAX_BYTES, MAX_ROWS, Table
+from xuncha_core.errors import Problem, ValidationError
+from xuncha_core.inspections.directory_files import Table, check_rows, check_size
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def read_xlsx(data: bytes) -> Table:
-    if len(data) > MAX_BYTES:
-        raise TooLargeError(
-            "directory.file_too_large",
-            f"the workbook has {len(data)} bytes, more than {MAX_BYTES}; split it and import each part",
-            f"文件有 {len(data)} 字节，超过 {MAX_BYTES}；请拆分后分别导入",
-        )
+    check_size(data, "workbook")
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError):
@@ -69,12 +64,7 @@ def _table(rows: Iterable[tuple[object, ...]]) -> Table:
             header = text
         elif any(text):
             body.append((line, text))
-            if len(body) > MAX_ROWS:
-                raise TooLargeError(
-                    "directory.too_many_rows",
-                    f"more than {MAX_ROWS} rows; split the workbook and import each part",
-                    f"超过 {MAX_ROWS} 行；请拆分后分别导入",
-                )
+            check_rows(len(body), "workbook")
     return Table(header or [], body)
 
 

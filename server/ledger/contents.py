@@ -18,6 +18,7 @@ from sqlalchemy import Connection, select
 
 from server.accounts.accounts import READ_ALL_ROLES, Actor
 from server.infra import tables as t
+from server.ledger.shapes import EntryContent
 from xuncha_core import ledger_entries
 from xuncha_core.errors import ForbiddenError, IntegrityError
 
@@ -37,7 +38,7 @@ class StoredContent:
     def content(self) -> Any:
         return None if self.content_text is None else json.loads(self.content_text)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> EntryContent:
         return {
             "index": self.index,
             "entry": self.entry,

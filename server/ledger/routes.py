@@ -23,8 +23,9 @@ from starlette.concurrency import run_in_threadpool
 from server.accounts.accounts import Actor
 from server.infra.db import read
 from server.infra.deps import ActorDep
-from server.infra.schemas import error_responses
-from server.ledger import contents, proofs, signing, store
+from server.infra.schemas import error_responses, model_of
+from server.ledger import contents, proofs, shapes, signing, store
+from xuncha_core.checkpoint import CheckpointJson
 from xuncha_core.errors import BadRequestError, NotFoundError, XunchaError
 
 router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"], responses=error_responses(400, 404, 422))
@@ -41,8 +42,8 @@ def _size_error(name: str, value: int, size: int) -> XunchaError:
     )
 
 
-@router.get("/checkpoint")
-async def checkpoint(request: Request) -> dict[str, Any]:
+@router.get("/checkpoint", response_model=model_of(CheckpointJson))
+async def checkpoint(request: Request) -> CheckpointJson:
     """The current tree size and root, signed now with the server's Ed25519 key."""
     return await run_in_threadpool(_checkpoint, request.app.state.engine, request.app.state.signing_key)
 
@@ -50,33 +51,33 @@ async def checkpoint(request: Request) -> dict[str, Any]:
 Index = Annotated[int, Path(ge=0, le=2**62)]
 
 
-@router.get("/entries/{index}")
-async def entry(index: Index, request: Request) -> dict[str, Any]:
+@router.get("/entries/{index}", response_model=model_of(shapes.Entry))
+async def entry(index: Index, request: Request) -> shapes.Entry:
     """One entry: the exact canonical JSON text that was hashed (its committed form; null for
     a legacy entry, whose text is withheld), and its leaf hash."""
     return await run_in_threadpool(_entry, request.app.state.engine, index)
 
 
-@router.get("/entries/{index}/content")
-async def entry_content(index: Index, actor: ActorDep, request: Request) -> dict[str, Any]:
+@router.get("/entries/{index}/content", response_model=model_of(shapes.EntryContent))
+async def entry_content(index: Index, actor: ActorDep, request: Request) -> shapes.EntryContent:
     """What the entry commits to, with its salt: for the read-all roles, and for a record's
     author the entries of her own records."""
     return await run_in_threadpool(_entry_content, request.app.state.engine, index, actor)
 
 
-@router.get("/proof/inclusion")
-async def inclusion(index: Count, size: Count, request: Request) -> dict[str, Any]:
+@router.get("/proof/inclusion", response_model=model_of(shapes.InclusionProof))
+async def inclusion(index: Count, size: Count, request: Request) -> shapes.InclusionProof:
     """The RFC 9162 audit path of entry ``index`` in the tree of the first ``size`` entries."""
     return await run_in_threadpool(_inclusion, request.app.state.engine, index, size)
 
 
-@router.get("/proof/consistency")
-async def consistency(first: Count, second: Count, request: Request) -> dict[str, Any]:
+@router.get("/proof/consistency", response_model=model_of(shapes.ConsistencyProof))
+async def consistency(first: Count, second: Count, request: Request) -> shapes.ConsistencyProof:
     """The RFC 9162 proof that the tree of ``first`` entries is a prefix of the tree of ``second``."""
     return await run_in_threadpool(_consistency, request.app.state.engine, first, second)
 
 
-def _checkpoint(engine: Engine, key: Any) -> dict[str, Any]:
+def _checkpoint(engine: Engine, key: Any) -> CheckpointJson:
     with read(engine) as conn:
         return signing.current_checkpoint(conn, key).as_dict()
 
@@ -91,7 +92,7 @@ def _not_found(conn: Any, index: int) -> XunchaError:
     )
 
 
-def _entry(engine: Engine, index: int) -> dict[str, Any]:
+def _entry(engine: Engine, index: int) -> shapes.Entry:
     with read(engine) as conn:
         found = proofs.entry(conn, index)
         if found is None:
@@ -99,7 +100,7 @@ def _entry(engine: Engine, index: int) -> dict[str, Any]:
     return {"index": found.index, "entry": contents.public_text(found.text), "leaf_hash": found.leaf_hash.hex()}
 
 
-def _entry_content(engine: Engine, index: int, actor: Actor) -> dict[str, Any]:
+def _entry_content(engine: Engine, index: int, actor: Actor) -> shapes.EntryContent:
     with read(engine) as conn:
         found = contents.read(conn, index)
         if found is None:
@@ -108,7 +109,7 @@ def _entry_content(engine: Engine, index: int, actor: Actor) -> dict[str, Any]:
     return found.as_dict()
 
 
-def _inclusion(engine: Engine, index: int, size: int) -> dict[str, Any]:
+def _inclusion(engine: Engine, index: int, size: int) -> shapes.InclusionProof:
     with read(engine) as conn:
         _check_size(conn, "size", size)
         if index >= size:
@@ -122,7 +123,7 @@ def _inclusion(engine: Engine, index: int, size: int) -> dict[str, Any]:
     return {"index": index, "size": size, "hashes": [h.hex() for h in hashes]}
 
 
-def _consistency(engine: Engine, first: int, second: int) -> dict[str, Any]:
+def _consistency(engine: Engine, first: int, second: int) -> shapes.ConsistencyProof:
     with read(engine) as conn:
         _check_size(conn, "second", second)
         if first > second:

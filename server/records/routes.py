@@ -16,6 +16,7 @@ from server.infra.deps import (
     EngineDep,
     FieldActor,
     GroupWriterDep,
+    PullCursor,
     ReviewerActor,
 )
 from server.infra.schemas import error_responses, model_of
@@ -101,7 +102,7 @@ def pull_own_records(
     actor: ActorDep,
     engine: EngineDep,
     clock: ClockDep,
-    after: Annotated[int, Query(ge=0, le=2**53)] = 0,
+    after: PullCursor = 0,
     limit: Annotated[int, Query(ge=1, le=own_records.MAX_LIMIT)] = own_records.DEFAULT_LIMIT,
 ) -> dict[str, Any]:
     """The caller's own records of the last 12 months (and older checks with open orders), each

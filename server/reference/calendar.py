@@ -32,6 +32,7 @@ from sqlalchemy import Connection
 
 from server.accounts.accounts import Actor
 from server.reference import feed
+from server.reference.shapes import CalendarWarning, CalendarYears, ItemWritten
 from xuncha_core import workday_settings
 from xuncha_core.errors import Problem, ValidationError
 from xuncha_core.workdays import CHINA
@@ -41,7 +42,7 @@ WORKDAY_WORDS = {"workday", "makeup", "make-up", "班", "work"}
 WARN_FROM_MONTH = 11
 
 
-def add_year(conn: Connection, *, year: int, schedule: dict[str, Any], by: Actor | None) -> tuple[int, dict[str, Any]]:
+def add_year(conn: Connection, *, year: int, schedule: dict[str, Any], by: Actor | None) -> tuple[int, ItemWritten]:
     """Check and keep one year's schedule: (201, feed row) when it changed, (200, row) when it
     already was so. ValidationError (``calendar.bad_schedule``) names every problem."""
     setting = workday_settings.parse_schedule({**schedule, "year": year})
@@ -50,7 +51,7 @@ def add_year(conn: Connection, *, year: int, schedule: dict[str, Any], by: Actor
     )
 
 
-def calendar_years(conn: Connection, *, today: date) -> dict[str, Any]:
+def calendar_years(conn: Connection, *, today: date) -> CalendarYears:
     """The years the calendar knows (built in, or added by the office) and, from November on,
     a warning when next year is not among them."""
     added = {
@@ -67,7 +68,7 @@ def calendar_years(conn: Connection, *, today: date) -> dict[str, Any]:
     }
 
 
-def _warning(year: int) -> dict[str, str]:
+def _warning(year: int) -> CalendarWarning:
     return {
         "code": "calendar.next_year_missing",
         "message": f"The working-day calendar has no schedule for {year}: add the State Council's holiday "

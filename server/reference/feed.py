@@ -30,6 +30,7 @@ from server.accounts.accounts import Actor
 from server.infra import clock
 from server.infra import tables as t
 from server.infra.db import inserted_id
+from server.reference.shapes import ChangesPage, Item, ItemWritten
 from xuncha_core import json_limits, ledger_entries
 from xuncha_core.canonical import canonical_bytes, canonical_text
 from xuncha_core.errors import NotFoundError, ValidationError
@@ -75,7 +76,7 @@ def publish(
     return inserted_id(result)
 
 
-def pull(conn: Connection, *, username: str, after: int = 0, limit: int = DEFAULT_LIMIT) -> dict[str, Any]:
+def pull(conn: Connection, *, username: str, after: int = 0, limit: int = DEFAULT_LIMIT) -> ChangesPage:
     """The next page of the feed for ``username``: ``{changes, next, more}``.
 
     ``next`` is the cursor to send as ``after`` for the following page (store it
@@ -107,7 +108,7 @@ def pull(conn: Connection, *, username: str, after: int = 0, limit: int = DEFAUL
     }
 
 
-def current(conn: Connection, *, topic: str) -> list[dict[str, Any]]:
+def current(conn: Connection, *, topic: str) -> list[Item]:
     """The present state of one reference topic: each live key with its latest payload, by key."""
     _check_topic(topic)
     c = t.changes
@@ -126,7 +127,7 @@ def current(conn: Connection, *, topic: str) -> list[dict[str, Any]]:
     return [{"key": r.key, "seq": int(r.seq), "payload": json.loads(r.payload)} for r in rows]
 
 
-def set_reference(conn: Connection, *, topic: str, key: str, payload: Any, by: Actor | None) -> tuple[int, dict[str, Any]]:
+def set_reference(conn: Connection, *, topic: str, key: str, payload: Any, by: Actor | None) -> tuple[int, ItemWritten]:
     """Set one reference item; answer (201, row) when it changed, (200, row) when it already was so."""
     _check_topic(topic)
     _check_key(key)
@@ -138,7 +139,7 @@ def set_reference(conn: Connection, *, topic: str, key: str, payload: Any, by: A
     return 201, _row(seq, topic, key, payload, deleted=False, changed=True)
 
 
-def delete_reference(conn: Connection, *, topic: str, key: str, by: Actor | None) -> dict[str, Any]:
+def delete_reference(conn: Connection, *, topic: str, key: str, by: Actor | None) -> ItemWritten:
     """Delete one reference item (a tombstone in the feed); deleting it again is a no-op."""
     _check_topic(topic)
     _check_key(key)
@@ -175,7 +176,7 @@ def _latest(conn: Connection, *, topic: str, key: str) -> Any:
     ).first()
 
 
-def _row(seq: int, topic: str, key: str, payload: Any, *, deleted: bool, changed: bool) -> dict[str, Any]:
+def _row(seq: int, topic: str, key: str, payload: Any, *, deleted: bool, changed: bool) -> ItemWritten:
     return {"seq": int(seq), "topic": topic, "key": key, "payload": payload, "deleted": deleted, "changed": changed}
 
 

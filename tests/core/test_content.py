@@ -102,7 +102,7 @@ def check(deductions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
 
 
 def recheck(**changes: Any) -> dict[str, Any]:
-    content = {
+    return {
         "order_id": uid(900),
         "check_record_id": uid(1),
         "village_id": "village-fengjia",
@@ -113,13 +113,12 @@ def recheck(**changes: Any) -> dict[str, Any]:
         "rechecked_at": "2025-03-20T15:00:00+08:00",
         "recorder": "冉红梅",
         "location": None,
+        **changes,
     }
-    content.update(changes)
-    return content
 
 
 def inspection(**changes: Any) -> dict[str, Any]:
-    content = {
+    return {
         "task_id": "task-2025-07",
         "plan_id": "plan-2025-h2",
         "entity_id": "entity-42",
@@ -132,21 +131,19 @@ def inspection(**changes: Any) -> dict[str, Any]:
         "inspected_at": "2025-07-02T10:00:00+08:00",
         "recorder": "周志强",
         "location": {"lat": 29.5, "lon": 108.7, "accuracy_m": 5, "source": "gps"},
+        **changes,
     }
-    content.update(changes)
-    return content
 
 
 def assessment(**changes: Any) -> dict[str, Any]:
-    content = {
+    return {
         "village_id": "village-fengjia",
         "month": "2025-03",
         "cleaner_ratings": [rating("cleaner-1", left_post_times=2)],
         "assessed_at": "2025-03-31T17:00:00+08:00",
         "recorder": "冉红梅",
+        **changes,
     }
-    content.update(changes)
-    return content
 
 
 def problems_at(kind: str, content: dict[str, Any], **kw: Any) -> dict[str, str]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.browser import FieldApp, chromium, open_page, shot, type_into
+from tests.support.browser import FieldApp, chromium, field_text, open_page, shot, type_into
 from tests.support.live_server import LiveServer
 from tests.support.photos import PHOTOS
 from tests.support.sheets import publish_reference
@@ -27,13 +27,6 @@ PHOTO = PHOTOS / "gps_DSCN0010.jpg"
 def publish_sample_town(server: LiveServer) -> dict:
     """The sample sheet, one village and one of its cleaners, as the office publishes them."""
     return publish_reference(server, (VILLAGE_ID, VILLAGE, "Fengjia"), cleaners=[("c1", CLEANER, VILLAGE_ID)])
-
-
-def field_text(page, field) -> str:
-    """What a Flutter text field holds: Flutter puts it in the DOM only while the field has focus."""
-    field.click()
-    page.wait_for_timeout(300)
-    return page.evaluate("() => document.activeElement ? document.activeElement.value : null")
 
 
 def test_supervisor_signs_in_records_a_deduction_with_a_photo_and_the_draft_survives_a_killed_app(

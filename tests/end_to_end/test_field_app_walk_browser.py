@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.browser import FieldApp, chromium, open_page, shot, type_into
+from tests.support.browser import chromium, phone_page, shot, type_into
 from tests.support.live_server import LiveServer
 from tests.support.photos import PHOTOS
 
@@ -89,9 +89,7 @@ def send_back_her_latest(server: LiveServer, reason: str) -> None:
 def test_captain_fixes_a_sent_back_check_from_home_and_sees_its_photos_full_size(
     demo_server: LiveServer, browser: Any, tmp_path: Path
 ) -> None:
-    app = FieldApp(tmp_path / "phone", server_url=demo_server.url).start()
-    try:
-        page = open_page(browser, app.url)
+    with phone_page(browser, tmp_path / "phone", demo_server.url) as page:
         page.get_by_text("在线").first.wait_for()  # the sign-in screen knows the server is up
         assert not stray_english(page), stray_english(page)
         shot(page, "walk_01_sign_in")
@@ -147,8 +145,6 @@ def test_captain_fixes_a_sent_back_check_from_home_and_sees_its_photos_full_size
         shot(page, "walk_08_sign_out_dialog")
         assert not stray_english(page), stray_english(page)
         page.context.close()
-    finally:
-        app.stop()
 
 
 def texts_on_screen(page: Any) -> list[str]:
@@ -162,9 +158,7 @@ def texts_on_screen(page: Any) -> list[str]:
 def test_on_a_fresh_phone_her_sent_back_check_comes_first_her_past_months_and_photos_arrive(
     demo_server: LiveServer, browser: Any, tmp_path: Path
 ) -> None:
-    app = FieldApp(tmp_path / "fresh-phone", server_url=demo_server.url).start()
-    try:
-        page = open_page(browser, app.url)
+    with phone_page(browser, tmp_path / "fresh-phone", demo_server.url) as page:
         sign_in(page)
 
         # home: the office's sent-back check first, with its reason, from her first sync
@@ -204,5 +198,3 @@ def test_on_a_fresh_phone_her_sent_back_check_comes_first_her_past_months_and_ph
         shot(page, "fresh_04_photo_full_size")
         page.get_by_role("button", name="关闭").click()
         page.context.close()
-    finally:
-        app.stop()

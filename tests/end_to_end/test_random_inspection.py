@@ -75,14 +75,6 @@ class OfficerPhone:
         return {k: t for k, t in self.store.reference("task").items() if t["draw_id"] == draw_id}
 
 
-# The focused element, looking through shadow roots (Flutter's text editing lives in one on some renderers).
-FOCUS_IN_PASSWORD = """() => {
-  let el = document.activeElement;
-  while (el && el.shadowRoot && el.shadowRoot.activeElement) el = el.shadowRoot.activeElement;
-  return !!el && el.type === 'password';
-}"""
-
-
 @pytest.fixture(scope="module")
 def town(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     with demo_town("sqlite", tmp_path_factory.mktemp("e2e-inspection")) as srv:
@@ -227,19 +219,8 @@ def test_the_officer_records_the_inspection_on_the_phone_screens_with_the_second
                 shot(page, "inspection_02_no_recording")
                 raise
             pin_box = page.get_by_role("textbox", name=f"{partner_member['name']} 的个人密码")
-            # The form grew when the recording was added: until Flutter has moved the field's
-            # accessibility node, a tap lands where the field was. Tap until the field has the focus.
-            for _ in range(10):
-                pin_box.click()
-                try:
-                    page.wait_for_function(FOCUS_IN_PASSWORD, timeout=3_000)
-                    break
-                except Exception:
-                    continue
-            else:
-                shot(page, "inspection_03_pin_not_focused")
-                raise AssertionError("the PIN field never took the focus")
-            page.keyboard.type(PIN, delay=20)
+            # The form grew when the recording was added: type_into taps until the field has the focus.
+            type_into(page, pin_box, PIN)
             page.get_by_role("button", name="确认", exact=True).click()
             try:
                 page.get_by_text("已确认在场", exact=False).wait_for()

@@ -27,3 +27,39 @@ def test_the_openapi_description_declares_the_bearer_scheme_where_a_token_is_nee
     assert "security" not in schema["paths"]["/api/v1/health"]["get"]
     assert "security" not in schema["paths"]["/api/v1/auth/enroll"]["post"]
     assert not [p for p in schema["paths"] if p.startswith("/console")]
+
+
+DECLARED = [
+    ("/api/v1/auth/enroll", "post", "201"),
+    ("/api/v1/auth/me", "get", "200"),
+    ("/api/v1/auth/enrollment-codes", "post", "201"),
+    ("/api/v1/auth/sign-out", "post", "200"),
+    ("/api/v1/devices/{device_id}/revoke", "post", "200"),
+    ("/api/v1/devices", "get", "200"),
+    ("/api/v1/users", "get", "200"),
+    ("/api/v1/users", "post", "201"),
+    ("/api/v1/sync/changes", "get", "200"),
+    ("/api/v1/reference/{topic}", "get", "200"),
+    ("/api/v1/reference/{topic}/{key}", "put", "201"),
+    ("/api/v1/reference/{topic}/{key}", "delete", "200"),
+    ("/api/v1/calendar", "get", "200"),
+    ("/api/v1/calendar/{year}", "put", "201"),
+    ("/api/v1/ledger/checkpoint", "get", "200"),
+    ("/api/v1/ledger/entries/{index}", "get", "200"),
+    ("/api/v1/ledger/entries/{index}/content", "get", "200"),
+    ("/api/v1/ledger/proof/inclusion", "get", "200"),
+    ("/api/v1/ledger/proof/consistency", "get", "200"),
+]
+
+
+def test_the_openapi_description_names_the_fields_each_account_reference_and_ledger_answer_holds(
+    sqlite_server: LiveServer,
+) -> None:
+    schema = httpx.get(f"{sqlite_server.url}/openapi.json").json()
+    shapes = schema["components"]["schemas"]
+    for path, method, status in DECLARED:
+        answer = schema["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"]
+        ref = answer.get("$ref") or answer.get("items", {}).get("$ref")
+        assert ref, (path, method, answer)
+        shape = shapes[ref.rsplit("/", 1)[1]]
+        assert shape["properties"] and shape["additionalProperties"] is False, (path, shape)

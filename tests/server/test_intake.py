@@ -222,9 +222,7 @@ def test_the_same_record_sent_at_the_same_moment_is_stored_once(server: LiveServ
 def test_a_new_revision_after_send_back_is_submitted_for_review_again(server: LiveServer) -> None:
     wang = member(server, "wang", "supervisor")
     clerk = member(server, "zhao", "office_reviewer")
-    env = wang.envelope()
-    with wang.client() as c:
-        c.post("/api/v1/records", json=env)
+    env = wang.pushed()
     with clerk.client() as c:
         r = c.post(f"/api/v1/records/{env['record_id']}/reviews",
                    json={"revision": 1, "action": "send_back", "reason": "照片不清楚"})
@@ -239,9 +237,7 @@ def test_a_new_revision_after_send_back_is_submitted_for_review_again(server: Li
 def test_only_the_author_may_send_a_new_revision(server: LiveServer) -> None:
     wang = member(server, "wang", "supervisor")
     li = member(server, "li", "supervisor")
-    env = wang.envelope()
-    with wang.client() as c:
-        c.post("/api/v1/records", json=env)
+    env = wang.pushed()
     with li.client() as c:
         r = c.post("/api/v1/records", json=li.envelope(base=env))
     assert r.status_code == 403 and r.json()["error"]["code"] == "record.not_author"

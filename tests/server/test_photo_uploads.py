@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -28,6 +30,16 @@ CAMERA_PHOTO = (PHOTOS / "gps_DSCN0010.jpg").read_bytes()
 def _field_token(server: LiveServer, name: str = "wang", role: str = "supervisor") -> str:
     server.add_user(name, role)
     return server.enroll(name)["token"]
+
+
+@contextmanager
+def _begun_upload(server: LiveServer) -> Iterator[tuple[httpx.Client, str, str]]:
+    """A supervisor's client with a resumable upload of the phone photo begun: (client, token, digest)."""
+    token = _field_token(server)
+    digest = sha(PHONE_PHOTO)
+    with server.client(token) as c:
+        c.post("/api/v1/uploads", json={"sha256": digest, "length": len(PHONE_PHOTO)})
+        yield c, token, digest
 
 
 def _send_chunk(c: httpx.Client, digest: str, i: int) -> httpx.Response:
@@ -98,10 +110,7 @@ def test_chunked_upload_is_kept_and_leaves_no_upload_behind(server: LiveServer) 
 
 @pytest.mark.photo_stores
 def test_upload_cut_mid_chunk_resumes_from_the_servers_offset_resending_at_most_one_chunk(server: LiveServer) -> None:
-    token = _field_token(server)
-    digest = sha(PHONE_PHOTO)
-    with server.client(token) as c:
-        c.post("/api/v1/uploads", json={"sha256": digest, "length": len(PHONE_PHOTO)})
+    with _begun_upload(server) as (c, token, digest):
         for i in range(3):
             r = _send_chunk(c, digest, i)
             assert r.status_code == 200 and r.json()["offset"] == (i + 1) * CHUNK
@@ -119,10 +128,7 @@ def test_upload_cut_mid_chunk_resumes_from_the_servers_offset_resending_at_most_
 
 @pytest.mark.photo_stores
 def test_chunk_at_the_wrong_offset_is_refused_with_the_servers_offset(server: LiveServer) -> None:
-    token = _field_token(server)
-    digest = sha(PHONE_PHOTO)
-    with server.client(token) as c:
-        c.post("/api/v1/uploads", json={"sha256": digest, "length": len(PHONE_PHOTO)})
+    with _begun_upload(server) as (c, _token, digest):
         _send_chunk(c, digest, 0)
         ahead = _send_chunk(c, digest, 2)
         no_header = c.patch(f"/api/v1/uploads/{digest}", content=PHONE_PHOTO[CHUNK : 2 * CHUNK])
@@ -137,10 +143,7 @@ def test_chunk_at_the_wrong_offset_is_refused_with_the_servers_offset(server: Li
 
 @pytest.mark.photo_stores
 def test_replayed_chunk_after_a_lost_answer_changes_nothing_and_the_phone_skips_ahead(server: LiveServer) -> None:
-    token = _field_token(server)
-    digest = sha(PHONE_PHOTO)
-    with server.client(token) as c:
-        c.post("/api/v1/uploads", json={"sha256": digest, "length": len(PHONE_PHOTO)})
+    with _begun_upload(server) as (c, _token, digest):
         first = c.patch(f"/api/v1/uploads/{digest}", content=PHONE_PHOTO[:CHUNK], headers={"Upload-Offset": "0"})
         replay = c.patch(f"/api/v1/uploads/{digest}", content=PHONE_PHOTO[:CHUNK], headers={"Upload-Offset": "0"})
         skip_to = replay.json()["error"]["detail"]["offset"]
@@ -187,10 +190,7 @@ def test_same_photo_sent_many_times_and_ways_is_kept_once(server: LiveServer) ->
 
 @pytest.mark.photo_stores
 def test_server_killed_mid_upload_resumes_after_restart_and_keeps_the_right_photo(server: LiveServer) -> None:
-    token = _field_token(server)
-    digest = sha(PHONE_PHOTO)
-    with server.client(token) as c:
-        c.post("/api/v1/uploads", json={"sha256": digest, "length": len(PHONE_PHOTO)})
+    with _begun_upload(server) as (c, token, digest):
         acknowledged = 0
         for i in range(4):
             r = _send_chunk(c, digest, i)

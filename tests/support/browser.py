@@ -124,6 +124,17 @@ def open_page(browser, url: str, *, geolocation: dict[str, float] | None = None)
     return page
 
 
+@contextmanager
+def phone_page(browser, data_dir: Path, server_url: str) -> Iterator[object]:
+    """The field app started on ``data_dir`` against ``server_url``, open in a phone-sized page;
+    the app is stopped when the block ends."""
+    app = FieldApp(data_dir, server_url=server_url).start()
+    try:
+        yield open_page(browser, app.url)
+    finally:
+        app.stop()
+
+
 def enable_semantics(page) -> None:
     page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=60_000)
     page.evaluate("document.querySelector('flt-semantics-placeholder').click()")
@@ -140,14 +151,49 @@ def shot(page, name: str) -> Path:
     return path
 
 
+# Whether the element given is the one with the focus, looking through shadow roots (Flutter's
+# text editing lives in one on some renderers). Flutter's text field is an <input> in its
+# accessibility tree: it takes the focus itself and holds what was typed.
+HAS_FOCUS = """field => {
+  let el = document.activeElement;
+  while (el && el.shadowRoot && el.shadowRoot.activeElement) el = el.shadowRoot.activeElement;
+  return !!el && (el === field || field.contains(el));
+}"""
+
+
+def focus(page, field, *, taps: int = 10) -> None:
+    """Tap a Flutter text field until it has the focus.
+
+    A tap lands where the field's accessibility node is: just after the form has grown or
+    scrolled, Flutter may not have moved it yet and the tap hits what was there, so tap again.
+    """
+    from playwright.sync_api import TimeoutError as NotYet
+
+    for _ in range(taps):
+        field.click()
+        try:
+            page.wait_for_function(HAS_FOCUS, arg=field.element_handle(), timeout=3_000)
+            return
+        except NotYet:
+            continue
+    shot(page, "field_never_focused")
+    raise AssertionError(f"the text field {field} never took the focus")
+
+
 def type_into(page, field, text: str) -> None:
-    """Type into a Flutter text field the way a finger does: focus it, then key in the text.
+    """Type into a Flutter text field the way a finger does: focus it, then key in the text,
+    replacing what it held; answers once the field holds exactly ``text``.
 
     (Playwright's ``fill`` can land in the semantics element before Flutter has
     attached its editing element, and the app never hears of it.)
     """
-    field.click()
-    page.wait_for_timeout(300)
+    focus(page, field)
     page.keyboard.press("Control+A")
     page.keyboard.type(text, delay=20)
-    page.wait_for_timeout(300)
+    page.wait_for_function("([field, text]) => field.value === text", arg=[field.element_handle(), text])
+
+
+def field_text(page, field) -> str:
+    """What a Flutter text field holds: Flutter puts it in the DOM only while the field has focus."""
+    focus(page, field)
+    return str(field.input_value())

@@ -61,6 +61,14 @@ class Member:
             envelope["base_digest"] = digest(base)
         return envelope
 
+    def pushed(self, **envelope: Any) -> dict[str, Any]:
+        """An envelope (``envelope``'s arguments) sent and accepted: the server holds it."""
+        env = self.envelope(**envelope)
+        with self.client() as c:
+            r = c.post("/api/v1/records", json=env)
+        assert r.status_code == 201, r.text
+        return env
+
 
 def remediation_content(village_id: str = "v-lianhe", month: str = "2025-05", **more: Any) -> dict[str, Any]:
     """A complete monthly check with nothing deducted (``more`` adds or replaces fields)."""

@@ -26,14 +26,29 @@ class Table:
     rows: list[tuple[int, list[str]]]  # (line, cells)
 
 
-def read_csv(data: bytes) -> Table:
-    """The header and rows of a CSV file; blank lines are skipped."""
+def check_size(data: bytes, what: str) -> None:
+    """Refuse a directory file (``what``: file, workbook) past ``MAX_BYTES`` before reading it."""
     if len(data) > MAX_BYTES:
         raise TooLargeError(
             "directory.file_too_large",
-            f"the file has {len(data)} bytes, more than {MAX_BYTES}; split it and import each part",
+            f"the {what} has {len(data)} bytes, more than {MAX_BYTES}; split it and import each part",
             f"文件有 {len(data)} 字节，超过 {MAX_BYTES}；请拆分后分别导入",
         )
+
+
+def check_rows(count: int, what: str) -> None:
+    """Refuse a directory file once it has more than ``MAX_ROWS`` rows."""
+    if count > MAX_ROWS:
+        raise TooLargeError(
+            "directory.too_many_rows",
+            f"more than {MAX_ROWS} rows; split the {what} and import each part",
+            f"超过 {MAX_ROWS} 行；请拆分文件后分别导入",
+        )
+
+
+def read_csv(data: bytes) -> Table:
+    """The header and rows of a CSV file; blank lines are skipped."""
+    check_size(data, "file")
     reader = csv.reader(io.StringIO(_decode(data), newline=""))
     header: list[str] | None = None
     rows: list[tuple[int, list[str]]] = []
@@ -45,12 +60,7 @@ def read_csv(data: bytes) -> Table:
             elif any(c.strip() for c in cells):
                 rows.append((start, [c.strip() for c in cells]))
             start = reader.line_num + 1
-            if len(rows) > MAX_ROWS:
-                raise TooLargeError(
-                    "directory.too_many_rows",
-                    f"more than {MAX_ROWS} rows; split the file and import each part",
-                    f"超过 {MAX_ROWS} 行；请拆分文件后分别导入",
-                )
+            check_rows(len(rows), "file")
     except csv.Error as exc:
         raise ValidationError.of(
             [
