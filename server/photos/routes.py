@@ -167,7 +167,8 @@ def create_upload(req: UploadCreate, engine: EngineDep, settings: SettingsDep, a
     return _state_response(state, settings, 201 if created else 200, actor)
 
 
-@router.api_route("/uploads/{sha256}", methods=["GET", "HEAD"])
+@router.get("/uploads/{sha256}")
+@router.head("/uploads/{sha256}", operation_id="upload_status_head")
 def upload_status(sha256: str, engine: EngineDep, settings: SettingsDep, actor: FieldActor) -> JSONResponse:
     """``Upload-Offset``: how many bytes the server holds durably; send from there."""
     return _state_response(uploads.status(engine, settings, sha256=sha256), settings, 200, actor)

@@ -63,3 +63,10 @@ def test_the_openapi_description_names_the_fields_each_account_reference_and_led
         assert ref, (path, method, answer)
         shape = shapes[ref.rsplit("/", 1)[1]]
         assert shape["properties"] and shape["additionalProperties"] is False, (path, shape)
+
+
+def test_every_operation_has_its_own_operation_id(sqlite_server: LiveServer) -> None:
+    """Client generators and strict validators refuse a description where two operations share an id."""
+    schema = httpx.get(f"{sqlite_server.url}/openapi.json").json()
+    ids = [op["operationId"] for item in schema["paths"].values() for op in item.values() if isinstance(op, dict)]
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
