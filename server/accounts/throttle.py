@@ -33,7 +33,7 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -45,7 +45,6 @@ from xuncha_core.errors import RateLimitedError, UnavailableError, XunchaError
 
 HASH_SLOTS = 2  # argon2 runs at once, per process: each takes 64 MiB and a core for ~0.1 s
 HASH_WAIT_SECONDS = 10.0
-_BEIJING = timezone(timedelta(hours=8))
 
 
 @dataclass(frozen=True)
@@ -157,7 +156,7 @@ def hash_slot(wait_seconds: float = HASH_WAIT_SECONDS) -> Iterator[None]:
 
 def throttled(until: datetime, now: datetime) -> XunchaError:
     seconds = max(1, math.ceil((until - now).total_seconds()))
-    at = until.astimezone(_BEIJING).strftime("%H:%M:%S")
+    at = until.astimezone(clock.BEIJING).strftime("%H:%M:%S")
     wait_en = f"{seconds} seconds" if seconds < 120 else f"{math.ceil(seconds / 60)} minutes"
     wait_zh = f"{seconds} 秒" if seconds < 120 else f"{math.ceil(seconds / 60)} 分钟"
     return RateLimitedError(

@@ -1,4 +1,4 @@
-"""What several pages derive from the same reads: today in the town, the calendar, orders, names.
+"""What several pages derive from the same reads: the month in the town, orders, names.
 
 Each function reads through ``queries`` and hands the rows to the pure rules (the core's
 rectification and scoring, the console's ``standings`` and ``overview``), so a page and
@@ -7,46 +7,32 @@ its export, the dashboard and the report, agree by construction.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection
 
 from server.console import queries, standings
 from server.console.wording import Names
+from server.infra.clock import town_date
 from server.inspections import publication
-from xuncha_core import workday_settings
 from xuncha_core.errors import XunchaError
 from xuncha_core.rectification import OrderStatus, order_statuses
 from xuncha_core.scoring import RankingPolicy
 from xuncha_core.sheet import parse_sheet
 from xuncha_core.workdays import WorkCalendar
 
-BEIJING = timezone(timedelta(hours=8))
 ORDER_WINDOW_MONTHS = 6
 
 
-def today(moment: datetime) -> date:
-    """The date in the town (Beijing time), whatever the server's own zone."""
-    return moment.astimezone(BEIJING).date()
-
-
 def this_month(moment: datetime) -> str:
-    return today(moment).strftime("%Y-%m")
+    return town_date(moment).strftime("%Y-%m")
 
 
 def valid_month(value: str | None, fallback: str) -> str:
     if value and len(value) == 7 and value[4] == "-" and value[:4].isdigit() and value[5:].isdigit() and 1 <= int(value[5:]) <= 12:
         return value
     return fallback
-
-
-def calendar(conn: Connection) -> WorkCalendar:
-    """The built-in calendar with every year the office has added."""
-    settings = [
-        row["payload"] for row in queries.reference(conn, "setting") if str(row["key"]).startswith(workday_settings.KEY_PREFIX)
-    ]
-    return workday_settings.calendar_with(settings)
 
 
 def names(conn: Connection) -> Names:

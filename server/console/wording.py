@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 from server.console import catalogue
+from server.infra.clock import BEIJING
 from xuncha_core.inspection_results import RESULT_CATEGORIES
 
-BEIJING = timezone(timedelta(hours=8))
 HIDDEN = frozenset({"photo_evidence", "photos", "after_photos"})  # shown as photos, not as text
 ORDER = (
     "village_id", "month", "inspected_at", "rechecked_at", "assessed_at", "recorder", "task_id", "plan_id",

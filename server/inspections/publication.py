@@ -20,7 +20,7 @@ from server.infra import tables as t
 from server.inspections.directory_store import load
 from xuncha_core.inspection_results import RESULT_CATEGORIES
 from xuncha_core.inspections.publication import publication_due
-from xuncha_core.workdays import CHINA, WorkCalendar
+from xuncha_core.workdays import WorkCalendar
 
 # Results entered by the office, and inspections recorded on site by two officers' phone.
 RESULT_KINDS = ("inspection_result", "random_inspection")
@@ -59,9 +59,10 @@ def _results(conn: Connection) -> list[dict[str, Any]]:
     return out
 
 
-def office_view(conn: Connection, *, today: date, calendar: WorkCalendar = CHINA) -> list[dict[str, Any]]:
-    """Every result not rejected, with its publication due date and status, soonest due first
-    (due dates counted with ``calendar``: pass the one with the years the office added)."""
+def office_view(conn: Connection, *, today: date, calendar: WorkCalendar) -> list[dict[str, Any]]:
+    """Every result not rejected, with its publication due date and status on ``today`` (the town's
+    date), soonest due first; due dates counted with ``calendar``
+    (``server.reference.calendar.work_calendar``: the built-in years and the office's)."""
     out = []
     for item in _results(conn):
         inspected = date.fromisoformat(inspected_at(item["content"])[:10])

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, Request, Response
 
+from server.infra.clock import town_date
 from server.infra.db import read
 from server.infra.deps import (
     ClockDep,
@@ -25,6 +26,7 @@ from server.infra.deps import (
     ReaderActor,
 )
 from server.inspections import directory_import, draws, pins, publication
+from server.reference.calendar import work_calendar
 
 router = APIRouter(prefix="/api/v1", tags=["inspections"])
 DrawId = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[0-9A-Za-z-]+$")]
@@ -87,7 +89,7 @@ def enter_random_values(
 def publication_due(actor: ReaderActor, engine: EngineDep, clock: ClockDep) -> dict[str, Any]:
     """Approved and pending inspection results with their publication due dates (due, overdue, published)."""
     with read(engine) as conn:
-        return {"results": publication.office_view(conn, today=clock().date())}
+        return {"results": publication.office_view(conn, today=town_date(clock()), calendar=work_calendar(conn))}
 
 
 @router.get("/inspections/directories/{kind}")

@@ -8,7 +8,7 @@ this version was shipped. The office adds a year (``PUT /api/v1/calendar/{year}`
 kept as the reference setting ``workdays-YYYY``: one ``reference.changed`` ledger entry and
 one row of the pull feed, so every phone receives it on its next sync and makes its
 estimated deadlines exact. From November on, ``calendar_years`` warns when next year is
-missing.
+missing. ``work_calendar`` is the calendar every deadline the server counts is counted with.
 
 A schedule file is JSON (``{"holidays": [...], "makeup_workdays": [...]}``, a holiday
 being a date or a span ``first..last``) or CSV with one date per line and its kind::
@@ -35,7 +35,7 @@ from server.reference import feed
 from server.reference.shapes import CalendarWarning, CalendarYears, ItemWritten
 from xuncha_core import workday_settings
 from xuncha_core.errors import Problem, ValidationError
-from xuncha_core.workdays import CHINA
+from xuncha_core.workdays import CHINA, WorkCalendar
 
 HOLIDAY_WORDS = {"holiday", "休", "假", "off"}
 WORKDAY_WORDS = {"workday", "makeup", "make-up", "班", "work"}
@@ -51,14 +51,24 @@ def add_year(conn: Connection, *, year: int, schedule: dict[str, Any], by: Actor
     )
 
 
-def calendar_years(conn: Connection, *, today: date) -> CalendarYears:
-    """The years the calendar knows (built in, or added by the office) and, from November on,
-    a warning when next year is not among them."""
-    added = {
+def _added_years(conn: Connection) -> dict[int, dict[str, Any]]:
+    """The schedules the office added, by year."""
+    return {
         int(item["payload"]["year"]): item["payload"]
         for item in feed.current(conn, topic="setting")
         if item["key"].startswith(workday_settings.KEY_PREFIX) and isinstance(item["payload"].get("year"), int)
     }
+
+
+def work_calendar(conn: Connection) -> WorkCalendar:
+    """The built-in calendar with every year the office has added."""
+    return workday_settings.calendar_with(_added_years(conn).values())
+
+
+def calendar_years(conn: Connection, *, today: date) -> CalendarYears:
+    """The years the calendar knows (built in, or added by the office) and, from November on,
+    a warning when next year is not among them."""
+    added = _added_years(conn)
     years = sorted({*CHINA.years, *added})
     missing = today.month >= WARN_FROM_MONTH and today.year + 1 not in years
     return {

@@ -136,15 +136,21 @@ def test_a_drawn_inspection_is_recorded_on_site_by_two_officers_approved_and_pub
     assert task["task_id"] not in {i.task_id for i in assigned_inspections(
         xiang.store.reference("task"), xiang.store.history(kind="random_inspection"), [], "xiang.j")}
 
-    # the office approves it; the public page shows it and the draw, and nothing private
-    due = office.get("/api/v1/inspections/publication").json()["results"]
-    assert any(r["record_id"] == envelope["record_id"] and r["status"] == "due" for r in due)
+    # the office approves it; a result with findings is a major decision, so the legal reviewer
+    # signs off next (法制审核) and only then is it published; the public page shows it and the
+    # draw, and nothing private
+    def publication() -> str:
+        results = office.get("/api/v1/inspections/publication").json()["results"]
+        return str(next(r["status"] for r in results if r["record_id"] == envelope["record_id"]))
+
+    assert publication() == "due"
     approved = office.post(f"/api/v1/records/{envelope['record_id']}/reviews", json={"revision": 1, "action": "approve"})
-    assert approved.status_code == 201, approved.text
-    if approved.json()["review_state"] == "legal_review":  # a major decision: the legal reviewer signs off next
-        legal = client(town, "tan.lj")
-        signed = legal.post(f"/api/v1/records/{envelope['record_id']}/reviews", json={"revision": 1, "action": "approve"})
-        assert signed.status_code == 201, signed.text
+    assert (approved.status_code, approved.json()["review_state"]) == (201, "legal_review"), approved.text
+    assert publication() == "due"  # not public before the legal reviewer's sign-off
+    legal = client(town, "tan.lj")
+    signed = legal.post(f"/api/v1/records/{envelope['record_id']}/reviews", json={"revision": 1, "action": "approve"})
+    assert (signed.status_code, signed.json()["review_state"]) == (201, "approved"), signed.text
+    assert publication() == "published"
     public_page_shows_it(town, task, draw_id, day=envelope["content"]["started_at"][:10], private=(FINDING, "13800002222", RECORDING, "xiang.j", partner_name,
                                                        pin_hash["hash"], pin_hash["salt"], envelope["record_id"]))
 

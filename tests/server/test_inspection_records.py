@@ -7,6 +7,7 @@ One demo town per backend for the module, as in test_inspection_draws.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import httpx
@@ -140,3 +141,49 @@ def test_an_inspection_on_site_that_found_a_problem_waits_for_legal_review_after
     decided = client(town, "zhou.hb").post(f"/api/v1/records/{rid}/reviews", json={"revision": 1, "action": "approve"})
     assert decided.status_code == 201 and decided.json()["review_state"] == "legal_review", decided.text
 
+
+
+def submit(town: AppServer, task: dict[str, Any], **content: Any) -> str:
+    """A random_inspection recorded on xiang.j's phone with its partner: the record id."""
+    partner = next(m["username"] for m in task["inspectors"] if m["username"] != "xiang.j")
+    phone = enroll(town, "xiang.j")
+    record = envelope(inspection_content(task, co_username=partner, **content), author="xiang.j",
+                      device_id=phone["device_id"])
+    answer = httpx.post(f"{town.url}/api/v1/records", json=record, timeout=30,
+                        headers={"Authorization": f"Bearer {phone['token']}"})
+    assert answer.status_code == 201, answer.text
+    return str(record["record_id"])
+
+
+def publication_of(town: AppServer, record_id: str) -> dict[str, Any]:
+    results = client(town, "zhou.hb").get("/api/v1/inspections/publication").json()["results"]
+    return next(r for r in results if r["record_id"] == record_id)
+
+
+def test_the_publication_deadline_counts_the_years_the_office_added(town: AppServer, team_task: dict[str, Any]) -> None:
+    """Issue 11: the API counted with the built-in calendar only, as an estimate, although the office had
+    added the year; the console dashboard counted with it. From 2026-12-18 (a Friday), 20 working days
+    reach into 2027; with 1 January to 7 January off the due date is 2027-01-22, and no estimate."""
+    office = client(town, "zhou.hb")
+    added = office.put("/api/v1/calendar/2027", json={"holidays": ["2027-01-01..2027-01-07"], "makeup_workdays": []})
+    assert added.status_code in (200, 201), added.text
+    rid = submit(town, team_task, at="2026-12-18T09:30:00+08:00")
+    assert publication_of(town, rid) | {"record_id": None} == {
+        "record_id": None, "entity_credit_code": team_task["entity"]["credit_code"],
+        "inspected_on": "2026-12-18", "due": "2027-01-22", "estimated": False, "status": "due"}
+
+
+def test_a_result_is_overdue_from_the_day_after_its_due_date_in_the_town(
+    town: AppServer, team_task: dict[str, Any]
+) -> None:
+    """Issue 11: the API took the UTC date; from 16:00 UTC it is already the next day in the town (UTC+8)."""
+    rid = submit(town, team_task, at="2026-03-10T09:30:00+08:00")
+    due = date.fromisoformat(publication_of(town, rid)["due"])
+    before = town.clock.now
+    try:
+        town.clock.now = datetime.combine(due, time(15, 59), tzinfo=UTC)  # 23:59 on the due date in the town
+        assert publication_of(town, rid)["status"] == "due"
+        town.clock.now = datetime.combine(due, time(16, 1), tzinfo=UTC)  # 00:01 the day after, in the town
+        assert publication_of(town, rid)["status"] == "overdue"
+    finally:
+        town.clock.now = before

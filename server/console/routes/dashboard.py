@@ -8,7 +8,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from server.console import catalogue, charts, facts, overview, queries, web, wording
+from server.infra.clock import town_date
 from server.infra.db import read
+from server.reference.calendar import work_calendar
 from xuncha_core.review_flow import STATES
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -22,11 +24,11 @@ def bare(request: Request) -> Response:
 @router.get("/")
 def dashboard(request: Request, session: web.Reader) -> Response:
     lang = web.lang_of(request)
-    on = facts.today(web.now(request))
+    on = town_date(web.now(request))
     with read(request.app.state.engine) as conn:
         counts = queries.state_counts(conn)
         orders, _ = facts.orders(conn, on=on)
-        work = facts.calendar(conn)
+        work = work_calendar(conn)
         publication = facts.publication_statuses(conn, on=on, work=work)
         devices = queries.devices(conn)
         waiting = queries.records_per_author_waiting(conn)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from server.console import charts, exports, facts, queries, web, wording
+from server.infra.clock import town_date
 from server.infra.db import read
 from xuncha_core.rectification import CLOSED, OVERDUE, OrderStatus
 
@@ -22,7 +23,7 @@ def orders_page(request: Request, session: web.Reader, month: Month = None, vill
                 format: Format = None) -> Response:
     lang = web.lang_of(request)
     t = web.translator(lang)
-    on = facts.today(web.now(request))
+    on = town_date(web.now(request))
     chosen = facts.valid_month(month, "") or None
     with read(request.app.state.engine) as conn:
         statuses, envelopes = facts.orders(conn, on=on, months=[chosen] if chosen else None, village_id=village or None)
@@ -126,7 +127,7 @@ def report_page(request: Request, session: web.Reader, month: Month = None) -> R
     lang = web.lang_of(request)
     t = web.translator(lang)
     chosen = _month(request, month)
-    on = facts.today(web.now(request))
+    on = town_date(web.now(request))
     with read(request.app.state.engine) as conn:
         ranked = facts.ranking(conn, chosen)
         table = facts.assessment(conn, chosen)
