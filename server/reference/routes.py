@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Header, Path, Query, Response
 from pydantic import BaseModel, Field
 
 from server.accounts import health
+from server.infra.clock import town_date
 from server.infra.db import read
 from server.infra.deps import ActorDep, AdminActor, ClockDep, EngineDep, OfficeActor, PullCursor
 from server.infra.schemas import error_responses, model_of
@@ -76,7 +77,7 @@ class YearSchedule(BaseModel):
 def calendar_years(_actor: ActorDep, engine: EngineDep, clock: ClockDep) -> shapes.CalendarYears:
     """The years the working-day calendar knows; from November on, a warning if next year is missing."""
     with read(engine) as conn:
-        return calendar.calendar_years(conn, today=clock().date())
+        return calendar.calendar_years(conn, today=town_date(clock()))
 
 
 @router.put("/calendar/{year}", status_code=201, tags=["calendar"], response_model=model_of(shapes.ItemWritten))

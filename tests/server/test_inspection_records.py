@@ -187,3 +187,18 @@ def test_a_result_is_overdue_from_the_day_after_its_due_date_in_the_town(
         assert publication_of(town, rid)["status"] == "overdue"
     finally:
         town.clock.now = before
+
+
+def test_the_calendar_warning_starts_on_the_first_of_november_in_the_town(town: AppServer) -> None:
+    """The warning that next year's schedule is missing took the UTC date: from 16:00 UTC on
+    31 October it is already 1 November in the town (UTC+8), and the office is warned then."""
+    before = town.clock.now
+    office = client(town, "zhou.hb")
+    try:
+        town.clock.now = datetime(2027, 10, 31, 15, 59, tzinfo=UTC)  # 23:59 on 31 October in the town
+        assert office.get("/api/v1/calendar").json()["next_year_missing"] is False
+        town.clock.now = datetime(2027, 10, 31, 16, 1, tzinfo=UTC)  # 00:01 on 1 November in the town
+        answer = office.get("/api/v1/calendar").json()
+        assert answer["next_year_missing"] is True and "2028" in answer["warning"]["message_zh"]
+    finally:
+        town.clock.now = before
