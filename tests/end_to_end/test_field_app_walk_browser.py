@@ -137,8 +137,12 @@ def test_captain_fixes_a_sent_back_check_from_home_and_sees_its_photos_full_size
         page.get_by_label("放大", exact=True).click()
         shot(page, "walk_07_photo_full_size")
         page.get_by_role("button", name="关闭").click()
+        page.get_by_label("放大", exact=True).wait_for(state="hidden")
 
+        # back twice, each once the screen before it has gone (a second tap while the first is
+        # still being handled lands on the same back arrow)
         page.get_by_label("返回", exact=True).click()
+        page.get_by_text("审核记录").wait_for(state="hidden")
         page.get_by_label("返回", exact=True).click()
         page.get_by_label("退出登录", exact=True).click()
         page.get_by_text("退出登录？").wait_for()
