@@ -5,12 +5,19 @@ servers whose photos live in an object store, where any process may take any req
 
 - The ``uploads`` row holds the declared length; each acknowledged chunk is one object
   (``PREFIX/uploads/<sha>/<start>.<token>``) and one ``upload_parts`` row
-  ``(sha256, start, size, object_key)``. The offset is the sum of the parts' sizes.
+  ``(sha256, start, size, object_key)``. The offset is where the parts, laid end to end
+  from byte 0, stop covering the photo (parts may overlap: see below).
 - A chunk is stored first (the store checks its SHA-256) and referenced second, in a
   transaction that locks the upload's row and accepts it only at the current offset. Two
   processes sending the same chunk at once: one row wins, the other object is deleted and
   its sender told 409 ``upload.offset_mismatch`` with the offset. A crash between the two
   leaves an unreferenced chunk object, which the sweep finds.
+- A chunk that starts before the offset but reaches past it is taken too (the bytes are the
+  same photo's; the whole is checked against its SHA-256 at the end), and the parts it
+  covers are dropped. This is what a cut needs: the phone asks HEAD where to go on while
+  the cut PATCH, on this or another process, may still be storing what arrived; if that
+  lands after the answer, the phone's next chunk from the older offset still counts,
+  instead of being refused after it was sent whole (a second chunk sent again).
 - A body cut mid-way keeps what arrived (``keep_partial``), so at most the unsent rest of
   one chunk is sent again; a process killed mid-chunk loses that one chunk only.
 - When the parts add up to the length, they are read back, checked as the photo
@@ -76,12 +83,18 @@ def _parts(conn: Connection, sha256: str) -> list[tuple[int, int, str]]:
 
 
 def _offset(parts: Sequence[tuple[int, int, str]]) -> int:
+    """Where the parts (ordered by start, perhaps overlapping) stop covering from byte 0."""
     offset = 0
     for start, size, _key in parts:
-        if start != offset:
+        if start > offset:
             break
-        offset += size
+        offset = max(offset, start + size)
     return offset
+
+
+def _adds(start: int, size: int | None, offset: int) -> bool:
+    """Whether a chunk of ``size`` bytes at ``start`` goes on from ``offset`` (no gap, something new)."""
+    return start == offset or (start < offset and (size is None or start + size > offset))
 
 
 def _drop(conn: Connection, sha256: str) -> list[str]:
@@ -220,10 +233,15 @@ class ObjectAppend:
 
     def keep_partial(self) -> None:
         """The phone went away mid-body: keep what arrived (it resumes from HEAD's offset)."""
-        if self.buffer:
-            self._store()
-        else:
+        if not self.buffer:
             self.abort()
+            return
+        try:
+            self._store()
+        except XunchaError as exc:
+            if exc.code != "upload.offset_mismatch":
+                raise
+            # The phone already sent these bytes again in a later chunk: nothing to keep.
 
     def finish(self) -> UploadState:
         """Store and reference the chunk; keep the photo if it is now whole."""
@@ -254,13 +272,22 @@ class ObjectAppend:
         )
         self.blobs.put_bytes(key, data)
 
-        def reference(conn: Connection) -> None:
+        end = self.start + len(data)
+
+        def reference(conn: Connection) -> tuple[list[str], int]:
             self._let_go(conn)
             if _lock_row(conn, self.sha256) is None:
                 raise not_found(self.sha256)
-            offset = _offset(_parts(conn, self.sha256))
-            if offset != self.start:
+            parts = _parts(conn, self.sha256)
+            offset = _offset(parts)
+            if not _adds(self.start, len(data), offset):
                 raise offset_mismatch(self.start, offset)
+            covered = [k for s, n, k in parts if s >= self.start and s + n <= end]
+            conn.execute(
+                upload_parts.delete().where(
+                    upload_parts.c.sha256 == self.sha256, upload_parts.c.object_key.in_(covered)
+                )
+            )
             conn.execute(
                 upload_parts.insert().values(
                     sha256=self.sha256,
@@ -270,14 +297,16 @@ class ObjectAppend:
                     created_at=_stamp(),
                 )
             )
+            return covered, _offset(_parts(conn, self.sha256))
 
         try:
-            write(self.engine, reference)
+            covered, offset = write(self.engine, reference)
         except BaseException:
             self.blobs.delete_keys([key])  # not referenced: the store keeps nothing of it
             write(self.engine, self._let_go)
             raise
-        return self.start + len(data)
+        self.blobs.delete_keys(covered)
+        return offset
 
 
 def begin_append(
@@ -296,7 +325,7 @@ def begin_append(
     if current.complete:
         forget(engine, blobs, sha)
         return current
-    if offset != current.offset:
+    if not _adds(offset, content_length, current.offset):
         raise offset_mismatch(offset, current.offset)
     if content_length is not None and offset + content_length > current.length:
         raise TooLargeError(
@@ -331,10 +360,11 @@ def finish(
         forget(engine, blobs, sha256)
         return kept
     data = bytearray()
-    for start, _size, key in parts:
-        if start != len(data):
+    for start, size, key in parts:
+        if start > len(data):
             break
-        data += blobs.get_object(key)
+        if start + size > len(data):  # overlapping parts hold the same bytes: take what is new
+            data += blobs.get_object(key)[len(data) - start :]
     if len(data) < int(length):  # a part went missing (another process finished it?)
         return _kept(engine, sha256) or status(engine, settings, sha256=sha256)
     whole = bytes(data)

@@ -221,3 +221,68 @@ def test_an_abandoned_upload_expires_with_its_chunks_and_a_live_one_stays(
     assert ou.sweep_expired(engine, blobs, settings, now=later) == [DIGEST]
     assert _leftovers(engine, blobs)[1] == []
     assert ou.status(engine, settings, sha256=other).length == 1000
+
+
+@pytest.mark.parametrize("landing", ["before_head", "during_next_chunk", "after_next_chunk"])
+@pytest.mark.parametrize(
+    "cut_at",
+    [3 * CHUNK + CHUNK // 2, 3 * CHUNK + 1, 4 * CHUNK - 1],
+    ids=["mid_chunk", "just_after_a_boundary", "just_before_a_boundary"],
+)
+def test_after_a_cut_at_any_point_at_most_one_chunk_is_sent_again_whenever_the_cut_chunk_lands(
+    engine: Engine,
+    other_engine: Engine,
+    blobs: S3Blobs,
+    settings: Settings,
+    actor: Actor,
+    cut_at: int,
+    landing: str,
+) -> None:
+    """The phone, cut, asks the other process where to go on and goes on from there, as
+    ``field_app.sync.uploads`` does. What arrived of the cut chunk is stored by the first
+    process before that answer, while the phone's next chunk is on its way, or after it:
+    every byte the phone sends counts, and what it sends again is at most what it had sent of
+    the cut chunk. (On a real link the phone has also handed the socket bytes that never
+    arrived; only with this bound do those and these together stay within one chunk.)"""
+    ou.create(engine, blobs, settings, sha256=DIGEST, length=len(PHOTO), actor=actor)
+    sent = offset = 0
+    while offset + CHUNK <= cut_at:
+        offset = _send(engine, blobs, settings, actor, offset, PHOTO[offset : offset + CHUNK]).offset
+        sent += CHUNK
+    cut = ou.begin_append(
+        engine, blobs, settings, sha256=DIGEST, offset=offset, content_length=CHUNK, actor=actor
+    )
+    assert isinstance(cut, ou.ObjectAppend)
+    cut.write(PHOTO[offset:cut_at])
+    sent += cut_at - offset
+    sent_of_cut_chunk = cut_at - offset
+    waiting = True
+    if landing == "before_head":
+        cut.keep_partial()
+        waiting = False
+    offset = ou.status(other_engine, settings, sha256=DIGEST).offset  # HEAD, on the other process
+    state = None
+    while state is None or not state.complete:
+        body = PHOTO[offset : offset + CHUNK]
+        sent += len(body)  # a refused PATCH's body goes out all the same (the server drains it)
+        try:
+            begun = ou.begin_append(
+                other_engine, blobs, settings, sha256=DIGEST, offset=offset,
+                content_length=len(body), actor=actor,
+            )
+            assert isinstance(begun, ou.ObjectAppend)
+            begun.write(body)
+            if waiting and landing == "during_next_chunk":
+                cut.keep_partial()
+                waiting = False
+            state = begun.finish()
+            offset = state.offset
+        except XunchaError as exc:
+            assert exc.code == "upload.offset_mismatch", exc.code
+            offset = int(exc.detail["offset"])
+        if waiting:  # after_next_chunk: the cut chunk lands last
+            cut.keep_partial()
+            waiting = False
+    assert 0 <= sent - len(PHOTO) <= sent_of_cut_chunk <= CHUNK, (sent - len(PHOTO), sent_of_cut_chunk)
+    assert state.receipt is not None and blobs.read(DIGEST) == PHOTO
+    assert _leftovers(engine, blobs) == ([], [])
