@@ -69,6 +69,19 @@ def normalise_sha256(value: str) -> str:
     return sha
 
 
+def upload_request(sha256: str, length: int, *, settings: Settings) -> str:
+    """The normalised name of a photo a phone announces for a resumable upload, once its
+    announced length is possible (neither empty nor over the limit)."""
+    sha = normalise_sha256(sha256)
+    if length < 1:
+        raise ValidationError(
+            "photo.not_an_image", "An empty file (0 bytes) is not a photo.", "空文件（0 字节）不是照片。", {"format": "empty"}
+        )
+    if length > settings.max_photo_bytes:
+        raise too_large(length, settings.max_photo_bytes)
+    return sha
+
+
 def too_large(size: int, limit: int) -> XunchaError:
     return TooLargeError(
         "photo.too_large",

@@ -48,7 +48,7 @@ from server.photos import store as photo_store
 from server.photos import upkeep as upload_upkeep
 from server.photos.s3_store import S3Blobs
 from server.photos.uploads import UploadState, not_found, offset_mismatch
-from xuncha_core.errors import TooLargeError, ValidationError, XunchaError
+from xuncha_core.errors import TooLargeError, XunchaError
 
 upload_parts = t.upload_parts
 SETTLE_SECONDS = 3.0  # as long as HEAD waits for a chunk still landing (as server.photos.uploads)
@@ -160,16 +160,7 @@ def create(
     now: datetime | None = None,
 ) -> tuple[UploadState, bool]:
     """Start (or find) the upload of this photo; True when it was created now."""
-    sha = photo_checks.normalise_sha256(sha256)
-    if length < 1:
-        raise ValidationError(
-            "photo.not_an_image",
-            "An empty file (0 bytes) is not a photo.",
-            "空文件（0 字节）不是照片。",
-            {"format": "empty"},
-        )
-    if length > settings.max_photo_bytes:
-        raise photo_checks.too_large(length, settings.max_photo_bytes)
+    sha = photo_checks.upload_request(sha256, length, settings=settings)
     kept = _kept(engine, sha)
     if kept is not None:
         forget(engine, blobs, sha)

@@ -65,7 +65,6 @@ from xuncha_core.errors import (
     ConflictError,
     NotFoundError,
     TooLargeError,
-    ValidationError,
     XunchaError,
 )
 
@@ -150,13 +149,7 @@ def create(
         return object_uploads.create(
             engine, object_store_for(settings), settings, sha256=sha256, length=length, actor=actor, now=now
         )
-    sha = photo_checks.normalise_sha256(sha256)
-    if length < 1:
-        raise ValidationError(
-            "photo.not_an_image", "An empty file (0 bytes) is not a photo.", "空文件（0 字节）不是照片。", {"format": "empty"}
-        )
-    if length > settings.max_photo_bytes:
-        raise photo_checks.too_large(length, settings.max_photo_bytes)
+    sha = photo_checks.upload_request(sha256, length, settings=settings)
     kept = _kept(engine, settings, sha)
     if kept is not None:
         upload_upkeep.forget(engine, settings, sha)  # a whole PUT overtook it, or a kill came after the commit
