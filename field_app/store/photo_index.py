@@ -8,6 +8,7 @@ file however many photos the phone has taken.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from field_app.store.store_file import Shelf, StoreFile
@@ -15,6 +16,7 @@ from xuncha_core.errors import Problem, ValidationError
 from xuncha_core.records import SHA256_RE
 
 TABLE = "photos"
+SHARD_WRITERS = 8  # shard files written at once by ``put_many``
 
 
 def check_sha(sha256: Any) -> str:
@@ -53,7 +55,8 @@ class PhotoIndex:
         return merged
 
     def put_many(self, metas: list[dict[str, Any]]) -> None:
-        """``put`` for many photos: one atomic write per shard file touched."""
+        """``put`` for many photos: one atomic write per shard file touched, several at once.
+        Each shard's write stands alone; a failure leaves the other shards' changes stored."""
         by_shard: dict[str, dict[str, dict[str, Any]]] = {}
         for meta in metas:
             sha256 = check_sha(meta.get("sha256"))
@@ -63,9 +66,17 @@ class PhotoIndex:
             merged["uploaded"] = bool(old.get("uploaded") or meta.get("uploaded"))
             if merged != old:
                 changes[sha256] = merged
-        for changes in by_shard.values():
-            if changes:
-                self._shard(next(iter(changes))).put_many(TABLE, changes)
+        writes = [(self._shard(next(iter(changes))), changes) for changes in by_shard.values() if changes]
+        if len(writes) <= 1:
+            for shard, changes in writes:
+                shard.put_many(TABLE, changes)
+            return
+        # Each shard is its own file with its own atomic write: they wait on the disk together,
+        # not one after another (a group of marks touches about as many shards as photos).
+        with ThreadPoolExecutor(max_workers=min(SHARD_WRITERS, len(writes)), thread_name_prefix="xuncha-photo-meta") as pool:
+            futures = [pool.submit(shard.put_many, TABLE, changes) for shard, changes in writes]
+        for future in futures:
+            future.result()  # the first failure, once every write has finished or failed
 
     def close(self) -> None:
         for shard in self._shards.values():

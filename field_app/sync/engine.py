@@ -6,7 +6,8 @@ and the pull, or, on a fast link, from the moment the first batch is answered.
 ``SyncPass.run`` promises: every outbox revision it hears a receipt for is receipted in the
 store (and so leaves the outbox) before it goes on; a conflict is stored as a conflict with
 both versions; a refusal is stored with the server's message; each pulled page is stored
-with its cursor; each photo the server confirms is marked sent; a pass that ends
+with its cursor; each photo the server confirms is marked sent (in groups: a mark lost to a
+kill only costs the next pass a look at the server's missing list); a pass that ends
 cleanly stores the server's time as the last successful sync. It raises ``Offline`` when
 the link fails (the scheduler retries later) and ``DeviceRevoked`` on a 401, having stored
 everything it had heard before. Nothing here reads the device clock.
@@ -30,6 +31,7 @@ from field_app.sync import faults
 from field_app.sync.errors import Refused
 from field_app.sync.transport import ServerApi
 from field_app.sync.uploads import ChunkSizer, find_photo, read_photo, upload_photo
+from xuncha_core.canonical import canonical_bytes
 from xuncha_core.json_limits import MAX_BATCH_BODY_BYTES
 
 BATCH = 200  # the server's limit per /records/batch
@@ -43,6 +45,11 @@ UPLOADS_AT_ONCE = 4
 # A full batch answered this fast means a fast link: the photos need not wait for the rest
 # of the records (on 2G a full batch takes many seconds, and records keep the link first).
 FAST_BATCH_SECONDS = 1.0
+# Photos the server confirmed are marked sent in groups: one store write per this many
+# marks or this many seconds, and the rest when the pass ends. A group lost to a kill costs
+# nothing but a re-check: the next pass asks the server which photos it lacks first.
+MARK_GROUP = 32
+MARK_SECONDS = 1.0
 
 
 class SyncStore(Protocol):
@@ -183,7 +190,11 @@ class SyncPass:
             faults.point("before_send")
             started = self.clock()
             results = self.api.push_batch([item["envelope"] for item in batch])
-            fast = len(batch) == BATCH and self.clock() - started < FAST_BATCH_SECONDS
+            seconds = self.clock() - started
+            fast = len(batch) == BATCH and seconds < FAST_BATCH_SECONDS
+            # The batch's round trip is a first measure of the link: the first photos go in
+            # chunks sized for it, not in the cautious default that sends them resumable.
+            self.sizer.observe(sum(len(canonical_bytes(item["envelope"])) for item in batch), seconds)
             faults.point("after_commit")
             progressed = False
             self._receipts = []
@@ -318,6 +329,7 @@ class SyncPass:
             if receipt is None:
                 self.result.photos_unreadable.append(sha)
                 continue
+            faults.point("photo_acked")
             self._writer.collect(self._mark_uploaded, (sha, receipt))
             self.result.photos_sent += 1
             self._report(photos_done=self.progress.photos_done + 1)
@@ -346,15 +358,18 @@ class _Writer:
     the wire. ``close`` waits for every write and re-raises the first failure. A kill before
     a write lands only means that item is sent again and answered as a replay.
 
-    ``collect`` gathers facts that stand alone (a photo the server holds) and stores all
-    gathered by the time the writer gets to them in one call, so a thousand photos cost a
-    few writes, not a thousand."""
+    ``collect`` gathers facts that stand alone (a photo the server holds) and stores them in
+    one call per group of ``MARK_GROUP`` or ``MARK_SECONDS`` (and the rest at ``close``), so
+    a thousand photos cost a few dozen writes, not a thousand. Only facts that the server can
+    tell again may be gathered: a group lost to a kill must cost a re-check, never data."""
 
     def __init__(self) -> None:
         self.queue: queue.Queue[tuple[Callable[..., Any], tuple[Any, ...]] | None] = queue.Queue()
         self.error: BaseException | None = None
         self._lock = threading.Lock()
         self._gathered: dict[Callable[[list[Any]], Any], list[Any]] = {}
+        self._queued: set[Callable[[list[Any]], Any]] = set()  # a flush for this kind waits in the queue
+        self._since: dict[Callable[[list[Any]], Any], float] = {}  # when the open group began
         self.thread = threading.Thread(target=self._run, name="xuncha-sync-writer", daemon=True)
         self.thread.start()
 
@@ -367,17 +382,27 @@ class _Writer:
         with self._lock:
             items = self._gathered.setdefault(bulk, [])
             items.append(item)
-            if len(items) > 1:
-                return  # a flush for this kind is already queued; it takes this one too
+            now = monotonic()
+            began = self._since.setdefault(bulk, now)
+            if bulk in self._queued or (len(items) < MARK_GROUP and now - began < MARK_SECONDS):
+                return  # a queued flush takes this one too, or the group is still open
+            self._queued.add(bulk)
         self.put(self._flush, bulk)
 
     def _flush(self, bulk: Callable[[list[Any]], Any]) -> None:
         with self._lock:
             items = self._gathered.pop(bulk, [])
+            self._queued.discard(bulk)
+            self._since.pop(bulk, None)
         if items:
             bulk(items)
 
     def close(self) -> None:
+        with self._lock:
+            open_groups = [bulk for bulk, items in self._gathered.items() if items and bulk not in self._queued]
+            self._queued.update(open_groups)
+        for bulk in open_groups:
+            self.queue.put((self._flush, (bulk,)))
         self.queue.put(None)
         self.thread.join()
         if self.error is not None:
