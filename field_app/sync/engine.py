@@ -16,7 +16,6 @@ everything it had heard before. Nothing here reads the device clock.
 from __future__ import annotations
 
 import functools
-import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -29,6 +28,7 @@ from field_app.messages import fail
 from field_app.store.sendable import next_batch, sendable_count
 from field_app.sync import faults
 from field_app.sync.errors import Refused
+from field_app.sync.store_writer import StoreWriter
 from field_app.sync.transport import ServerApi
 from field_app.sync.uploads import ChunkSizer, find_photo, read_photo, upload_photo
 from xuncha_core.canonical import canonical_bytes
@@ -45,11 +45,6 @@ UPLOADS_AT_ONCE = 4
 # A full batch answered this fast means a fast link: the photos need not wait for the rest
 # of the records (on 2G a full batch takes many seconds, and records keep the link first).
 FAST_BATCH_SECONDS = 1.0
-# Photos the server confirmed are marked sent in groups: one store write per this many
-# marks or this many seconds, and the rest when the pass ends. A group lost to a kill costs
-# nothing but a re-check: the next pass asks the server which photos it lacks first.
-MARK_GROUP = 32
-MARK_SECONDS = 1.0
 
 
 class SyncStore(Protocol):
@@ -124,13 +119,13 @@ class SyncPass:
         self._settled: set[tuple[str, int]] = set()
         self._receipts: list[tuple[str, int, dict[str, Any]]] = []
         self._lock = threading.RLock()
-        self._writer = _Writer()
+        self._writer = StoreWriter()
         self._stop = threading.Event()  # one side of the pass failed: the other stops too
         self._first_batch = threading.Event()
         self._photos_early = False
 
     def run(self) -> PassResult:
-        self._writer = _Writer()
+        self._writer = StoreWriter()
         self._stop, self._first_batch, self._photos_early = threading.Event(), threading.Event(), False
         try:
             self._records_then_photos()
@@ -351,68 +346,3 @@ class SyncPass:
         with self._lock:
             self.progress = replace(self.progress, **changes)
             self.on_progress(self.progress)
-
-
-class _Writer:
-    """Stores what the server said, in order, on one thread, while the next request is on
-    the wire. ``close`` waits for every write and re-raises the first failure. A kill before
-    a write lands only means that item is sent again and answered as a replay.
-
-    ``collect`` gathers facts that stand alone (a photo the server holds) and stores them in
-    one call per group of ``MARK_GROUP`` or ``MARK_SECONDS`` (and the rest at ``close``), so
-    a thousand photos cost a few dozen writes, not a thousand. Only facts that the server can
-    tell again may be gathered: a group lost to a kill must cost a re-check, never data."""
-
-    def __init__(self) -> None:
-        self.queue: queue.Queue[tuple[Callable[..., Any], tuple[Any, ...]] | None] = queue.Queue()
-        self.error: BaseException | None = None
-        self._lock = threading.Lock()
-        self._gathered: dict[Callable[[list[Any]], Any], list[Any]] = {}
-        self._queued: set[Callable[[list[Any]], Any]] = set()  # a flush for this kind waits in the queue
-        self._since: dict[Callable[[list[Any]], Any], float] = {}  # when the open group began
-        self.thread = threading.Thread(target=self._run, name="xuncha-sync-writer", daemon=True)
-        self.thread.start()
-
-    def put(self, fn: Callable[..., Any], *args: Any) -> None:
-        if self.error is not None:
-            raise self.error
-        self.queue.put((fn, args))
-
-    def collect(self, bulk: Callable[[list[Any]], Any], item: Any) -> None:
-        with self._lock:
-            items = self._gathered.setdefault(bulk, [])
-            items.append(item)
-            now = monotonic()
-            began = self._since.setdefault(bulk, now)
-            if bulk in self._queued or (len(items) < MARK_GROUP and now - began < MARK_SECONDS):
-                return  # a queued flush takes this one too, or the group is still open
-            self._queued.add(bulk)
-        self.put(self._flush, bulk)
-
-    def _flush(self, bulk: Callable[[list[Any]], Any]) -> None:
-        with self._lock:
-            items = self._gathered.pop(bulk, [])
-            self._queued.discard(bulk)
-            self._since.pop(bulk, None)
-        if items:
-            bulk(items)
-
-    def close(self) -> None:
-        with self._lock:
-            open_groups = [bulk for bulk, items in self._gathered.items() if items and bulk not in self._queued]
-            self._queued.update(open_groups)
-        for bulk in open_groups:
-            self.queue.put((self._flush, (bulk,)))
-        self.queue.put(None)
-        self.thread.join()
-        if self.error is not None:
-            raise self.error
-
-    def _run(self) -> None:
-        while (job := self.queue.get()) is not None:
-            if self.error is None:
-                try:
-                    job[0](*job[1])
-                except BaseException as exc:
-                    self.error = exc
-

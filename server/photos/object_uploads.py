@@ -18,8 +18,7 @@ servers whose photos live in an object store, where any process may take any req
   the cut PATCH, on this or another process, may still be storing what arrived; if that
   lands after the answer, the phone's next chunk from the older offset still counts,
   instead of being refused after it was sent whole (a second chunk sent again).
-- A body cut mid-way keeps what arrived (``keep_partial``), so at most the unsent rest of
-  one chunk is sent again; a process killed mid-chunk loses that one chunk only.
+- A body cut mid-way keeps what arrived (``keep_partial``); a process killed mid-chunk loses that chunk only.
 - When the parts add up to the length, they are read back, checked as the photo
   (``server.photo_checks``), stored whole under its name, recorded with its ledger
   entry, and only then are the rows and chunk objects removed. Another process finishing
