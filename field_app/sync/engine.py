@@ -118,6 +118,7 @@ class SyncPass:
         self.result = PassResult()
         self._settled: set[tuple[str, int]] = set()
         self._receipts: list[tuple[str, int, dict[str, Any]]] = []
+        self._receipted: tuple[int, int] | None = None  # smallest, largest ledger index receipted
         self._lock = threading.RLock()
         self._writer = StoreWriter()
         self._stop = threading.Event()  # one side of the pass failed: the other stops too
@@ -127,6 +128,7 @@ class SyncPass:
     def run(self) -> PassResult:
         self._writer = StoreWriter()
         self._stop, self._first_batch, self._photos_early = threading.Event(), threading.Event(), False
+        self._receipted = None
         try:
             self._records_then_photos()
         finally:
@@ -213,6 +215,7 @@ class SyncPass:
         if "receipt" in answer:
             receipt = answer["receipt"]
             self._receipts.append((rid, rev, receipt))
+            self._note_place(receipt.get("ledger_index"))
             self.result.receipts += 1
             self.result.replayed += bool(receipt.get("replayed"))
             self._report(records_done=self.progress.records_done + 1)
@@ -230,6 +233,12 @@ class SyncPass:
             self._writer.put(self.store.set_outbox_state, rid, rev, "error", error)
             self.result.refused.append((rid, rev, code))
         return False
+
+    def _note_place(self, index: Any) -> None:
+        """Widen the span of ledger indexes this pass got receipts for (replays too)."""
+        if isinstance(index, int) and not isinstance(index, bool) and index >= 0:
+            low, high = self._receipted or (index, index)
+            self._receipted = (min(low, index), max(high, index))
 
     # pull ----------------------------------------------------------------------------
     def pull_changes(self) -> None:
@@ -249,21 +258,35 @@ class SyncPass:
 
     def pull_own_records(self) -> None:
         """Her records as the server holds them, page by page after the stored cursor (a
-        server that does not offer them yet answers 404: there is nothing to pull)."""
+        server that does not offer them yet answers 404: there is nothing to pull).
+
+        After a push, the revisions this pass got receipts for are not fetched back (issue
+        12): the pull asks the server to leave out this device's own revisions from the
+        smallest receipted ledger index on (``mine_since``), and, once it reaches the end,
+        stores the cursor at least at the largest, so the next pass does not fetch them
+        either. Safe because this phone holds every revision it got a receipt for in this
+        pass (and every other revision made under its device id: a user's partition stays
+        on the phone across sign-out, and a new phone enrolls with a new device id); any
+        other change to such a record (a review, another device's revision) still brings it.
+        Without receipts in the pass nothing is left out: a new phone gets everything."""
         cursor = self.store.own_records_cursor()
+        mine_since, mine_until = self._receipted or (None, None)
         while not self._stopped():
             try:
-                page = self.api.own_records(after=cursor, limit=OWN_PAGE)
+                page = self.api.own_records(after=cursor, limit=OWN_PAGE, mine_since=mine_since)
             except Refused as exc:
                 if exc.status == 404:
                     return
                 raise
             records = list(page.get("records") or [])
             next_cursor = int(page.get("next", cursor))
+            at_end = not page.get("more")
+            if at_end and mine_until is not None:
+                next_cursor = max(next_cursor, mine_until)  # ledger indexes are in commit order
             if records or next_cursor != cursor:
                 self.store.apply_own_records(records, next_cursor)
                 self.result.own_records += len(records)
-            if not page.get("more") or next_cursor == cursor:
+            if at_end or next_cursor == cursor:
                 return
             cursor = next_cursor
 

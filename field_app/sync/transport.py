@@ -129,9 +129,13 @@ class ServerApi:
         headers = {"X-Xuncha-Outbox": str(outbox)} if outbox is not None else None
         return self._json("GET", "/api/v1/sync/changes", params={"after": after, "limit": limit}, headers=headers)
 
-    def own_records(self, after: int, limit: int = 50) -> dict[str, Any]:
-        """Her own records as the server holds them: ``{records, next, more}`` (see own_records)."""
-        return self._json("GET", "/api/v1/sync/own-records", params={"after": after, "limit": limit})
+    def own_records(self, after: int, limit: int = 50, *, mine_since: int | None = None) -> dict[str, Any]:
+        """Her own records as the server holds them: ``{records, next, more}`` (see own_records);
+        ``mine_since``: leave out this device's own revisions from that ledger index on."""
+        params = {"after": after, "limit": limit}
+        if mine_since is not None:
+            params["mine_since"] = mine_since
+        return self._json("GET", "/api/v1/sync/own-records", params=params)
 
     def photo_bytes(self, sha256: str, *, thumbnail: bool = False) -> bytes:
         """A photo the caller may read, full size or as the server's thumbnail."""

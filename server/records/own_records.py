@@ -13,6 +13,14 @@ reviews. A page holds the records whose last change is after ``after``, oldest c
 ``next`` is the last change the page looked at (send it back as ``after``), ``more`` says
 whether more follow. A record that changes again comes again, at its new place. Only the
 caller's own records are ever looked at (the author is the query's first condition).
+
+``mine_since=M`` (optional) leaves out the revisions the calling device itself sent at
+ledger index M or later: a phone that has just pushed them holds them already (issue 12:
+a thousand pushed records were downloaded again, twenty pages, on a 2G link; the phone's
+side is ``field_app.sync.engine``). They are left out only of what decides which records a
+page holds and their order, never a review nor another device's revision: a record still
+comes when anything else about it changed after ``after``, as its head, exactly as without
+the parameter, and ``next``/``more`` page over the changes that count.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ import json
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, bindparam, func, select, tuple_, union_all
+from sqlalchemy import BigInteger, Connection, bindparam, func, or_, select, tuple_, union_all
 
 from server.infra import tables as t
 from server.records.queries import receipt_of, review_dict
@@ -32,13 +40,30 @@ MAX_LIMIT = 200
 WINDOW_DAYS = 366
 
 
-
-def own_records(conn: Connection, *, username: str, after: int, limit: int, today: date) -> dict[str, Any]:
-    """The next page of ``username``'s records (see the module doc): ``{records, next, more}``."""
+def own_records(
+    conn: Connection,
+    *,
+    username: str,
+    after: int,
+    limit: int,
+    today: date,
+    device_id: str | None = None,
+    mine_since: int | None = None,
+) -> dict[str, Any]:
+    """The next page of ``username``'s records (see the module doc): ``{records, next, more}``;
+    with ``mine_since``, ``device_id``'s own revisions from that ledger index on do not count."""
     limit = max(1, min(limit, MAX_LIMIT))
     r, rv, rw = t.records, t.record_revisions, t.reviews
+    revisions = (
+        select(rv.c.record_id, rv.c.ledger_index.label("idx"))
+        .join(r, r.c.record_id == rv.c.record_id)
+        .where(r.c.author == username)
+    )
+    if mine_since is not None and device_id is not None:
+        since = bindparam("mine_since", mine_since, type_=BigInteger)
+        revisions = revisions.where(or_(rv.c.device_id != device_id, rv.c.ledger_index < since))
     touched = union_all(
-        select(rv.c.record_id, rv.c.ledger_index.label("idx")).join(r, r.c.record_id == rv.c.record_id).where(r.c.author == username),
+        revisions,
         select(rw.c.record_id, rw.c.ledger_index.label("idx")).join(r, r.c.record_id == rw.c.record_id).where(r.c.author == username),
     ).subquery()
     last = func.max(touched.c.idx)

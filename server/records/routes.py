@@ -104,11 +104,16 @@ def pull_own_records(
     clock: ClockDep,
     after: PullCursor = 0,
     limit: Annotated[int, Query(ge=1, le=own_records.MAX_LIMIT)] = own_records.DEFAULT_LIMIT,
+    mine_since: Annotated[int | None, Query(ge=0, le=2**53)] = None,
 ) -> dict[str, Any]:
     """The caller's own records of the last 12 months (and older checks with open orders), each
-    as its head revision with its receipt and reviews, by last change: ``{records, next, more}``."""
+    as its head revision with its receipt and reviews, by last change: ``{records, next, more}``.
+    ``mine_since``: this device's own revisions from that ledger index on do not count."""
     with read(engine) as conn:
-        return own_records.own_records(conn, username=actor.username, after=after, limit=limit, today=clock().date())
+        return own_records.own_records(
+            conn, username=actor.username, after=after, limit=limit, today=clock().date(),
+            device_id=actor.device_id, mine_since=mine_since,
+        )  # fmt: skip
 
 
 @router.get("/records/{record_id}")

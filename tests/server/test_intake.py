@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from typing import Any
 
 from tests.support.live_server import LiveServer
-from tests.support.records import Member, member, remediation_content
+from tests.support.records import Member, member, recheck_content, remediation_content
 from xuncha_core.canonical import canonical_bytes
 from xuncha_core.merkle import leaf_hash
 
@@ -315,3 +316,23 @@ def test_sixteen_phones_sending_at_once_each_get_the_right_answer_and_nothing_el
         text, leaf, content = _ledger_entry(server, receipt["ledger_index"])
         assert leaf.hex() == receipt["leaf_hash"] == leaf_hash(text.encode()).hex()
         assert content == winners_by_id[receipt["record_id"]]
+
+
+def test_a_new_revisions_receipt_names_exactly_the_photos_the_server_lacks_sorted(
+    server: LiveServer,
+) -> None:
+    from tests.support.phone import small_jpeg
+
+    wang = member(server, "wang", "supervisor")
+    photos = {hashlib.sha256(data).hexdigest(): data for data in map(small_jpeg, range(3))}
+    held = min(photos)
+    with wang.client() as c:
+        assert c.put(f"/api/v1/photos/{held}", content=photos[held]).status_code == 201
+        shas = sorted(photos, reverse=True)  # named out of order: the receipt sorts them
+        env = wang.envelope(kind="recheck", content=recheck_content(shas), photos=shas)
+        receipt = c.post("/api/v1/records", json=env).json()
+        assert receipt["photos_missing"] == sorted(set(photos) - {held})
+        stored = c.get(f"/api/v1/records/{env['record_id']}").json()
+        assert stored["photos_missing"] == receipt["photos_missing"]
+        replay = c.post("/api/v1/records", json=env).json()
+    assert replay["replayed"] is True and replay["photos_missing"] == receipt["photos_missing"]
