@@ -1,6 +1,7 @@
 """A tap that changes screen in the field app, against a minimal Flet app doing one text change.
 
-Both run as web apps in the same headless Chromium (phone size), in the same run. Each
+Both run as web apps in the same headless Chromium (phone size), in the same run, their
+taps interleaved round by round so that both meet the same load. Each
 figure is the time from the tap (Playwright's click) to the new screen's first text being
 in the accessibility tree; a screen's ratio is its median over the rounds divided by the
 median tap→text time of the minimal app. The field app runs against a real server filled
@@ -20,7 +21,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +55,9 @@ def timed(page: Any, tap: Callable[[], None], text: str) -> float:
     return time.perf_counter() - start
 
 
-def minimal_times(browser: Any, rounds: int) -> list[float]:
+@contextmanager
+def minimal_app(browser: Any) -> Iterator[Callable[[int], float]]:
+    """The minimal app open in its own page; yields ``tap(n)``: one timed tap (the n-th)."""
     port = free_port()
     with tempfile.TemporaryDirectory() as folder:
         script = Path(folder) / "minimal.py"
@@ -75,15 +79,29 @@ def minimal_times(browser: Any, rounds: int) -> list[float]:
             page = open_page(browser, f"http://127.0.0.1:{port}/")
             page.get_by_text("ready").wait_for()
             button = page.get_by_role("button", name="tap")
-            times = [timed(page, button.click, f"changed {n}") for n in range(1, rounds + 1)]
+            yield lambda n: timed(page, button.click, f"changed {n}")
             page.context.close()
-            return times
         finally:
             proc.terminate()
             proc.wait(timeout=10)
 
 
-def field_times(browser: Any, server: LiveServer, folder: Path, rounds: int) -> dict[str, list[float]]:
+def field_round(page: Any, times: dict[str, list[float]]) -> None:
+    """One round of the walk, from the check form: home, the check again, history, home."""
+    back = page.get_by_label("返回", exact=True)
+    times["check → home"].append(timed(page, back.click, "各村检查"))
+    times["home → check"].append(timed(page, page.get_by_role("button", name="继续填写").first.click, "村/社区："))
+    back.click()
+    page.get_by_text("各村检查", exact=False).wait_for()
+    times["home → history"].append(timed(page, page.get_by_role("button", name="历史记录").first.click, "详情"))
+    times["history → home"].append(timed(page, back.click, "各村检查"))
+    page.get_by_role("button", name="继续填写").first.click()
+    page.get_by_text("村/社区：", exact=False).wait_for()
+
+
+def measure(browser: Any, server: LiveServer, folder: Path, rounds: int) -> tuple[list[float], dict[str, list[float]]]:
+    """Rounds that interleave the two apps, so that both meet the same load: each round one
+    tap in the minimal app, then the field app's walk."""
     app = FieldApp(folder / "phone", server_url=server.url).start()
     try:
         page = open_page(browser, app.url)
@@ -94,21 +112,15 @@ def field_times(browser: Any, server: LiveServer, folder: Path, rounds: int) -> 
         page.get_by_role("button", name="新建检查").first.wait_for(timeout=60_000)
         page.get_by_role("button", name="新建检查").first.click()  # one draft to open again and again
         page.get_by_text("村/社区：", exact=False).wait_for()
-        back = page.get_by_label("返回", exact=True)
         times: dict[str, list[float]] = {"home → check": [], "check → home": [], "home → history": [],
                                          "history → home": []}
-        for _ in range(rounds):
-            times["check → home"].append(timed(page, back.click, "各村检查"))
-            times["home → check"].append(timed(page, page.get_by_role("button", name="继续填写").first.click,
-                                               "村/社区："))
-            back.click()
-            page.get_by_text("各村检查", exact=False).wait_for()
-            times["home → history"].append(timed(page, page.get_by_role("button", name="历史记录").first.click, "详情"))
-            times["history → home"].append(timed(page, back.click, "各村检查"))
-            page.get_by_role("button", name="继续填写").first.click()
-            page.get_by_text("村/社区：", exact=False).wait_for()
+        base: list[float] = []
+        with minimal_app(browser) as tap:
+            for n in range(1, rounds + 1):
+                base.append(tap(n))
+                field_round(page, times)
         page.context.close()
-        return times
+        return base, times
     finally:
         app.stop()
 
@@ -128,8 +140,8 @@ def main() -> int:
         server.start()
         try:
             with chromium() as browser:
-                base = statistics.median(minimal_times(browser, rounds))
-                screens = field_times(browser, server, folder, rounds)
+                taps, screens = measure(browser, server, folder, rounds)
+                base = statistics.median(taps)
         finally:
             server.stop()
     print(f"minimal Flet app, tap → text: median {base * 1000:.0f} ms over {rounds} taps")

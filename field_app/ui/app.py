@@ -342,13 +342,11 @@ def make_main(services: Services) -> Callable[[ft.Page], Awaitable[None]]:
             route = page.route or "/"
             if route in ctx.told:  # ``go`` showed it already (and maybe another one since: a quick second tap)
                 del ctx.told[: ctx.told.index(route) + 1]
+                ft.context.disable_auto_update()  # nothing changed: no whole-page diff and patch
                 return
             if route != ctx.route:  # the browser's back or forward, a typed address
                 ctx.leave()
             ctx.show(route)  # (the route on screen again: its lists are brought up to date)
-
-        def view_pop(e: ft.ViewPopEvent) -> None:
-            ctx.back()
 
         def disconnect(_: Any = None) -> None:
             ctx.leave()
@@ -356,7 +354,6 @@ def make_main(services: Services) -> Callable[[ft.Page], Awaitable[None]]:
                 services.listeners.remove(on_sync_change)
 
         page.on_route_change = route_change
-        page.on_view_pop = view_pop
         page.on_disconnect = disconnect
         page.on_close = disconnect
         editing = services.store.get_setting("editing")

@@ -12,11 +12,12 @@ opened; home and history, once built, are kept (``ctx.shelf``, until the languag
 the user changes) and shown again as they were left, their lists brought up to date.
 
 The page shows every screen in one view, the stage: a screen change swaps its bar and
-body. Flutter's navigator never takes a page off the top (that costs the page's exit
-transition: measured, about 300 ms more before the screen below can be read, even with
-page transitions turned off in the theme). While a screen other than home is shown an
-empty view lies under the stage, so that the phone's back button pops (``on_view_pop``)
-instead of closing the app.
+body. Flutter's navigator never takes a page off the top or puts one under it (that costs
+the page's exit transition, about 300 ms, even with page transitions turned off in the
+theme, and an empty view under the stage cost some 50 ms a tap). Home and history, once
+shown, stay on the stage hidden, so showing them again changes one property. The phone's
+back button on any other screen is caught by the stage (``can_pop`` false, Flutter's
+PopScope) and goes to the screen below; on home it leaves the app.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from field_app.ui import theme
 from field_app.ui.models.live import LiveScreen
 
 KEPT = ("home", "history")  # screens kept as they are, under another one and on the shelf
-STAGE, UNDER = "stage", "under"  # the view that shows the screen, the empty one under it
+STAGE = "stage"  # the one view, that shows the screen on top
 
 
 @dataclass
@@ -119,29 +120,44 @@ def render(ctx: Any, route: str, *, rebuild: bool = False) -> bool:
     ctx._watched = None
     if len(screens) == 1 and ctx.signed_in and ctx.store.get_setting("editing"):  # home: no form is being edited
         ctx.store.set_setting("editing", None)
-    show_on_stage(page, screens[-1], below=len(screens) > 1)
+    show_on_stage(ctx, screens[-1])
     page.update()
     if all(screens[-1] is not b for b in built):  # a kept screen is on top again: its lists may be stale
         ctx.run(partial(refresh, ctx, screens[-1].live))
     return True
 
 
-def show_on_stage(page: Any, screen: Screen, *, below: bool) -> None:
-    """Put ``screen`` on the page's one view (its bar, its body, its route); ``below``: an
-    empty view under it, for the back button."""
+def show_on_stage(ctx: Any, screen: Screen) -> None:
+    """Put ``screen`` on the page's one view: its bar, its body, its route, and whether the
+    phone's back button leaves the app (on home) or goes to the screen below."""
+    page = ctx.page
     stage = next((v for v in page.views if v.data == STAGE), None)
     if stage is None:
-        stage = ft.View(data=STAGE, padding=12, bgcolor=theme.PAPER)
+        stage = ft.View(data=STAGE, padding=12, bgcolor=theme.PAPER, on_confirm_pop=partial(_back_button, ctx))
     if screen.body is None:
         view = screen.view
         # a scroll of its own: a screen opens at its top, not where the last one was left
         screen.body = ft.Column([c for c in view.controls if isinstance(c, ft.Control)], scroll=ft.ScrollMode.AUTO,
                                 expand=True, spacing=view.spacing, horizontal_alignment=view.horizontal_alignment)
-    stage.route, stage.appbar, stage.controls = screen.view.route, screen.view.appbar, [screen.body]
-    wanted = [*([next((v for v in page.views if v.data == UNDER), None) or ft.View(route="/", data=UNDER)]
-                if below else []), stage]
-    if [id(v) for v in page.views] != [id(v) for v in wanted]:
-        page.views[:] = wanted
+    stage.route, stage.appbar = screen.view.route, screen.view.appbar
+    stage.can_pop = len(ctx.screens) <= 1
+    # Home and history stay on the stage, hidden while another screen is shown: showing one
+    # again changes one property instead of sending and building all its controls again.
+    bodies = [s.body for s in (ctx.shelf.get(k) for k in KEPT) if s is not None and s.body is not None]
+    if screen.body not in bodies:
+        bodies.append(screen.body)
+    for body in bodies:
+        body.visible = body is screen.body
+    if [id(c) for c in stage.controls] != [id(b) for b in bodies]:
+        stage.controls = bodies
+    if len(page.views) != 1 or page.views[0] is not stage:
+        page.views[:] = [stage]
+
+
+async def _back_button(ctx: Any, e: Any) -> None:
+    """The phone's back button on a screen other than home: the screen below, not out of the app."""
+    await e.control.confirm_pop(False)
+    ctx.back()
 
 
 async def refresh(ctx: Any, live: LiveScreen) -> None:

@@ -1,0 +1,82 @@
+"""The one view that shows every screen (field_app.ui.screens.show_on_stage), without a
+browser: the phone's back button, and home and history kept on the stage."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+import flet as ft
+
+from field_app.ui.models.live import LiveScreen
+from field_app.ui.screens import Screen, _back_button, show_on_stage
+
+
+@dataclass
+class Page:
+    views: list[ft.View] = field(default_factory=list)
+
+
+@dataclass
+class Ctx:
+    page: Page = field(default_factory=Page)
+    screens: list[Screen] = field(default_factory=list)
+    shelf: dict[str, Screen] = field(default_factory=dict)
+    backs: int = 0
+
+    def back(self) -> None:
+        self.backs += 1
+
+
+def screen(key: str) -> Screen:
+    return Screen(key, ft.View(route=f"/{key}", controls=[ft.Text(key)]), LiveScreen())
+
+
+def show(ctx: Ctx, stack: list[Screen]) -> ft.View:
+    ctx.screens = stack
+    show_on_stage(ctx, stack[-1])
+    assert len(ctx.page.views) == 1, "every screen is shown in one view"
+    return ctx.page.views[0]
+
+
+def shown(stage: ft.View) -> list[str]:
+    return [c.controls[0].value for c in stage.controls if c.visible]
+
+
+def test_the_back_button_leaves_the_app_only_from_home_and_elsewhere_goes_back() -> None:
+    ctx = Ctx()
+    home, check = screen("home"), screen("check:1")
+    ctx.shelf["home"] = home
+    stage = show(ctx, [home])
+    assert stage.can_pop, "on home the back button leaves the app"
+    stage = show(ctx, [home, check])
+    assert not stage.can_pop, "on a form the back button must not close the app"
+
+    answers: list[bool] = []
+
+    class Control:
+        async def confirm_pop(self, should_pop: bool) -> None:
+            answers.append(should_pop)
+
+    asyncio.run(_back_button(ctx, ft.Event("confirm_pop", control=Control())))  # type: ignore[arg-type]
+    assert answers == [False] and ctx.backs == 1, "the view stays; the app goes to the screen below"
+
+
+def test_home_and_history_stay_on_the_stage_hidden_and_a_form_goes_when_left() -> None:
+    ctx = Ctx()
+    home, history, check = screen("home"), screen("history"), screen("check:1")
+    ctx.shelf.update(home=home)
+    stage = show(ctx, [home])
+    assert shown(stage) == ["home"]
+    ctx.shelf["history"] = history
+    stage = show(ctx, [home, history])
+    assert shown(stage) == ["history"] and len(stage.controls) == 2
+    stage = show(ctx, [home, check])
+    assert shown(stage) == ["check:1"] and len(stage.controls) == 3
+    home_body = home.body
+    stage = show(ctx, [home])
+    assert shown(stage) == ["home"] and len(stage.controls) == 2, "the form left the stage"
+    assert home.body is home_body, "home was shown again as it was, not built again"
+    ctx.shelf.clear()  # another language or user: nothing kept
+    stage = show(ctx, [check])
+    assert [c.controls[0].value for c in stage.controls] == ["check:1"]
