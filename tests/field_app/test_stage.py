@@ -1,10 +1,12 @@
 """The one view that shows every screen (field_app.ui.screens.show_on_stage), without a
-browser: the phone's back button, and home and history kept on the stage."""
+browser: the phone's back button, home and history kept on the stage, and the route sent to
+the client only where there is an address bar."""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from typing import Any
 
 import flet as ft
 
@@ -80,3 +82,28 @@ def test_home_and_history_stay_on_the_stage_hidden_and_a_form_goes_when_left() -
     ctx.shelf.clear()  # another language or user: nothing kept
     stage = show(ctx, [check])
     assert [c.controls[0].value for c in stage.controls] == ["check:1"]
+
+
+class Navigator:
+    """A page that records the routes sent to the client."""
+
+    def __init__(self, *, web: bool) -> None:
+        self.web, self.route = web, "/"
+        self.sent: list[str] = []
+
+    def navigate(self, route: str) -> None:
+        self.sent.append(route)
+
+
+def test_the_route_goes_to_the_address_bar_in_a_browser_and_not_on_a_phone() -> None:
+    from field_app.ui.app import AppContext
+
+    for web, expected in ((True, ["/history"]), (False, [])):
+        shown_routes: list[str] = []
+        ctx: Any = type("Ctx", (), {})()
+        ctx.page, ctx.told = Navigator(web=web), []
+        ctx.leave = lambda: None
+        ctx.show = shown_routes.append
+        AppContext.go(ctx, "/history")  # type: ignore[arg-type]
+        assert shown_routes == ["/history"], "the screen is shown at once either way"
+        assert ctx.page.sent == expected and ctx.told == expected
