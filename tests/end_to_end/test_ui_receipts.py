@@ -106,6 +106,9 @@ class Screen:
 
 
 def walk(control: Any) -> list[Any]:
+    """The controls she can see: a screen kept on the stage hidden is not on her screen."""
+    if getattr(control, "visible", True) is False:
+        return []
     out = [control]
     for attr in ("controls", "content"):
         child = getattr(control, attr, None)
@@ -170,6 +173,8 @@ class Page:
     """Stands in for the browser's page (the one thing this test cannot have for real): it
     keeps the views the app shows, runs the app's tasks as they come and records what the app
     sends to the screen."""
+
+    web = True  # a browser: the address bar follows the screen
 
     def __init__(self) -> None:
         self.route = "/"
