@@ -124,8 +124,9 @@ def test_captain_fixes_a_sent_back_check_from_home_and_sees_its_photos_full_size
         shot(page, "walk_05_edit_shows_reason")
         type_into(page, page.get_by_role("textbox", name="说明").first, "已按要求补拍并说明")
         page.get_by_role("button", name="提交", exact=True).click()
-        page.get_by_role("button", name="立即同步").wait_for(timeout=60_000)  # home, then sent
-        page.get_by_text("被退回的检查，请修改后重新提交").wait_for(state="hidden", timeout=60_000)
+        # home without her card (the demo's older sent-back check stays), then the fix sent
+        page.get_by_role("button", name="立即同步").wait_for(timeout=60_000)
+        page.get_by_text(f"退回原因：{REASON}").wait_for(state="hidden", timeout=60_000)
         page.get_by_text("待发送 0 条", exact=True).wait_for(timeout=60_000)
 
         # details: photos, which open full size
