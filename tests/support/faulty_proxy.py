@@ -140,8 +140,9 @@ class FaultyProxy:
             rate = kbit_per_s * 1000 / 8
             self._buckets = (_Bucket(rate, self.clock), _Bucket(rate, self.clock))
 
-    def arm_cut(self, after_body_bytes: int, path_prefix: str = "") -> None:
-        """Cut once, when ``after_body_bytes`` more request-body bytes went to ``path_prefix``."""
+    def arm_cut(self, after_body_bytes: int, path_prefix: str | tuple[str, ...] = "") -> None:
+        """Cut once, when ``after_body_bytes`` more request-body bytes went to paths starting
+        with ``path_prefix`` (one prefix or several, counted together)."""
         with self.lock:
             self._armed.append([after_body_bytes, path_prefix])
 
