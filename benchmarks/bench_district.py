@@ -36,8 +36,8 @@ from sqlalchemy import func, select
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from server import tables as t  # noqa: E402
 from server.accounts.accounts import create_user, issue_device  # noqa: E402
+from server.infra import tables as t  # noqa: E402
 from server.infra.db import make_engine, read  # noqa: E402
 from server.infra.migrations import migrate  # noqa: E402
 from server.infra.writer import write  # noqa: E402
