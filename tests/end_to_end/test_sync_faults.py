@@ -26,7 +26,9 @@ from tests.support.phone import (
 )
 from tests.support.waits import wait_until
 
-PHOTO_BODIES = ("/api/v1/uploads", "/api/v1/photos/")  # resumable chunks, whole photos
+# the paths photo bodies take: resumable chunks, and whole photos (the prefix also counts the
+# few hundred bytes of the POST /api/v1/photos/missing list)
+PHOTO_BODIES = ("/api/v1/uploads", "/api/v1/photos/")
 
 
 @pytest.mark.parametrize("kill_at", ["before_send", "mid_photo", "after_commit", "mid_pull"])
