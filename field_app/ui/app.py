@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
@@ -34,6 +34,7 @@ import flet as ft
 from field_app import clock
 from field_app.sync import session
 from field_app.ui import theme
+from field_app.ui.fold import Folds
 from field_app.ui.i18n import CATALOGUE, DEFAULT_LANGUAGE, LANGUAGES, Translator
 from field_app.ui.models.home import sent_summary
 from field_app.ui.models.live import LiveScreen, SingleFlight, watch_key
@@ -106,6 +107,7 @@ class AppContext:
         # the sections of the top screen that follow sync (render gives each screen a new one)
         self.live = LiveScreen()
         self.screens: list[Any] = []  # the view stack's screens (field_app.ui.screens)
+        self.folds = Folds()  # the parts of the screen being built that are drawn after its top
         self.shelf: dict[str, Any] = {}  # home and history once built, shown again as they were left
         self.route = ""  # the route on screen
         self.told: list[str] = []  # routes shown and told to the browser, whose change is still to come
@@ -116,7 +118,8 @@ class AppContext:
         self.server_reachable: bool | None = None  # before sign-in: the address answered
         self.status_text = ft.Text("", size=14, color=theme.PAPER, weight=ft.FontWeight.BOLD)
         self.status_chip = ft.Container(content=self.status_text, padding=ft.Padding.symmetric(horizontal=10, vertical=4),
-                                        border_radius=12, bgcolor=theme.OFFLINE)
+                                        border_radius=12, bgcolor=theme.OFFLINE,
+                                        clip_behavior=theme.NO_CLIP)
         self.progress = ft.ProgressBar(value=0, visible=False, color=theme.PRIMARY)
         self.refresh_status()
 
@@ -146,21 +149,31 @@ class AppContext:
 
     # -- navigation ----------------------------------------------------------------------
     def go(self, route: str) -> None:
-        """Show ``route`` now, then, in a browser, put it in the address bar (its route change
-        finds it shown). A phone has no address bar: the route is not sent there (the client's
-        route change costs some 30 ms a tap, measured in the browser)."""
+        """Show ``route`` now, then, in a browser, put it in the address bar once the screen is
+        drawn (its route change finds it shown; sent with the screen it cost the phone a frame).
+        A phone has no address bar: the route is not sent there (the client's route change costs
+        some 30 ms a tap, measured in the browser)."""
         self.leave()
-        self.show(route)
-        if self.page.web and (self.page.route or "/") != route:
-            self.told.append(route)  # its route change will find it shown
-            self.page.navigate(route)
+        tell = [partial(self.tell, route)] if self.page.web and (self.page.route or "/") != route else []
+        if not self.show(route, idle=tell):
+            for job in tell:
+                job()
 
-    def show(self, route: str, *, rebuild: bool = False) -> None:
+    def tell(self, route: str) -> None:
+        """Put ``route`` in the browser's address bar (its route change will find it shown)."""
+        self.told.append(route)
+        self.page.navigate(route)
+
+    def show(self, route: str, *, rebuild: bool = False, idle: Sequence[Callable[[], Any]] = ()) -> bool:
+        """Show ``route``; True if another screen was drawn (``idle``: what to do once the rest
+        of it is drawn too, ``field_app.ui.fold``)."""
         from field_app.ui.screens import refresh, render
 
         self.route = route
-        if not render(self, route, rebuild=rebuild):  # already shown: bring its lists up to date
+        if not render(self, route, rebuild=rebuild, idle=idle):  # already shown: bring its lists up to date
             self.run(partial(refresh, self, self.live))
+            return False
+        return True
 
     def leave(self) -> None:
         """Let the open form save what was typed before the screen changes."""
@@ -175,6 +188,18 @@ class AppContext:
             self.leave()  # the form on screen saves what was typed before it is built again
             self.refresh_status()
             self.show(self.route, rebuild=True)
+
+    def later(self, fold: Any, *, fill: Callable[[], list[Any]] | None = None) -> Any:
+        """Mark ``fold`` (a column of the screen being built, below its first screenful) to be
+        drawn once the screen's top is on the phone, its controls made then by ``fill`` if
+        given (``field_app.ui.fold``)."""
+        self.folds.add(fold, fill)
+        return fold
+
+    def once_drawn(self, job: Callable[[], Any]) -> None:
+        """Run ``job`` once the screen being built is on her screen (a write that drawing it
+        does not need: a phone's fsync costs a tap tens of milliseconds)."""
+        self.folds.after.append(job)
 
     def message(self, text: str, *, error: bool = False) -> None:
         self.page.show_dialog(

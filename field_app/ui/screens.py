@@ -15,22 +15,28 @@ The page shows every screen in one view, the stage: a screen change swaps its ba
 body. Flutter's navigator never takes a page off the top or puts one under it (that costs
 the page's exit transition, about 300 ms, even with page transitions turned off in the
 theme, and an empty view under the stage cost some 50 ms a tap). Home and history, once
-shown, stay on the stage hidden, so showing them again changes one property. The phone's
-back button on any other screen is caught by the stage (``can_pop`` false, Flutter's
-PopScope) and goes to the screen below; on home it leaves the app.
+shown, stay on the stage hidden, so showing them again changes one property; while hidden
+they are left out of the page's comparisons (Flet's isolated controls), so an update costs
+what is on screen only. The phone's back button on any other screen is caught by the stage
+(``can_pop`` false, Flutter's PopScope) and goes to the screen below; on home it leaves the app.
+
+A screen is drawn top first (``field_app.ui.fold``): its body reports its size once the
+phone has laid it out, then what waited for it runs and, a moment later, the parts below its
+first screenful are drawn.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
 import flet as ft
 
-from field_app.ui import theme
+from field_app.ui import fold, theme
+from field_app.ui.fold import Folds
 from field_app.ui.models.live import LiveScreen
 
 KEPT = ("home", "history")  # screens kept as they are, under another one and on the shelf
@@ -43,6 +49,7 @@ class Screen:
     view: ft.View  # its bar and controls, shown on the stage
     live: LiveScreen  # its sections that follow sync (only the top screen's are read)
     body: ft.Column | None = None  # its controls on the stage (made the first time it is shown)
+    folds: Folds = field(default_factory=Folds)  # its parts below the first screenful (field_app.ui.fold)
 
 
 @dataclass(frozen=True)
@@ -93,10 +100,11 @@ def kept(old: list[Screen], wanted: list[Plan]) -> int:
     return n
 
 
-def render(ctx: Any, route: str, *, rebuild: bool = False) -> bool:
+def render(ctx: Any, route: str, *, rebuild: bool = False, idle: Sequence[Callable[[], Any]] = ()) -> bool:
     """Make the view stack show ``route``; True if the top screen changed.
 
-    With ``rebuild`` every screen is built again (the language changed)."""
+    With ``rebuild`` every screen is built again (the language changed); ``idle`` is run once
+    the new top screen is drawn whole."""
     page = ctx.page
     wanted = plan(ctx, route)
     old: list[Screen] = [] if rebuild else ctx.screens
@@ -109,21 +117,25 @@ def render(ctx: Any, route: str, *, rebuild: bool = False) -> bool:
     for p in wanted[same:]:
         screen = ctx.shelf.get(p.key)  # home or history as it was left: its lists are brought up to date below
         if screen is None:
-            ctx.live = LiveScreen()  # the sections the new screen registers
-            screen = Screen(p.key, p.build(), ctx.live)
+            ctx.live, ctx.folds = LiveScreen(), Folds()  # the sections and folds the new screen registers
+            screen = Screen(p.key, p.build(), ctx.live, folds=ctx.folds)
             built.append(screen)
             if p.key in KEPT:
                 ctx.shelf[p.key] = screen
         screens.append(screen)
+    top = screens[-1]
     ctx.screens = screens
-    ctx.live = screens[-1].live
+    ctx.live = top.live
     ctx._watched = None
-    if len(screens) == 1 and ctx.signed_in and ctx.store.get_setting("editing"):  # home: no form is being edited
-        ctx.store.set_setting("editing", None)
-    show_on_stage(ctx, screens[-1])
+    show_on_stage(ctx, top)
     page.update()
-    if all(screens[-1] is not b for b in built):  # a kept screen is on top again: its lists may be stale
-        ctx.run(partial(refresh, ctx, screens[-1].live))
+    # what drawing the top does not need waits until it is on her screen
+    if len(screens) == 1 and ctx.signed_in and ctx.store.get_setting("editing"):  # home: no form is being edited
+        top.folds.after.append(partial(ctx.store.set_setting, "editing", None))
+    if top not in built:  # a kept screen is on top again: its lists may be stale
+        top.folds.after.append(partial(ctx.run, partial(refresh, ctx, top.live)))
+    top.folds.idle.extend(idle)
+    ctx.run(partial(_fallback, ctx, top))
     return True
 
 
@@ -131,14 +143,18 @@ def show_on_stage(ctx: Any, screen: Screen) -> None:
     """Put ``screen`` on the page's one view: its bar, its body, its route, and whether the
     phone's back button leaves the app (on home) or goes to the screen below."""
     page = ctx.page
+    first_time = screen.body is None
     stage = next((v for v in page.views if v.data == STAGE), None)
     if stage is None:
         stage = ft.View(data=STAGE, padding=12, bgcolor=theme.PAPER, on_confirm_pop=partial(_back_button, ctx))
     if screen.body is None:
         view = screen.view
         # a scroll of its own: a screen opens at its top, not where the last one was left
+        # its size event comes once the phone has laid it out: then the parts below its top are drawn
         screen.body = ft.Column([c for c in view.controls if isinstance(c, ft.Control)], scroll=ft.ScrollMode.AUTO,
-                                expand=True, spacing=view.spacing, horizontal_alignment=view.horizontal_alignment)
+                                expand=True, spacing=view.spacing, horizontal_alignment=view.horizontal_alignment,
+                                on_size_change=partial(_drawn, ctx, screen), size_change_interval=0)
+    screen.folds.hold(first_time=first_time)
     stage.route, stage.appbar = screen.view.route, screen.view.appbar
     stage.can_pop = len(ctx.screens) <= 1
     # Home and history stay on the stage, hidden while another screen is shown: showing one
@@ -148,10 +164,45 @@ def show_on_stage(ctx: Any, screen: Screen) -> None:
         bodies.append(screen.body)
     for body in bodies:
         body.visible = body is screen.body
+        # a hidden screen's controls are not compared with what the phone has at each update
+        object.__setattr__(body, "_isolated", not body.visible)
     if [id(c) for c in stage.controls] != [id(b) for b in bodies]:
         stage.controls = bodies
     if len(page.views) != 1 or page.views[0] is not stage:
         page.views[:] = [stage]
+
+
+def _drawn(ctx: Any, screen: Screen, report: Any = None) -> None:
+    """The phone has laid out ``screen``'s top (or the fallback says so): run what waited for
+    it, and give the rest of the screen its turn (``field_app.ui.fold``)."""
+    if report is not None:
+        ft.context.disable_auto_update()  # a size report changes nothing else on the page
+    if not on_top(ctx, screen):
+        return
+    for job in screen.folds.take_after():
+        job()
+    if screen.folds.pending and not screen.folds.resting:
+        screen.folds.resting = True
+        ctx.run(partial(_rest, ctx, screen))
+
+
+async def _rest(ctx: Any, screen: Screen) -> None:
+    await asyncio.sleep(fold.REST_S)
+    screen.folds.resting = False
+    if on_top(ctx, screen) and screen.folds.pending:  # else when it is shown again
+        changed, jobs = screen.folds.release()
+        ctx.update(*changed)
+        for job in jobs:
+            job()
+
+
+async def _fallback(ctx: Any, screen: Screen) -> None:
+    await asyncio.sleep(fold.FALLBACK_S)
+    _drawn(ctx, screen)
+
+
+def on_top(ctx: Any, screen: Screen) -> bool:
+    return bool(ctx.screens) and ctx.screens[-1] is screen
 
 
 async def _back_button(ctx: Any, e: Any) -> None:

@@ -22,6 +22,9 @@ WARN = "#8A4B00"
 MUTED = "#4A4A4A"
 OFFLINE = "#5A5A5A"
 TOUCH = 52  # px height of buttons and fields
+# A rounded container clips its content by default (a clip layer each, drawn anti-aliased):
+# the app's cards and badges keep their content inside their padding and need none.
+NO_CLIP = ft.ClipBehavior.NONE
 STATE_COLORS = {
     "draft": WARN,
     "waiting": "#1A4FA0",
@@ -85,6 +88,7 @@ def badge(text: str, color: str) -> ft.Container:
         bgcolor=color,
         padding=ft.Padding.symmetric(horizontal=10, vertical=4),
         border_radius=12,
+        clip_behavior=NO_CLIP,
     )
 
 
@@ -95,4 +99,5 @@ def card(*controls: ft.Control) -> ft.Container:
         border=ft.Border.all(1, "#9E9E9E"),
         border_radius=8,
         bgcolor=PAPER,
+        clip_behavior=NO_CLIP,
     )

@@ -39,6 +39,8 @@ HEX = re.compile(r"^[0-9a-f]{16,}$")
 TODO_TITLE = "被退回的检查，请修改后重新提交"
 DEMO_SENT_BACK = "蒲花村"  # the demo's sent-back check of hers that waits for her fix
 MONTH = re.compile(r"\b(20\d\d-[01]\d)\b")
+ORDERS_TITLE = "未完成整改通知"  # home's last section: drawn after its top (field_app.ui.fold)
+HISTORY_TOP = 4  # history's cards drawn with its filters; the fifth and on come after
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +100,7 @@ def test_captain_fixes_a_sent_back_check_from_home_and_sees_its_photos_full_size
         # a check with a deduction and a gallery photo, submitted and sent
         page.get_by_role("button", name="新建检查").first.click(timeout=60_000)
         page.get_by_text("村/社区：", exact=False).wait_for()
+        page.get_by_role("button", name="提交", exact=True).wait_for()  # the form whole, down to its end
         assert not stray_english(page), stray_english(page)
         page.get_by_role("button", name="扣分", exact=True).first.click()
         page.get_by_label("增加数量", exact=True).click()  # the stepper says what it steps
@@ -110,6 +113,7 @@ def test_captain_fixes_a_sent_back_check_from_home_and_sees_its_photos_full_size
         assert not stray_english(page), stray_english(page)
         page.get_by_role("button", name="提交", exact=True).click()
         page.get_by_text("已发送").first.wait_for(timeout=60_000)
+        page.get_by_text(ORDERS_TITLE).wait_for()  # home whole, its orders below the villages
         shot(page, "walk_03_home_sent")
         assert not stray_english(page), stray_english(page)
 
@@ -178,6 +182,7 @@ def test_on_a_fresh_phone_her_sent_back_check_comes_first_her_past_months_and_ph
         assert reasons and reasons[0] != "退回原因：—", reasons
         reason = reasons[0].removeprefix("退回原因：")
         shot(page, "fresh_01_home_sent_back_first")
+        page.get_by_text(ORDERS_TITLE).wait_for()  # home whole, its orders below the villages
         assert not stray_english(page), stray_english(page)
 
         # she opens it: the reason on top; she fixes and resubmits it
@@ -190,7 +195,7 @@ def test_on_a_fresh_phone_her_sent_back_check_comes_first_her_past_months_and_ph
 
         # history: her past months, from the server
         page.get_by_role("button", name="历史记录").first.click()
-        page.get_by_role("button", name="详情").first.wait_for()
+        page.get_by_role("button", name="详情").nth(HISTORY_TOP).wait_for()  # the cards below the first screenful
         this_month = date.today().strftime("%Y-%m")
         months = {m for t in texts_on_screen(page) for m in MONTH.findall(t) if m < this_month}
         assert len(months) >= 3, months
@@ -204,4 +209,30 @@ def test_on_a_fresh_phone_her_sent_back_check_comes_first_her_past_months_and_ph
         page.get_by_label("放大", exact=True).click()
         shot(page, "fresh_04_photo_full_size")
         page.get_by_role("button", name="关闭").click()
+        page.context.close()
+
+
+def test_a_long_screen_draws_its_top_then_the_rest_and_the_address_bar_and_back_follow(
+    demo_server: LiveServer, browser: Any, tmp_path: Path
+) -> None:
+    """The parts below a screen's first screenful come by themselves once its top is drawn
+    (field_app.ui.fold): the check form's submit button, home's open orders after going back;
+    the address bar follows the screen and the browser's back goes to the screen below."""
+    with phone_page(browser, tmp_path / "phone", demo_server.url) as page:
+        sign_in(page)
+        page.get_by_text(ORDERS_TITLE).wait_for(timeout=60_000)  # home's orders: below its villages
+        page.get_by_role("button", name="新建检查").first.click(timeout=60_000)
+        page.get_by_text("村/社区：", exact=False).wait_for()
+        page.get_by_role("button", name="提交", exact=True).wait_for()  # the form's end, with no tap or scroll
+        page.wait_for_url(re.compile(r".*/check/[0-9a-f-]+$"))
+        assert page.get_by_text(ORDERS_TITLE).count() == 0, "home is hidden under the form"
+
+        page.go_back()
+        page.get_by_text("各村检查", exact=False).first.wait_for()
+        page.get_by_text(ORDERS_TITLE).wait_for()  # hidden while home's top was drawn, then shown
+        page.get_by_text("村/社区：", exact=False).wait_for(state="hidden")
+        page.get_by_role("button", name="历史记录").first.click()
+        page.wait_for_url(re.compile(r".*/history$"))
+        page.get_by_role("button", name="详情").nth(HISTORY_TOP).wait_for()  # the fifth card: below history's top
+        shot(page, "walk_09_history_whole")
         page.context.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from types import SimpleNamespace
 from typing import Any
@@ -18,6 +19,7 @@ import pytest
 from field_app import clock
 from field_app.store import LocalStore
 from field_app.sync.receipt_check import CHECKS_SETTING, check_receipt, remembered
+from field_app.ui import fold
 from field_app.ui.i18n import Translator
 from field_app.ui.models.check_form import CheckForm
 from field_app.ui.models.live import LiveScreen
@@ -87,6 +89,11 @@ class Screen:
 
     def message(self, text: str, *, error: bool = False) -> None:
         self.messages.append(text)
+
+    def later(self, fold: Any, *, fill: Any = None) -> Any:  # no stage here: the whole screen is built at once
+        if fill is not None:
+            fold.controls = fill()
+        return fold
 
     def sync_now(self) -> None:
         self.sync_requests += 1
@@ -186,7 +193,10 @@ class Page:
         self.sent.append(controls or (self,))
 
     def run_task(self, handler: Any, *args: Any) -> None:
-        asyncio.run(handler(*args))
+        """The app's task, run to its end before going on (on a loop of its own: the app's
+        first draw runs inside one)."""
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, handler(*args)).result()
 
     def navigate(self, route: str) -> None:
         self.route = route
@@ -197,6 +207,14 @@ class Page:
 
     def show_dialog(self, dialog: Any) -> None:
         self.dialogs.append(dialog)
+
+
+@pytest.fixture(autouse=True)
+def drawn_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No phone reports that a screen's top is drawn: the app's fallback says so at once, and
+    the rest of the screen follows at once (``field_app.ui.fold``)."""
+    monkeypatch.setattr(fold, "FALLBACK_S", 0.0)
+    monkeypatch.setattr(fold, "REST_S", 0.0)
 
 
 def following_app(server: LiveServer, phone: Phone) -> tuple[Page, Any]:

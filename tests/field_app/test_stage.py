@@ -95,15 +95,32 @@ class Navigator:
         self.sent.append(route)
 
 
-def test_the_route_goes_to_the_address_bar_in_a_browser_and_not_on_a_phone() -> None:
+def go_and_draw(*, web: bool) -> tuple[list[str], list[str], list[str]]:
+    """``AppContext.go`` to /history on a browser's or a phone's page: (the routes shown, the
+    routes sent to the address bar before the screen was drawn, and after)."""
     from field_app.ui.app import AppContext
 
-    for web, expected in ((True, ["/history"]), (False, [])):
-        shown_routes: list[str] = []
-        ctx: Any = type("Ctx", (), {})()
-        ctx.page, ctx.told = Navigator(web=web), []
-        ctx.leave = lambda: None
-        ctx.show = shown_routes.append
-        AppContext.go(ctx, "/history")  # type: ignore[arg-type]
-        assert shown_routes == ["/history"], "the screen is shown at once either way"
-        assert ctx.page.sent == expected and ctx.told == expected
+    shown_routes: list[str] = []
+    later: list[Any] = []
+
+    def show(route: str, *, idle: Any = ()) -> bool:
+        shown_routes.append(route)
+        later.extend(idle)  # the stage runs these once the screen is drawn whole
+        return True
+
+    ctx: Any = type("Ctx", (), {})()
+    ctx.page, ctx.told = Navigator(web=web), []
+    ctx.leave = lambda: None
+    ctx.show = show
+    ctx.tell = lambda route: AppContext.tell(ctx, route)
+    AppContext.go(ctx, "/history")  # type: ignore[arg-type]
+    before = list(ctx.page.sent)
+    for job in later:
+        job()
+    assert ctx.told == ctx.page.sent
+    return shown_routes, before, ctx.page.sent
+
+
+def test_the_route_goes_to_the_address_bar_in_a_browser_once_the_screen_is_drawn_and_not_on_a_phone() -> None:
+    assert go_and_draw(web=True) == (["/history"], [], ["/history"]), "the address bar waits for the screen"
+    assert go_and_draw(web=False) == (["/history"], [], []), "a phone has no address bar"

@@ -127,7 +127,7 @@ def test_an_estimated_deadline_says_so_and_a_moved_one_says_from_what() -> None:
     """Issue 9: a deadline in a year whose schedule is not out is marked 预计, never refused; when the
     schedule arrives and moves it, the form says from what to what."""
     from field_app.ui.i18n import Translator
-    from field_app.ui.views.check import deadline_notes
+    from field_app.ui.views.deadlines import deadline_notes
 
     tr = Translator("zh")
     order = {"order_id": "o1", "deadline": "2027-01-08", "deadline_estimate": {"working_days": 5}}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import flet as ft
@@ -25,11 +26,13 @@ from field_app.ui.models.evidence import (
 from field_app.ui.models.inputs import month_choices
 from field_app.ui.models.state import Debouncer, cleaners_of, sheet_for, villages
 from field_app.ui.views import media
+from field_app.ui.views.deadlines import deadline_notes
 from field_app.ui.views.widgets import confirm, number_field
 
 RATING_LABELS = {"absent_days": "check.absent_days", "late_minutes": "check.late_minutes",
                  "left_post_times": "check.left_post", "dirty_spots": "check.dirty_spots"}
 RATING_STEPS = {"late_minutes": 5}
+ON_TOP = 1  # items drawn with the header (a phone screenful); the others once they are on her screen
 
 
 def load_form(ctx: Any, record_id: str) -> tuple[CheckForm | None, dict[str, Any]]:
@@ -64,6 +67,7 @@ class CheckScreen:
         self.total = ft.Text("", size=26, weight=ft.FontWeight.BOLD, color=theme.PRIMARY)
         self.problems = ft.Column(spacing=4)
         self.body = ft.Column(spacing=12)
+        self.rest = ft.Column(spacing=12)  # below the first item: drawn once the top is on her screen
         self.rating: set[str] = set()  # the cleaners whose number fields are open
         self.route = f"/check/{record_id}"
 
@@ -129,21 +133,32 @@ class CheckScreen:
         if self.form is None or self.form.sheet is None:
             text = tr("check.no_sheet") if self.form is not None else tr("history.empty")
             return self.ctx.view(self.route, tr("check.title"), [theme.body(text, color=theme.DANGER)], back=True)
-        self.ctx.store.set_setting("editing", self.route)
+        self.ctx.once_drawn(partial(self.store.set_setting, "editing", self.route))  # reopened after a kill
         self.ctx.on_leave = self.flush
-        self.body.controls = self.sections()
+        self.body.controls = self.top()
+        self.ctx.later(self.rest, fill=self.below)  # built when its turn comes
         self.refresh_summary()
         return self.ctx.view(self.route, tr("check.title"), [self.body], back=True)
 
     def sections(self) -> list[ft.Control]:
-        return [*self.reason(), self.header(), *self.items(), self.cleaners(), self.footer()]
+        """The whole form (redrawn after a change)."""
+        self.rest.controls = self.below()
+        return self.top()
+
+    def top(self) -> list[ft.Control]:
+        """A phone screenful: the office's reason, the header, the first items."""
+        return [*self.reason(), self.header(), theme.title(self.tr("check.items")), *self.items(0, ON_TOP), self.rest]
+
+    def below(self) -> list[ft.Control]:
+        return [*self.items(ON_TOP, None), self.cleaners(), self.footer()]
 
     def reason(self) -> list[ft.Control]:
         review = self.view.get("review") or {}
         if review.get("action") != "send_back":
             return []
         return [ft.Container(theme.body(self.tr("check.reason", reason=review.get("reason") or "—"), color=theme.PAPER,
-                                        bold=True), bgcolor=theme.DANGER, padding=12, border_radius=8)]
+                                        bold=True), bgcolor=theme.DANGER, padding=12, border_radius=8,
+                             clip_behavior=theme.NO_CLIP)]
 
     def header(self) -> ft.Control:
         form, tr, ctx = self.f, self.tr, self.ctx
@@ -179,11 +194,12 @@ class CheckScreen:
         self.f.set_location(location)
         self.changed()
 
-    def items(self) -> list[ft.Control]:
+    def items(self, first: int, last: int | None) -> list[ft.Control]:
+        """A card for each of the sheet's items ``first`` to ``last``."""
         form, tr = self.f, self.tr
         assert form.sheet is not None
-        out: list[ft.Control] = [theme.title(tr("check.items"))]
-        for item in form.sheet.items:
+        out: list[ft.Control] = []
+        for item in form.sheet.items[first:last]:
             rows: list[ft.Control] = [
                 theme.body(tr("check.item_head", name=tr.pick(item.name, item.name_en), max=item.max_points), bold=True)]
             for rule in item.rules:
@@ -231,7 +247,8 @@ class CheckScreen:
             *self.deduction_place(d),
             *[self.order(o) for o in form.orders_for(did)],
             theme.button(tr("check.make_order"), make_order, icon=ft.Icons.ASSIGNMENT_LATE),
-        ], spacing=6), padding=10, border=ft.Border.all(2, theme.DANGER), border_radius=8)
+        ], spacing=6), padding=10, border=ft.Border.all(2, theme.DANGER), border_radius=8,
+           clip_behavior=theme.NO_CLIP)
 
     def photos(self, d: dict[str, Any]) -> list[ft.Control]:
         tr, ctx, did = self.tr, self.ctx, d["deduction_id"]
@@ -307,7 +324,8 @@ class CheckScreen:
                                  height=theme.TOUCH)
         fields += deadline_notes(tr, o, form.draft.get("deadline_changes") or [])
         return ft.Container(ft.Column([theme.body(tr("check.orders"), bold=True, color=theme.WARN), *fields, withdraw],
-                                      spacing=6), padding=8, bgcolor="#FFF4E5", border_radius=6)
+                                      spacing=6), padding=8, bgcolor="#FFF4E5", border_radius=6,
+                            clip_behavior=theme.NO_CLIP)
 
     def cleaners(self) -> ft.Control:
         form, tr = self.f, self.tr
@@ -373,18 +391,3 @@ class CheckScreen:
 
 def build(ctx: Any, record_id: str) -> ft.View:
     return CheckScreen(ctx, record_id).build()
-
-
-def deadline_notes(tr: Any, order: dict[str, Any], changes: list[dict[str, Any]]) -> list[ft.Control]:
-    """预计 on a deadline counted Monday to Friday (its year's schedule is not out yet), and a note
-    when the schedule arrived and moved it."""
-    notes: list[ft.Control] = []
-    estimate = order.get("deadline_estimate")
-    if isinstance(estimate, dict):
-        notes.append(theme.body(tr("check.deadline_estimate", days=estimate.get("working_days", "")),
-                                color=theme.WARN, size=14))
-    for change in changes:
-        if change.get("order_id") == order.get("order_id"):
-            notes.append(theme.body(tr("check.deadline_changed", was=change.get("was", ""), now=change.get("now", "")),
-                                    color=theme.MUTED, size=14))
-    return notes

@@ -13,6 +13,7 @@ from field_app.ui.models.live import KeyedRows
 from field_app.ui.models.state import history_rows, villages
 from field_app.ui.views import record
 
+ON_TOP = 4  # cards drawn with the filters (a phone screenful); the others once they are on her screen
 PAGE = 20  # the newest records first, 20 more a tap (a short list draws at once); filters search them all
 
 
@@ -58,7 +59,8 @@ class HistoryScreen:
         self.vs = villages(ctx.reference("village"))
         self.names = {v.id: ctx.tr.pick(v.name, v.name_en) for v in self.vs}
         self.filters: dict[str, Any] = {"village_id": None, "month": None, "text": ""}
-        self.listing = ft.Column(spacing=8)
+        self.top, self.rest = ft.Column(spacing=8), ctx.later(ft.Column(spacing=8))  # the first cards, the others
+        self.listing = ft.Column([self.top, self.rest], spacing=8)
         self.generation = 0
         self.shown = PAGE
         self.more = theme.button(self.tr("history.more"), self.show_more, icon=ft.Icons.EXPAND_MORE)
@@ -84,8 +86,8 @@ class HistoryScreen:
         mine, found, more = model
         if mine != self.generation:
             return False
-        self.listing.controls = [*(self.rows.controls((r["record_id"], r) for r in found) or [self.empty]),
-                                 *([self.more] if more else [])]
+        rows = [*(self.rows.controls((r["record_id"], r) for r in found) or [self.empty]), *([self.more] if more else [])]
+        self.top.controls, self.rest.controls = rows[:ON_TOP], rows[ON_TOP:]
         return True
 
     async def show_more(self, _: Any) -> None:

@@ -16,6 +16,7 @@ from field_app.ui.views import inspection_home
 from field_app.ui.views.widgets import confirm
 
 RECENT = 300
+VILLAGES_ON_TOP = 4  # village rows drawn with the top of home (a phone screenful); the others just after
 STRETCH = ft.CrossAxisAlignment.STRETCH
 
 
@@ -30,6 +31,7 @@ def build(ctx: Any) -> ft.View:
     for load, draw, target in (todo_section(ctx), summary_section(ctx), village_section(ctx), order_section(ctx)):
         ctx.live.section(load, draw, target=target).show(load())
         controls.append(target)
+    controls[-1] = ctx.later(ft.Column([controls[-1]], horizontal_alignment=STRETCH))  # the orders: below the top
     sign_out = ft.IconButton(ft.Icons.LOGOUT, icon_color=theme.PAPER, tooltip=tr("signin.out"),
                              on_click=lambda _: ask_sign_out(ctx))
     return ctx.view("/", tr("app.title"), controls, actions=[sign_out])
@@ -77,7 +79,8 @@ def todo_row(ctx: Any, data: tuple[Todo, str]) -> ft.Control:
                alignment=ft.MainAxisAlignment.SPACE_BETWEEN),
         theme.body(tr("history.reason", reason=todo.reason or "—"), color=theme.DANGER),
         theme.primary_button(action, lambda _: fix(ctx, todo.record_id), icon=ft.Icons.EDIT),
-    ], spacing=6, horizontal_alignment=STRETCH), padding=12, border=ft.Border.all(2, theme.DANGER), border_radius=8)
+    ], spacing=6, horizontal_alignment=STRETCH), padding=12, border=ft.Border.all(2, theme.DANGER), border_radius=8,
+       clip_behavior=theme.NO_CLIP)
 
 
 def fix(ctx: Any, record_id: str) -> None:
@@ -123,7 +126,10 @@ def village_section(ctx: Any) -> tuple[Any, Any, ft.Control]:
     month = month_of(ctx.today())
     rows = KeyedRows(lambda data: village_row(ctx, data))
     no_reference = theme.body(tr("home.no_reference"), color=theme.DANGER, bold=True)
-    listing = ft.Column([theme.title(tr("home.month_checks", month=month))], spacing=8, horizontal_alignment=STRETCH)
+    top = ft.Column(spacing=8, horizontal_alignment=STRETCH)
+    rest = ctx.later(ft.Column(spacing=8, horizontal_alignment=STRETCH))  # the villages below the first screenful
+    listing = ft.Column([theme.title(tr("home.month_checks", month=month)), top, rest], spacing=8,
+                        horizontal_alignment=STRETCH)
 
     def load() -> tuple[bool, tuple[tuple[str, str, str, str | None], ...]]:
         vs = villages(ctx.reference("village"))
@@ -134,7 +140,8 @@ def village_section(ctx: Any) -> tuple[Any, Any, ft.Control]:
     def draw(model: tuple[bool, tuple[tuple[str, str, str, str | None], ...]]) -> None:
         ready, found = model
         no_reference.visible = not ready
-        listing.controls = [listing.controls[0], *rows.controls((r[0], r) for r in found)]
+        shown = rows.controls((r[0], r) for r in found)
+        top.controls, rest.controls = shown[:VILLAGES_ON_TOP], shown[VILLAGES_ON_TOP:]
 
     return load, draw, ft.Column([no_reference, theme.card(listing)], spacing=12, horizontal_alignment=STRETCH)
 

@@ -44,7 +44,7 @@ def conflict_block(ctx: Any, record_id: str, facts: list[dict[str, Any]], choose
         for f in facts:
             lines.append(theme.body(fact_text(tr, f["key"], f[which]), size=15,
                                     color=theme.DANGER if f["differs"] else theme.INK, bold=f["differs"]))
-        return ft.Container(ft.Column(lines, spacing=2), padding=8, border_radius=6,
+        return ft.Container(ft.Column(lines, spacing=2), padding=8, border_radius=6, clip_behavior=theme.NO_CLIP,
                             border=ft.Border.all(1, theme.MUTED), expand=True)
 
     def pick(choice: str) -> Callable[[Any], Awaitable[None]]:
@@ -194,7 +194,7 @@ def verdict_box(tr: Any, verdict: Verdict) -> ft.Control:
                                 size=14))
     if verdict.loud and (verdict.message or verdict.message_zh):
         lines.append(theme.body(tr.pick(verdict.message_zh, verdict.message), color=theme.PAPER, size=14))
-    return ft.Container(ft.Column(lines, spacing=4), padding=10, border_radius=6,
+    return ft.Container(ft.Column(lines, spacing=4), padding=10, border_radius=6, clip_behavior=theme.NO_CLIP,
                         bgcolor=theme.DANGER if verdict.loud else None,
                         border=ft.Border.all(2, theme.DANGER if verdict.loud else colour))
 
