@@ -3,10 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass, field
-from typing import Any
-
 import flet as ft
 import pytest
 
@@ -14,6 +10,7 @@ from field_app.ui import fold
 from field_app.ui.fold import Folds
 from field_app.ui.models.live import LiveScreen
 from field_app.ui.screens import Screen, _drawn, show_on_stage
+from tests.support.stage import StageCtx
 
 
 @pytest.fixture(autouse=True)
@@ -22,34 +19,13 @@ def no_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fold, "FALLBACK_S", 0.0)
 
 
-@dataclass
-class Page:
-    views: list[ft.View] = field(default_factory=list)
-
-
-@dataclass
-class Ctx:
-    """The stage's side of the app context: it records what is sent and runs tasks at once."""
-
-    page: Page = field(default_factory=Page)
-    screens: list[Screen] = field(default_factory=list)
-    shelf: dict[str, Screen] = field(default_factory=dict)
-    sent: list[Any] = field(default_factory=list)
-
-    def update(self, *controls: Any) -> None:
-        self.sent.extend(controls)
-
-    def run(self, job: Any) -> None:
-        asyncio.run(job())
-
-
 def screen(key: str, top: list[str], rest: list[str]) -> tuple[Screen, ft.Column]:
     below = ft.Column([ft.Text(t) for t in rest])
     view = ft.View(route=f"/{key}", controls=[*(ft.Text(t) for t in top), below])
     return Screen(key, view, LiveScreen(), folds=Folds(parts=[below])), below
 
 
-def show(ctx: Ctx, stack: list[Screen]) -> None:
+def show(ctx: StageCtx, stack: list[Screen]) -> None:
     ctx.screens = stack
     show_on_stage(ctx, stack[-1])
 
@@ -59,7 +35,7 @@ def texts(column: ft.Column) -> list[str]:
 
 
 def test_a_new_screen_is_sent_without_its_folds_and_they_follow_with_the_same_controls() -> None:
-    ctx = Ctx()
+    ctx = StageCtx()
     form, below = screen("check:1", ["村/社区：冯家村"], ["检查项目 2", "提交"])
     controls = list(below.controls)
     show(ctx, [form])
@@ -73,7 +49,7 @@ def test_a_new_screen_is_sent_without_its_folds_and_they_follow_with_the_same_co
 
 
 def test_a_tap_that_redrew_the_fold_meanwhile_keeps_what_it_drew() -> None:
-    ctx = Ctx()
+    ctx = StageCtx()
     form, below = screen("check:1", ["村/社区：冯家村"], ["提交"])
     show(ctx, [form])
     below.controls = [ft.Text("扣 1 分"), ft.Text("提交")]  # she added a deduction before the rest came
@@ -84,7 +60,7 @@ def test_a_tap_that_redrew_the_fold_meanwhile_keeps_what_it_drew() -> None:
 
 
 def test_a_screen_shown_again_hides_its_folds_for_the_top_then_shows_them() -> None:
-    ctx = Ctx()
+    ctx = StageCtx()
     home, orders = screen("home", ["各村检查"], ["整改单"])
     ctx.shelf["home"] = home
     show(ctx, [home])
@@ -99,7 +75,7 @@ def test_a_screen_shown_again_hides_its_folds_for_the_top_then_shows_them() -> N
 
 
 def test_a_screen_left_before_it_was_drawn_keeps_its_folds_for_when_it_is_shown_again() -> None:
-    ctx = Ctx()
+    ctx = StageCtx()
     home, orders = screen("home", ["各村检查"], ["整改单"])
     ctx.shelf["home"] = home
     show(ctx, [home])
@@ -119,7 +95,7 @@ def test_a_screen_left_before_it_was_drawn_keeps_its_folds_for_when_it_is_shown_
 
 def test_what_waits_for_the_draw_runs_once_and_the_idle_jobs_after_the_folds() -> None:
     order: list[str] = []
-    ctx = Ctx()
+    ctx = StageCtx()
     form, below = screen("check:1", ["村/社区："], ["提交"])
     form.folds.after.append(lambda: order.append("after"))
     form.folds.idle.append(lambda: order.append(f"idle, fold {'sent' if below in ctx.sent else 'not sent'}"))

@@ -5,36 +5,20 @@ the client only where there is an address bar."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
 from typing import Any
 
 import flet as ft
 
 from field_app.ui.models.live import LiveScreen
 from field_app.ui.screens import Screen, _back_button, show_on_stage
-
-
-@dataclass
-class Page:
-    views: list[ft.View] = field(default_factory=list)
-
-
-@dataclass
-class Ctx:
-    page: Page = field(default_factory=Page)
-    screens: list[Screen] = field(default_factory=list)
-    shelf: dict[str, Screen] = field(default_factory=dict)
-    backs: int = 0
-
-    def back(self) -> None:
-        self.backs += 1
+from tests.support.stage import StageCtx
 
 
 def screen(key: str) -> Screen:
     return Screen(key, ft.View(route=f"/{key}", controls=[ft.Text(key)]), LiveScreen())
 
 
-def show(ctx: Ctx, stack: list[Screen]) -> ft.View:
+def show(ctx: StageCtx, stack: list[Screen]) -> ft.View:
     ctx.screens = stack
     show_on_stage(ctx, stack[-1])
     assert len(ctx.page.views) == 1, "every screen is shown in one view"
@@ -46,7 +30,7 @@ def shown(stage: ft.View) -> list[str]:
 
 
 def test_the_back_button_leaves_the_app_only_from_home_and_elsewhere_goes_back() -> None:
-    ctx = Ctx()
+    ctx = StageCtx()
     home, check = screen("home"), screen("check:1")
     ctx.shelf["home"] = home
     stage = show(ctx, [home])
@@ -65,7 +49,7 @@ def test_the_back_button_leaves_the_app_only_from_home_and_elsewhere_goes_back()
 
 
 def test_home_and_history_stay_on_the_stage_hidden_and_a_form_goes_when_left() -> None:
-    ctx = Ctx()
+    ctx = StageCtx()
     home, history, check = screen("home"), screen("history"), screen("check:1")
     ctx.shelf.update(home=home)
     stage = show(ctx, [home])

@@ -32,7 +32,7 @@ from field_app.ui.views.widgets import confirm, number_field
 RATING_LABELS = {"absent_days": "check.absent_days", "late_minutes": "check.late_minutes",
                  "left_post_times": "check.left_post", "dirty_spots": "check.dirty_spots"}
 RATING_STEPS = {"late_minutes": 5}
-ON_TOP = 1  # items drawn with the header (a phone screenful); the others once they are on her screen
+ON_TOP = 1  # items drawn with the header (a phone screenful); the others a moment later (field_app.ui.fold)
 
 
 def load_form(ctx: Any, record_id: str) -> tuple[CheckForm | None, dict[str, Any]]:
@@ -67,7 +67,7 @@ class CheckScreen:
         self.total = ft.Text("", size=26, weight=ft.FontWeight.BOLD, color=theme.PRIMARY)
         self.problems = ft.Column(spacing=4)
         self.body = ft.Column(spacing=12)
-        self.rest = ft.Column(spacing=12)  # below the first item: drawn once the top is on her screen
+        self.rest = ft.Column(spacing=12)  # below the first item: drawn a moment after the top
         self.rating: set[str] = set()  # the cleaners whose number fields are open
         self.route = f"/check/{record_id}"
 

@@ -13,7 +13,7 @@ from field_app.ui.models.live import KeyedRows
 from field_app.ui.models.state import history_rows, villages
 from field_app.ui.views import record
 
-ON_TOP = 4  # cards drawn with the filters (a phone screenful); the others once they are on her screen
+ON_TOP = 4  # cards drawn with the filters (a phone screenful); the others a moment later (field_app.ui.fold)
 PAGE = 20  # the newest records first, 20 more a tap (a short list draws at once); filters search them all
 
 

@@ -16,7 +16,7 @@ from field_app.ui.views import inspection_home
 from field_app.ui.views.widgets import confirm
 
 RECENT = 300
-VILLAGES_ON_TOP = 4  # village rows drawn with the top of home (a phone screenful); the others just after
+VILLAGES_ON_TOP = 4  # village rows drawn with the top of home (a phone screenful); the others a moment later
 STRETCH = ft.CrossAxisAlignment.STRETCH
 
 
